@@ -1,0 +1,8 @@
+//! Pure domain rules: no I/O, no platform code, plain functions over plain data.
+
+pub mod geofence;
+pub mod observation;
+pub mod records;
+pub mod shift;
+pub mod text;
+pub mod ward;

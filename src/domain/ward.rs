@@ -1,0 +1,227 @@
+//! The ward, its team, members and route of checkpoints, and checkpoint import from GeoJSON.
+
+use super::geofence::{validate_radius, GeoError, LatLon};
+use super::shift::ShiftSlot;
+use super::text::{self, TextError};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Checkpoint radius used when a file gives none.
+pub const DEFAULT_RADIUS_M: f64 = 40.0;
+/// Most checkpoints one route may have.
+pub const MAX_CHECKPOINTS: usize = 200;
+
+/// A ward (phường / xã) as the phone knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ward {
+    /// Stable id.
+    pub id: String,
+    /// Display name, e.g. "Phường Hàng Trống".
+    pub name: String,
+    /// IANA time zone, "Asia/Ho_Chi_Minh".
+    pub tz: String,
+    /// Ward police duty phone, for the urgent button.
+    pub police_phone: String,
+    /// True for the built-in demo ward.
+    pub demo: bool,
+}
+
+/// A people's patrol team (tổ nhân dân tuần tra).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Team leader's phone, for the urgent button.
+    pub leader_phone: String,
+    /// The team's shifts of a patrol night.
+    pub slots: Vec<ShiftSlot>,
+}
+
+/// A team member (tổ viên or tổ trưởng).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// Stable id.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// "member" or "leader".
+    pub role: String,
+}
+
+/// A checkpoint on the team's route (điểm kiểm tra, chốt).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Stable id.
+    pub id: String,
+    /// Display name, e.g. "Đầu ngõ 12".
+    pub name: String,
+    /// Place on the route, 1-based.
+    pub seq: u32,
+    /// Centre of the geofence.
+    pub pos: LatLon,
+    /// Geofence radius in metres.
+    pub radius_m: f64,
+    /// The text encoded in the checkpoint's QR code (and printed under it).
+    pub qr_code: String,
+}
+
+/// A whole ward setup as loaded from the demo file or, later, from the ward server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WardSetup {
+    /// The ward.
+    pub ward: Ward,
+    /// The member's team.
+    pub team: Team,
+    /// The team's members.
+    pub members: Vec<Member>,
+    /// The team's route.
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// Why a ward setup or checkpoint file is refused.
+#[derive(Debug, Error, PartialEq)]
+pub enum WardError {
+    /// Not JSON / GeoJSON of the expected shape.
+    #[error("the file is not valid: {0}")]
+    Format(String),
+    /// A checkpoint has a bad coordinate or radius.
+    #[error("checkpoint {index}: {source}")]
+    Geo {
+        /// 1-based position in the file.
+        index: usize,
+        /// What is wrong.
+        source: GeoError,
+    },
+    /// A checkpoint has a bad name or code.
+    #[error("checkpoint {index}: {source}")]
+    Text {
+        /// 1-based position in the file.
+        index: usize,
+        /// What is wrong.
+        source: TextError,
+    },
+    /// Zero checkpoints, or more than [`MAX_CHECKPOINTS`].
+    #[error("a route needs 1 to {MAX_CHECKPOINTS} checkpoints, the file has {0}")]
+    Count(usize),
+    /// The team has no shifts or no members.
+    #[error("the team needs at least one shift and one member")]
+    EmptyTeam,
+    /// Two checkpoints share an id.
+    #[error("checkpoint id '{0}' appears twice")]
+    DuplicateId(String),
+}
+
+impl WardSetup {
+    /// Parses and checks a setup file (the demo ward is one).
+    pub fn from_json(json: &str) -> Result<Self, WardError> {
+        let setup: WardSetup = serde_json::from_str(json).map_err(|e| WardError::Format(e.to_string()))?;
+        setup.validate()
+    }
+
+    /// Checks every part of the setup.
+    pub fn validate(self) -> Result<Self, WardError> {
+        if self.team.slots.is_empty() || self.members.is_empty() {
+            return Err(WardError::EmptyTeam);
+        }
+        check_route(&self.checkpoints)?;
+        Ok(self)
+    }
+}
+
+fn check_route(cps: &[Checkpoint]) -> Result<(), WardError> {
+    if cps.is_empty() || cps.len() > MAX_CHECKPOINTS {
+        return Err(WardError::Count(cps.len()));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for (i, cp) in cps.iter().enumerate() {
+        let index = i + 1;
+        cp.pos.validate().map_err(|source| WardError::Geo { index, source })?;
+        validate_radius(cp.radius_m).map_err(|source| WardError::Geo { index, source })?;
+        text::required("field.checkpoint_name", &cp.name, 100).map_err(|source| WardError::Text { index, source })?;
+        if !ids.insert(cp.id.clone()) {
+            return Err(WardError::DuplicateId(cp.id.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a route from a GeoJSON FeatureCollection of Points.
+///
+/// Properties: `name` (required), `id`, `radius_m` (default 40), `qr_code` (default the id),
+/// `seq` (default the order in the file). Checkpoints come back sorted by `seq`.
+pub fn checkpoints_from_geojson(text: &str) -> Result<Vec<Checkpoint>, WardError> {
+    let gj: geojson::GeoJson = text.parse().map_err(|e: geojson::Error| WardError::Format(e.to_string()))?;
+    let fc = match gj {
+        geojson::GeoJson::FeatureCollection(fc) => fc,
+        _ => return Err(WardError::Format("expected a FeatureCollection".into())),
+    };
+    let mut out = Vec::with_capacity(fc.features.len());
+    for (i, f) in fc.features.iter().enumerate() {
+        let index = i + 1;
+        let geom = f.geometry.as_ref().ok_or_else(|| WardError::Format(format!("feature {index} has no geometry")))?;
+        let (lon, lat) = match &geom.value {
+            geojson::GeometryValue::Point { coordinates } if coordinates.len() >= 2 => (coordinates[0], coordinates[1]),
+            _ => return Err(WardError::Format(format!("feature {index} is not a Point"))),
+        };
+        let pos = LatLon::new(lat, lon).map_err(|source| WardError::Geo { index, source })?;
+        let prop_str = |k: &str| f.property(k).and_then(|v| v.as_str()).map(str::to_string);
+        let name = prop_str("name").unwrap_or_default();
+        let id = prop_str("id")
+            .or_else(|| f.id.as_ref().map(|id| match id {
+                geojson::feature::Id::String(s) => s.clone(),
+                geojson::feature::Id::Number(n) => n.to_string(),
+            }))
+            .unwrap_or_else(|| format!("cp-{index}"));
+        let radius_m = f.property("radius_m").and_then(|v| v.as_f64()).unwrap_or(DEFAULT_RADIUS_M);
+        let seq = f.property("seq").and_then(|v| v.as_u64()).map(|s| s as u32).unwrap_or(index as u32);
+        let qr_code = prop_str("qr_code").unwrap_or_else(|| id.clone());
+        out.push(Checkpoint { id, name: name.trim().to_string(), seq, pos, radius_m, qr_code });
+    }
+    check_route(&out)?;
+    out.sort_by_key(|c| c.seq);
+    for (i, c) in out.iter_mut().enumerate() {
+        c.seq = i as u32 + 1;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_ward_file_is_valid() {
+        let s = WardSetup::from_json(include_str!("../../assets/demo/ward.json")).unwrap();
+        assert!(s.ward.demo);
+        assert_eq!(s.team.slots.len(), 2);
+        assert!(s.checkpoints.len() >= 4);
+    }
+
+    #[test]
+    fn geojson_import_reads_points_and_orders_them() {
+        let gj = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","geometry":{"type":"Point","coordinates":[105.85,21.03]},"properties":{"name":"Chợ","seq":2,"radius_m":30}},
+          {"type":"Feature","id":"school","geometry":{"type":"Point","coordinates":[105.86,21.02]},"properties":{"name":"Trường học","seq":1}}]}"#;
+        let cps = checkpoints_from_geojson(gj).unwrap();
+        assert_eq!(cps[0].name, "Trường học");
+        assert_eq!(cps[0].id, "school");
+        assert_eq!(cps[0].radius_m, DEFAULT_RADIUS_M);
+        assert_eq!(cps[1].qr_code, "cp-1");
+        assert_eq!((cps[1].seq, cps[1].radius_m), (2, 30.0));
+    }
+
+    #[test]
+    fn geojson_import_refuses_bad_files() {
+        assert!(matches!(checkpoints_from_geojson("{"), Err(WardError::Format(_))));
+        let wrong_lat = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","geometry":{"type":"Point","coordinates":[105.85,121.03]},"properties":{"name":"x"}}]}"#;
+        assert!(matches!(checkpoints_from_geojson(wrong_lat), Err(WardError::Geo { index: 1, .. })));
+        let no_name = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","geometry":{"type":"Point","coordinates":[105.85,21.03]},"properties":{}}]}"#;
+        assert!(matches!(checkpoints_from_geojson(no_name), Err(WardError::Text { index: 1, .. })));
+        let empty = r#"{"type":"FeatureCollection","features":[]}"#;
+        assert_eq!(checkpoints_from_geojson(empty), Err(WardError::Count(0)));
+    }
+}

@@ -1,0 +1,145 @@
+//! Translations: every visible string comes from assets/i18n/{vi,en}.json, Vietnamese first.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Lang {
+    /// Tiếng Việt, the default.
+    #[default]
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// From a stored code; anything but "en" is Vietnamese.
+    pub fn from_code(code: &str) -> Self {
+        if code == "en" {
+            Lang::En
+        } else {
+            Lang::Vi
+        }
+    }
+
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// The other language, for the one-tap switch.
+    pub fn other(self) -> Self {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+}
+
+type Table = HashMap<String, String>;
+
+fn tables() -> &'static (Table, Table) {
+    static T: OnceLock<(Table, Table)> = OnceLock::new();
+    T.get_or_init(|| {
+        let vi = serde_json::from_str(include_str!("../assets/i18n/vi.json")).expect("vi.json is valid");
+        let en = serde_json::from_str(include_str!("../assets/i18n/en.json")).expect("en.json is valid");
+        (vi, en)
+    })
+}
+
+/// The text for `key`; a missing key shows itself so it is noticed, never an empty string.
+pub fn t(lang: Lang, key: &str) -> String {
+    let (vi, en) = tables();
+    let table = if lang == Lang::En { en } else { vi };
+    table.get(key).or_else(|| vi.get(key)).cloned().unwrap_or_else(|| key.to_string())
+}
+
+/// The text for `key` with `{name}` placeholders filled; values that are keys are translated too.
+pub fn tf(lang: Lang, key: &str, args: &[(String, String)]) -> String {
+    let mut out = t(lang, key);
+    for (name, value) in args {
+        let shown = if value.contains('.') && tables().0.contains_key(value) { t(lang, value) } else { value.clone() };
+        out = out.replace(&format!("{{{name}}}"), &shown);
+    }
+    out
+}
+
+/// Every key of a language's file, for tests.
+pub fn keys(lang: Lang) -> Vec<String> {
+    let (vi, en) = tables();
+    let mut k: Vec<String> = if lang == Lang::En { en } else { vi }.keys().cloned().collect();
+    k.sort();
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::geofence::Compass;
+    use crate::domain::observation::{Action, Category};
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        assert_eq!(keys(Lang::Vi), keys(Lang::En));
+    }
+
+    #[test]
+    fn domain_keys_exist() {
+        let vi = keys(Lang::Vi);
+        let mut needed: Vec<String> = Category::ALL.iter().map(|c| c.key()).collect();
+        needed.extend(Action::ALL.iter().map(|a| a.key()));
+        for c in [Compass::N, Compass::NE, Compass::E, Compass::SE, Compass::S, Compass::SW, Compass::W, Compass::NW] {
+            needed.push(c.key().to_string());
+        }
+        for k in needed {
+            assert!(vi.contains(&k), "missing translation key {k}");
+        }
+    }
+
+    #[test]
+    fn every_key_used_in_the_source_exists() {
+        // Scan the source for t(lang, "key") / tf(lang, "key", ..) / ApiError::new("key") and field keys.
+        let vi = keys(Lang::Vi);
+        let re_like = ["t(lang, \"", "tf(lang, \"", "ApiError::new(\"", "(\"field."];
+        let mut missing = Vec::new();
+        let files = walk(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")));
+        // This module names the patterns themselves; every other file is scanned.
+        for entry in files.into_iter().filter(|p| !p.ends_with("i18n.rs")) {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            for pat in re_like {
+                for (i, _) in text.match_indices(pat) {
+                    let start = i + pat.len() - if pat.starts_with("(\"field") { 6 } else { 0 };
+                    let key: String = text[start..].chars().take_while(|c| *c != '"').collect();
+                    if !vi.contains(&key) {
+                        missing.push(format!("{}: {key}", entry.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys missing from the translation files: {missing:?}");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let s = tf(Lang::En, "err.outside", &[("distance".into(), "180 m".into()), ("radius".into(), "40 m".into())]);
+        assert!(s.contains("180 m") && s.contains("40 m") && !s.contains('{'), "{s}");
+    }
+}

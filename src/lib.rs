@@ -1,0 +1,14 @@
+//! Patrol companion: an offline-first app for people's patrol teams (tổ nhân dân tuần tra).
+//!
+//! `domain` holds pure rules, `store` the local SQLite database and outbox, `service` the command
+//! handler every platform shares, `ui` the Dioxus screens, and `platform` the glue for each target.
+
+pub mod domain;
+pub mod i18n;
+pub mod service;
+pub mod store;
+
+#[cfg(any(feature = "web", feature = "desktop"))]
+pub mod platform;
+#[cfg(any(feature = "web", feature = "desktop"))]
+pub mod ui;

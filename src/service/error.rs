@@ -1,0 +1,102 @@
+//! Errors as the user sees them: a translation key and the values to fill in.
+
+use crate::domain::geofence::{format_distance, GeoError};
+use crate::domain::records::RecordError;
+use crate::domain::text::TextError;
+use crate::domain::ward::WardError;
+use crate::store::StoreError;
+use serde::{Deserialize, Serialize};
+
+/// A user-facing error: `key` names a message in the translation files, `args` fill its `{names}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Translation key, "err.outside".
+    pub key: String,
+    /// Values for the message's placeholders.
+    pub args: Vec<(String, String)>,
+}
+
+impl ApiError {
+    /// An error with a key and no values.
+    pub fn new(key: &str) -> Self {
+        Self { key: key.into(), args: Vec::new() }
+    }
+
+    /// Adds a value for placeholder `{name}`.
+    pub fn arg(mut self, name: &str, value: impl ToString) -> Self {
+        self.args.push((name.into(), value.to_string()));
+        self
+    }
+}
+
+impl From<GeoError> for ApiError {
+    fn from(e: GeoError) -> Self {
+        match e {
+            GeoError::Latitude(v) => ApiError::new("err.latitude").arg("value", v),
+            GeoError::Longitude(v) => ApiError::new("err.longitude").arg("value", v),
+            GeoError::Accuracy(v) => ApiError::new("err.accuracy").arg("value", v),
+            GeoError::Radius(v) => ApiError::new("err.radius").arg("value", v),
+        }
+    }
+}
+
+impl From<TextError> for ApiError {
+    fn from(e: TextError) -> Self {
+        match e {
+            TextError::Required { field } => ApiError::new("err.required").arg("field", field),
+            TextError::TooLong { field, len, max } => {
+                ApiError::new("err.too_long").arg("field", field).arg("len", len).arg("max", max)
+            }
+        }
+    }
+}
+
+impl From<RecordError> for ApiError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Geo(g) => g.into(),
+            RecordError::Text(t) => t.into(),
+            RecordError::Outside { distance_m, radius_m } => ApiError::new("err.outside")
+                .arg("distance", format_distance(distance_m))
+                .arg("radius", format_distance(radius_m)),
+            RecordError::TooInaccurate { accuracy_m, max } => ApiError::new("err.inaccurate")
+                .arg("accuracy", format_distance(accuracy_m))
+                .arg("max", format_distance(max)),
+            RecordError::WrongQr => ApiError::new("err.wrong_qr"),
+            RecordError::NoCategory => ApiError::new("err.no_category"),
+            RecordError::NoMembers => ApiError::new("err.no_members"),
+        }
+    }
+}
+
+impl From<WardError> for ApiError {
+    fn from(e: WardError) -> Self {
+        match e {
+            WardError::Geo { index, source } => ApiError::from(source).arg("index", index),
+            WardError::Text { index, source } => ApiError::from(source).arg("index", index),
+            WardError::Format(detail) => ApiError::new("err.file_format").arg("detail", detail),
+            WardError::Count(n) => ApiError::new("err.checkpoint_count").arg("count", n),
+            WardError::EmptyTeam => ApiError::new("err.empty_team"),
+            WardError::DuplicateId(id) => ApiError::new("err.duplicate_id").arg("id", id),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Sqlite(e) => ApiError::new("err.database").arg("detail", e),
+            StoreError::Corrupt => ApiError::new("err.corrupt"),
+            StoreError::TooNew { found, supported } => {
+                ApiError::new("err.too_new").arg("found", found).arg("supported", supported)
+            }
+            StoreError::Record(r) => r.into(),
+            StoreError::Ward(w) => w.into(),
+            StoreError::NoWard => ApiError::new("err.no_ward"),
+            StoreError::NoActiveShift => ApiError::new("err.no_shift"),
+            StoreError::ShiftRunning => ApiError::new("err.shift_running"),
+            StoreError::Enrolled => ApiError::new("err.enrolled"),
+            StoreError::Unknown { what, id } => ApiError::new("err.unknown").arg("what", format!("what.{what}")).arg("id", id),
+        }
+    }
+}

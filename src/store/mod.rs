@@ -1,0 +1,122 @@
+//! The local store: one SQLite database per device, versioned migrations, and every record
+//! written together with its outbox event in one transaction.
+
+pub mod migrate;
+pub mod outbox;
+pub mod records;
+pub mod setup;
+
+use crate::domain::records::RecordError;
+use crate::domain::ward::WardError;
+use rusqlite::Connection;
+use thiserror::Error;
+
+/// What can go wrong in the store. Every variant leaves the database as it was.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite itself failed (disk full, I/O error...).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file is not a SQLite database or is damaged.
+    #[error("the database file is damaged or is not a database")]
+    Corrupt,
+    /// The file was written by a newer version of the app.
+    #[error("the database is version {found}; this app knows up to {supported}")]
+    TooNew {
+        /// The file's version.
+        found: u32,
+        /// The newest this build knows.
+        supported: u32,
+    },
+    /// A record breaks a domain rule.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// A ward setup or checkpoint file breaks a rule.
+    #[error(transparent)]
+    Ward(#[from] WardError),
+    /// No ward is set up on this device yet.
+    #[error("no ward is set up on this device")]
+    NoWard,
+    /// The request needs a running shift and none is.
+    #[error("no shift is running")]
+    NoActiveShift,
+    /// A shift is already running.
+    #[error("a shift is already running")]
+    ShiftRunning,
+    /// The device is enrolled with a real ward; the demo would overwrite it.
+    #[error("this device belongs to a real ward; the demo cannot replace it")]
+    Enrolled,
+    /// An id names nothing known here (a checkpoint, member, slot or record).
+    #[error("unknown {what}: {id}")]
+    Unknown {
+        /// What kind of thing.
+        what: &'static str,
+        /// The id given.
+        id: String,
+    },
+}
+
+/// How hard the store pushes data to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// A native file: WAL with synchronous=FULL (each commit is fsynced).
+    NativeWal,
+    /// OPFS in a browser worker: no WAL there (no shared memory), so a rollback journal.
+    OpfsJournal,
+}
+
+/// The device's database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) a database file on a native platform.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn open_file(path: &std::path::Path) -> Result<Self, StoreError> {
+        Self::from_connection(Connection::open(path).map_err(map_open_error)?, Durability::NativeWal)
+    }
+
+    /// Sets the pragmas for `durability`, migrates, and makes sure the device has an id.
+    pub fn from_connection(mut conn: Connection, durability: Durability) -> Result<Self, StoreError> {
+        let journal = match durability {
+            Durability::NativeWal => "WAL",
+            Durability::OpfsJournal => "TRUNCATE",
+        };
+        conn.pragma_update(None, "journal_mode", journal).map_err(map_open_error)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate::migrate(&mut conn)?;
+        outbox::ensure_device(&conn)?;
+        Ok(Self { conn })
+    }
+
+    /// The connection, for reads in this module's children and tests.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// A local setting (not synced), such as the UI language.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Saves a local setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO setting(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+}
+
+/// Turns "file is not a database" into [`StoreError::Corrupt`].
+pub(crate) fn map_open_error(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::Corrupt,
+        _ => StoreError::Sqlite(e),
+    }
+}

@@ -1,0 +1,101 @@
+//! The ward setup on this device: ward, team, members and route.
+
+use super::{Store, StoreError};
+use crate::domain::geofence::LatLon;
+use crate::domain::shift::{ShiftSlot, DEFAULT_TZ};
+use crate::domain::ward::{Checkpoint, Member, Team, Ward, WardSetup};
+use chrono_tz::Tz;
+use rusqlite::{params, OptionalExtension, Transaction};
+
+impl Store {
+    /// Replaces the ward setup with `setup` in one transaction.
+    pub fn load_setup(&mut self, setup: WardSetup) -> Result<(), StoreError> {
+        let setup = setup.validate()?;
+        let tx = self.conn.transaction()?;
+        tx.execute_batch("DELETE FROM checkpoint; DELETE FROM member; DELETE FROM team; DELETE FROM ward;")?;
+        let w = &setup.ward;
+        tx.execute(
+            "INSERT INTO ward(id, name, tz, police_phone, demo) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![w.id, w.name, w.tz, w.police_phone, w.demo],
+        )?;
+        let t = &setup.team;
+        tx.execute(
+            "INSERT INTO team(id, ward_id, name, leader_phone, slots_json) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![t.id, w.id, t.name, t.leader_phone, serde_json::to_string(&t.slots).expect("slots serialise")],
+        )?;
+        for m in &setup.members {
+            tx.execute(
+                "INSERT INTO member(id, team_id, name, role) VALUES (?1, ?2, ?3, ?4)",
+                params![m.id, t.id, m.name, m.role],
+            )?;
+        }
+        insert_checkpoints(&tx, &t.id, &setup.checkpoints)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replaces the team's route with `checkpoints` (from a GeoJSON import).
+    pub fn replace_checkpoints(&mut self, checkpoints: &[Checkpoint]) -> Result<(), StoreError> {
+        let team_id: String = self.conn.query_row("SELECT id FROM team", [], |r| r.get(0)).optional()?.ok_or(StoreError::NoWard)?;
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM checkpoint", [])?;
+        insert_checkpoints(&tx, &team_id, checkpoints)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The ward setup, if one is loaded.
+    pub fn setup(&self) -> Result<Option<WardSetup>, StoreError> {
+        let ward = self
+            .conn
+            .query_row("SELECT id, name, tz, police_phone, demo FROM ward", [], |r| {
+                Ok(Ward { id: r.get(0)?, name: r.get(1)?, tz: r.get(2)?, police_phone: r.get(3)?, demo: r.get(4)? })
+            })
+            .optional()?;
+        let Some(ward) = ward else { return Ok(None) };
+        let team = self.conn.query_row("SELECT id, name, leader_phone, slots_json FROM team", [], |r| {
+            let slots: String = r.get(3)?;
+            Ok(Team {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                leader_phone: r.get(2)?,
+                slots: serde_json::from_str::<Vec<ShiftSlot>>(&slots).unwrap_or_default(),
+            })
+        })?;
+        let mut stmt = self.conn.prepare("SELECT id, name, role FROM member ORDER BY role = 'leader' DESC, name")?;
+        let members = stmt
+            .query_map([], |r| Ok(Member { id: r.get(0)?, name: r.get(1)?, role: r.get(2)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt =
+            self.conn.prepare("SELECT id, name, seq, lat, lon, radius_m, qr_code FROM checkpoint ORDER BY seq")?;
+        let checkpoints = stmt
+            .query_map([], |r| {
+                Ok(Checkpoint {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    seq: r.get(2)?,
+                    pos: LatLon { lat: r.get(3)?, lon: r.get(4)? },
+                    radius_m: r.get(5)?,
+                    qr_code: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(WardSetup { ward, team, members, checkpoints }))
+    }
+
+    /// The ward's time zone, Asia/Ho_Chi_Minh when unset or unknown.
+    pub fn time_zone(&self) -> Result<Tz, StoreError> {
+        let tz: Option<String> = self.conn.query_row("SELECT tz FROM ward", [], |r| r.get(0)).optional()?;
+        Ok(tz.and_then(|t| t.parse().ok()).unwrap_or(DEFAULT_TZ))
+    }
+}
+
+fn insert_checkpoints(tx: &Transaction<'_>, team_id: &str, cps: &[Checkpoint]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare(
+        "INSERT INTO checkpoint(id, team_id, name, seq, lat, lon, radius_m, qr_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for c in cps {
+        stmt.execute(params![c.id, team_id, c.name, c.seq, c.pos.lat, c.pos.lon, c.radius_m, c.qr_code])?;
+    }
+    Ok(())
+}
