@@ -46,8 +46,10 @@ type Table = HashMap<String, String>;
 fn tables() -> &'static (Table, Table) {
     static T: OnceLock<(Table, Table)> = OnceLock::new();
     T.get_or_init(|| {
-        let vi = serde_json::from_str(include_str!("../assets/i18n/vi.json")).expect("vi.json is valid");
-        let en = serde_json::from_str(include_str!("../assets/i18n/en.json")).expect("en.json is valid");
+        let vi =
+            serde_json::from_str(include_str!("../assets/i18n/vi.json")).expect("vi.json is valid");
+        let en =
+            serde_json::from_str(include_str!("../assets/i18n/en.json")).expect("en.json is valid");
         (vi, en)
     })
 }
@@ -56,14 +58,22 @@ fn tables() -> &'static (Table, Table) {
 pub fn t(lang: Lang, key: &str) -> String {
     let (vi, en) = tables();
     let table = if lang == Lang::En { en } else { vi };
-    table.get(key).or_else(|| vi.get(key)).cloned().unwrap_or_else(|| key.to_string())
+    table
+        .get(key)
+        .or_else(|| vi.get(key))
+        .cloned()
+        .unwrap_or_else(|| key.to_string())
 }
 
 /// The text for `key` with `{name}` placeholders filled; values that are keys are translated too.
 pub fn tf(lang: Lang, key: &str, args: &[(String, String)]) -> String {
     let mut out = t(lang, key);
     for (name, value) in args {
-        let shown = if value.contains('.') && tables().0.contains_key(value) { t(lang, value) } else { value.clone() };
+        let shown = if value.contains('.') && tables().0.contains_key(value) {
+            t(lang, value)
+        } else {
+            value.clone()
+        };
         out = out.replace(&format!("{{{name}}}"), &shown);
     }
     out
@@ -72,7 +82,10 @@ pub fn tf(lang: Lang, key: &str, args: &[(String, String)]) -> String {
 /// Every key of a language's file, for tests.
 pub fn keys(lang: Lang) -> Vec<String> {
     let (vi, en) = tables();
-    let mut k: Vec<String> = if lang == Lang::En { en } else { vi }.keys().cloned().collect();
+    let mut k: Vec<String> = if lang == Lang::En { en } else { vi }
+        .keys()
+        .cloned()
+        .collect();
     k.sort();
     k
 }
@@ -93,7 +106,16 @@ mod tests {
         let vi = keys(Lang::Vi);
         let mut needed: Vec<String> = Category::ALL.iter().map(|c| c.key()).collect();
         needed.extend(Action::ALL.iter().map(|a| a.key()));
-        for c in [Compass::N, Compass::NE, Compass::E, Compass::SE, Compass::S, Compass::SW, Compass::W, Compass::NW] {
+        for c in [
+            Compass::N,
+            Compass::NE,
+            Compass::E,
+            Compass::SE,
+            Compass::S,
+            Compass::SW,
+            Compass::W,
+            Compass::NW,
+        ] {
             needed.push(c.key().to_string());
         }
         for k in needed {
@@ -105,9 +127,19 @@ mod tests {
     fn every_key_used_in_the_source_exists() {
         // Scan the source for t(lang, "key") / tf(lang, "key", ..) / ApiError::new("key") and field keys.
         let vi = keys(Lang::Vi);
-        let re_like = ["t(lang, \"", "tf(lang, \"", "ApiError::new(\"", "(\"field."];
+        let re_like = [
+            "t(lang, \"",
+            "tf(lang, \"",
+            "ApiError::new(\"",
+            "(\"field.",
+            "ui.t(\"",
+            "ui.tf(\"",
+        ];
         let mut missing = Vec::new();
-        let files = walk(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")));
+        let files = walk(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        )));
         // This module names the patterns themselves; every other file is scanned.
         for entry in files.into_iter().filter(|p| !p.ends_with("i18n.rs")) {
             let text = std::fs::read_to_string(&entry).unwrap();
@@ -121,7 +153,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "keys missing from the translation files: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing from the translation files: {missing:?}"
+        );
     }
 
     fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -139,7 +174,17 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
-        let s = tf(Lang::En, "err.outside", &[("distance".into(), "180 m".into()), ("radius".into(), "40 m".into())]);
-        assert!(s.contains("180 m") && s.contains("40 m") && !s.contains('{'), "{s}");
+        let s = tf(
+            Lang::En,
+            "err.outside",
+            &[
+                ("distance".into(), "180 m".into()),
+                ("radius".into(), "40 m".into()),
+            ],
+        );
+        assert!(
+            s.contains("180 m") && s.contains("40 m") && !s.contains('{'),
+            "{s}"
+        );
     }
 }

@@ -14,21 +14,34 @@ use rusqlite::Connection;
 
 fn demo_store(dir: &tempfile::TempDir) -> Store {
     let mut s = Store::open_file(&dir.path().join("patrol.db")).unwrap();
-    s.load_setup(WardSetup::from_json(DEMO_WARD).unwrap()).unwrap();
+    s.load_setup(WardSetup::from_json(DEMO_WARD).unwrap())
+        .unwrap();
     s
 }
 
 fn count(s: &Store, table: &str) -> i64 {
-    s.conn().query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    s.conn()
+        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
 }
 
 fn seqs(s: &Store) -> Vec<i64> {
-    let mut st = s.conn().prepare("SELECT seq FROM outbox ORDER BY seq").unwrap();
-    st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    let mut st = s
+        .conn()
+        .prepare("SELECT seq FROM outbox ORDER BY seq")
+        .unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 fn theft() -> ObservationInput {
-    ObservationInput { category: Some(Category::Theft), action: Some(Action::ReportedPolice), ..Default::default() }
+    ObservationInput {
+        category: Some(Category::Theft),
+        action: Some(Action::ReportedPolice),
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -46,7 +59,10 @@ fn an_old_database_upgrades_and_keeps_its_records() {
              INSERT INTO outbox VALUES (1, 'e-old', 'dev-old', 'shift_started', 's-old', '{}', '2026-01-01T13:00:00+00:00', NULL);",
         )
         .unwrap();
-        assert!(c.prepare("SELECT * FROM correction").is_err(), "version 1 has no corrections table");
+        assert!(
+            c.prepare("SELECT * FROM correction").is_err(),
+            "version 1 has no corrections table"
+        );
     }
     let s = Store::open_file(&path).unwrap();
     assert_eq!(migrate::version(s.conn()).unwrap(), migrate::latest());
@@ -60,21 +76,36 @@ fn an_old_database_upgrades_and_keeps_its_records() {
 fn a_newer_or_corrupt_database_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let newer = dir.path().join("newer.db");
-    Connection::open(&newer).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    Connection::open(&newer)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
     match Store::open_file(&newer) {
-        Err(StoreError::TooNew { found: 99, supported }) => assert_eq!(supported, migrate::latest()),
+        Err(StoreError::TooNew {
+            found: 99,
+            supported,
+        }) => assert_eq!(supported, migrate::latest()),
         other => panic!("expected TooNew, got {:?}", other.err()),
     }
     // Nothing was created in it.
     let c = Connection::open(&newer).unwrap();
-    let tables: i64 = c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0)).unwrap();
+    let tables: i64 = c
+        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(tables, 0);
 
     let junk = dir.path().join("junk.db");
     let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&junk, &garbage).unwrap();
-    assert!(matches!(Store::open_file(&junk), Err(StoreError::Corrupt)), "garbage must be reported as corrupt");
-    assert_eq!(std::fs::read(&junk).unwrap(), garbage, "a damaged file is never overwritten");
+    assert!(
+        matches!(Store::open_file(&junk), Err(StoreError::Corrupt)),
+        "garbage must be reported as corrupt"
+    );
+    assert_eq!(
+        std::fs::read(&junk).unwrap(),
+        garbage,
+        "a damaged file is never overwritten"
+    );
 }
 
 #[test]
@@ -83,25 +114,67 @@ fn a_whole_shift_is_durable_across_reopen() {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 13, 5, 0).unwrap(); // 20:05 in Hà Nội
     {
         let mut s = demo_store(&dir);
-        s.start_shift("ca1", &["demo-m1".into(), "demo-m2".into()], t0).unwrap();
-        let near = Fix { pos: LatLon { lat: 21.02852, lon: 105.85421 }, accuracy_m: 8.0 };
-        s.check_in("demo-cp1", &CheckInRequest::Gps { fix: near }, t0 + Duration::minutes(5)).unwrap();
-        let far = Fix { pos: LatLon { lat: 21.0400, lon: 105.8700 }, accuracy_m: 8.0 };
+        s.start_shift("ca1", &["demo-m1".into(), "demo-m2".into()], t0)
+            .unwrap();
+        let near = Fix {
+            pos: LatLon {
+                lat: 21.02852,
+                lon: 105.85421,
+            },
+            accuracy_m: 8.0,
+        };
+        s.check_in(
+            "demo-cp1",
+            &CheckInRequest::Gps { fix: near },
+            t0 + Duration::minutes(5),
+        )
+        .unwrap();
+        let far = Fix {
+            pos: LatLon {
+                lat: 21.0400,
+                lon: 105.8700,
+            },
+            accuracy_m: 8.0,
+        };
         assert!(matches!(
-            s.check_in("demo-cp2", &CheckInRequest::Gps { fix: far }, t0 + Duration::minutes(9)),
+            s.check_in(
+                "demo-cp2",
+                &CheckInRequest::Gps { fix: far },
+                t0 + Duration::minutes(9)
+            ),
             Err(StoreError::Record(_))
         ));
-        s.check_in("demo-cp2", &CheckInRequest::Manual { reason: "GPS mất tín hiệu".into(), fix: None }, t0 + Duration::minutes(10))
+        s.check_in(
+            "demo-cp2",
+            &CheckInRequest::Manual {
+                reason: "GPS mất tín hiệu".into(),
+                fix: None,
+            },
+            t0 + Duration::minutes(10),
+        )
+        .unwrap();
+        let o = s
+            .observe(&theft(), t0 + Duration::minutes(20))
+            .unwrap()
+            .record;
+        s.correct(
+            &o.id,
+            "Thực ra là cướp giật",
+            Some(Category::SnatchTheft),
+            t0 + Duration::minutes(25),
+        )
+        .unwrap();
+        s.end_shift("Bàn giao: đèn ngõ 12 hỏng", t0 + Duration::hours(4))
             .unwrap();
-        let o = s.observe(&theft(), t0 + Duration::minutes(20)).unwrap().record;
-        s.correct(&o.id, "Thực ra là cướp giật", Some(Category::SnatchTheft), t0 + Duration::minutes(25)).unwrap();
-        s.end_shift("Bàn giao: đèn ngõ 12 hỏng", t0 + Duration::hours(4)).unwrap();
     }
     let s = Store::open_file(&dir.path().join("patrol.db")).unwrap();
     assert!(s.active_shift().unwrap().is_none());
     let log = s.shift_log(s.last_ended_shift().unwrap().unwrap()).unwrap();
     assert_eq!(log.shift.night.to_string(), "2026-11-22");
-    assert_eq!(log.shift.handover_note.as_deref(), Some("Bàn giao: đèn ngõ 12 hỏng"));
+    assert_eq!(
+        log.shift.handover_note.as_deref(),
+        Some("Bàn giao: đèn ngõ 12 hỏng")
+    );
     let kinds: Vec<&str> = log
         .entries
         .iter()
@@ -112,34 +185,69 @@ fn a_whole_shift_is_durable_across_reopen() {
             LogEntry::Correction(_) => "correction",
         })
         .collect();
-    assert_eq!(kinds, ["verified", "unverified", "observation", "correction"]);
-    assert_eq!((log.summary.checkpoints_visited, log.summary.checkpoints_verified), (2, 1));
+    assert_eq!(
+        kinds,
+        ["verified", "unverified", "observation", "correction"]
+    );
+    assert_eq!(
+        (
+            log.summary.checkpoints_visited,
+            log.summary.checkpoints_verified
+        ),
+        (2, 1)
+    );
     assert_eq!(log.summary.by_category, vec![(Category::SnatchTheft, 1)]);
     // The refused check-in wrote nothing: 6 events (start, 2 check-ins, observation, correction, end).
     assert_eq!(seqs(&s), vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(outbox::pending_count(s.conn()).unwrap(), 6);
-    let kinds: Vec<String> = outbox::pending(s.conn(), 100).unwrap().into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, ["shift_started", "checked_in", "checked_in", "observed", "corrected", "shift_ended"]);
+    let kinds: Vec<String> = outbox::pending(s.conn(), 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "shift_started",
+            "checked_in",
+            "checked_in",
+            "observed",
+            "corrected",
+            "shift_ended"
+        ]
+    );
 }
 
 #[test]
 fn a_record_and_its_event_are_written_together_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = demo_store(&dir);
-    s.start_shift("ca2", &["demo-m3".into()], Utc::now()).unwrap();
+    s.start_shift("ca2", &["demo-m3".into()], Utc::now())
+        .unwrap();
     // Make the outbox refuse the next insert, as a full disk or a crash mid-transaction would.
     s.conn()
         .execute_batch("CREATE TEMP TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;")
         .unwrap();
-    assert!(matches!(s.observe(&theft(), Utc::now()), Err(StoreError::Sqlite(_))));
-    assert_eq!(count(&s, "observation"), 0, "the observation row must roll back with its event");
+    assert!(matches!(
+        s.observe(&theft(), Utc::now()),
+        Err(StoreError::Sqlite(_))
+    ));
+    assert_eq!(
+        count(&s, "observation"),
+        0,
+        "the observation row must roll back with its event"
+    );
     s.conn().execute_batch("DROP TRIGGER refuse;").unwrap();
     // A failing observation row (category CHECK is in the domain; break the table instead).
     s.conn()
         .execute_batch("CREATE TEMP TRIGGER refuse_obs BEFORE INSERT ON observation BEGIN SELECT RAISE(ABORT, 'io'); END;")
         .unwrap();
     assert!(s.observe(&theft(), Utc::now()).is_err());
-    assert_eq!(seqs(&s), vec![1], "the event must roll back with its row, and no sequence number is used up");
+    assert_eq!(
+        seqs(&s),
+        vec![1],
+        "the event must roll back with its row, and no sequence number is used up"
+    );
     s.conn().execute_batch("DROP TRIGGER refuse_obs;").unwrap();
     s.observe(&theft(), Utc::now()).unwrap();
     assert_eq!(seqs(&s), vec![1, 2]);
@@ -150,21 +258,72 @@ fn a_record_and_its_event_are_written_together_or_not_at_all() {
 fn bad_input_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = demo_store(&dir);
-    assert!(matches!(s.observe(&theft(), Utc::now()), Err(StoreError::NoActiveShift)));
-    assert!(matches!(s.start_shift("ca1", &[], Utc::now()), Err(StoreError::Record(_))));
-    assert!(matches!(s.start_shift("ca9", &["demo-m1".into()], Utc::now()), Err(StoreError::Unknown { .. })));
-    assert!(matches!(s.start_shift("ca1", &["someone-else".into()], Utc::now()), Err(StoreError::Unknown { .. })));
-    s.start_shift("ca1", &["demo-m1".into()], Utc::now()).unwrap();
-    assert!(matches!(s.start_shift("ca1", &["demo-m1".into()], Utc::now()), Err(StoreError::ShiftRunning)));
-    let bad_fix = Fix { pos: LatLon { lat: 121.0, lon: 105.0 }, accuracy_m: 5.0 };
-    assert!(s.check_in("demo-cp1", &CheckInRequest::Gps { fix: bad_fix }, Utc::now()).is_err());
-    let vague = Fix { pos: LatLon { lat: 21.0285, lon: 105.8542 }, accuracy_m: 900.0 };
-    assert!(s.check_in("demo-cp1", &CheckInRequest::Gps { fix: vague }, Utc::now()).is_err());
-    assert!(s.check_in("nope", &CheckInRequest::Manual { reason: "x".into(), fix: None }, Utc::now()).is_err());
-    let long = ObservationInput { description: "đ".repeat(2001), ..theft() };
+    assert!(matches!(
+        s.observe(&theft(), Utc::now()),
+        Err(StoreError::NoActiveShift)
+    ));
+    assert!(matches!(
+        s.start_shift("ca1", &[], Utc::now()),
+        Err(StoreError::Record(_))
+    ));
+    assert!(matches!(
+        s.start_shift("ca9", &["demo-m1".into()], Utc::now()),
+        Err(StoreError::Unknown { .. })
+    ));
+    assert!(matches!(
+        s.start_shift("ca1", &["someone-else".into()], Utc::now()),
+        Err(StoreError::Unknown { .. })
+    ));
+    s.start_shift("ca1", &["demo-m1".into()], Utc::now())
+        .unwrap();
+    assert!(matches!(
+        s.start_shift("ca1", &["demo-m1".into()], Utc::now()),
+        Err(StoreError::ShiftRunning)
+    ));
+    let bad_fix = Fix {
+        pos: LatLon {
+            lat: 121.0,
+            lon: 105.0,
+        },
+        accuracy_m: 5.0,
+    };
+    assert!(s
+        .check_in(
+            "demo-cp1",
+            &CheckInRequest::Gps { fix: bad_fix },
+            Utc::now()
+        )
+        .is_err());
+    let vague = Fix {
+        pos: LatLon {
+            lat: 21.0285,
+            lon: 105.8542,
+        },
+        accuracy_m: 900.0,
+    };
+    assert!(s
+        .check_in("demo-cp1", &CheckInRequest::Gps { fix: vague }, Utc::now())
+        .is_err());
+    assert!(s
+        .check_in(
+            "nope",
+            &CheckInRequest::Manual {
+                reason: "x".into(),
+                fix: None
+            },
+            Utc::now()
+        )
+        .is_err());
+    let long = ObservationInput {
+        description: "đ".repeat(2001),
+        ..theft()
+    };
     assert!(s.observe(&long, Utc::now()).is_err());
     assert!(s.correct("no-such-record", "x", None, Utc::now()).is_err());
-    assert_eq!(count(&s, "checkin") + count(&s, "observation") + count(&s, "correction"), 0);
+    assert_eq!(
+        count(&s, "checkin") + count(&s, "observation") + count(&s, "correction"),
+        0
+    );
     assert_eq!(seqs(&s), vec![1]);
 }
 
@@ -173,14 +332,25 @@ fn a_clock_that_jumps_back_is_flagged_but_the_record_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = demo_store(&dir);
     let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 14, 0, 0).unwrap();
-    assert!(!s.start_shift("ca1", &["demo-m1".into()], t0).unwrap().clock_went_back);
+    assert!(
+        !s.start_shift("ca1", &["demo-m1".into()], t0)
+            .unwrap()
+            .clock_went_back
+    );
     let saved = s.observe(&theft(), t0 - Duration::hours(3)).unwrap();
     assert!(saved.clock_went_back);
     // Order follows the device sequence, not the clock.
     let later = s.observe(&theft(), t0 + Duration::minutes(1)).unwrap();
     assert!(!later.clock_went_back);
     let log = s.shift_log(s.active_shift().unwrap().unwrap()).unwrap();
-    let ids: Vec<&str> = log.entries.iter().map(|e| match e { LogEntry::Observation(o) => o.id.as_str(), _ => "" }).collect();
+    let ids: Vec<&str> = log
+        .entries
+        .iter()
+        .map(|e| match e {
+            LogEntry::Observation(o) => o.id.as_str(),
+            _ => "",
+        })
+        .collect();
     assert_eq!(ids, [saved.record.id.as_str(), later.record.id.as_str()]);
 }
 

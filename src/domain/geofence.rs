@@ -63,7 +63,9 @@ impl LatLon {
 
     /// Initial bearing towards `other`, degrees clockwise from north, 0..360.
     pub fn bearing_deg(self, other: LatLon) -> f64 {
-        Haversine.bearing(self.point(), other.point()).rem_euclid(360.0)
+        Haversine
+            .bearing(self.point(), other.point())
+            .rem_euclid(360.0)
     }
 }
 
@@ -124,7 +126,9 @@ pub enum Geofence {
 pub fn check(center: LatLon, radius_m: f64, fix: Fix) -> Geofence {
     let distance_m = center.distance_m(fix.pos);
     if fix.accuracy_m > MAX_FIX_ACCURACY_M {
-        Geofence::TooInaccurate { accuracy_m: fix.accuracy_m }
+        Geofence::TooInaccurate {
+            accuracy_m: fix.accuracy_m,
+        }
     } else if distance_m <= radius_m {
         Geofence::Inside { distance_m }
     } else {
@@ -156,8 +160,16 @@ pub enum Compass {
 impl Compass {
     /// The nearest compass point to a bearing in degrees.
     pub fn from_bearing(deg: f64) -> Self {
-        const ALL: [Compass; 8] =
-            [Compass::N, Compass::NE, Compass::E, Compass::SE, Compass::S, Compass::SW, Compass::W, Compass::NW];
+        const ALL: [Compass; 8] = [
+            Compass::N,
+            Compass::NE,
+            Compass::E,
+            Compass::SE,
+            Compass::S,
+            Compass::SW,
+            Compass::W,
+            Compass::NW,
+        ];
         let i = ((deg.rem_euclid(360.0) + 22.5) / 45.0).floor() as usize % 8;
         ALL[i]
     }
@@ -194,15 +206,28 @@ mod tests {
     use proptest::prelude::*;
 
     // Hoàn Kiếm lake, Hà Nội.
-    const HK: LatLon = LatLon { lat: 21.0285, lon: 105.8542 };
+    const HK: LatLon = LatLon {
+        lat: 21.0285,
+        lon: 105.8542,
+    };
 
     #[test]
     fn rejects_out_of_range_coordinates() {
         assert_eq!(LatLon::new(91.0, 0.0), Err(GeoError::Latitude(91.0)));
         assert_eq!(LatLon::new(0.0, -180.5), Err(GeoError::Longitude(-180.5)));
         assert!(LatLon::new(f64::NAN, 0.0).is_err());
-        assert!(Fix { pos: HK, accuracy_m: -1.0 }.validate().is_err());
-        assert!(Fix { pos: HK, accuracy_m: f64::INFINITY }.validate().is_err());
+        assert!(Fix {
+            pos: HK,
+            accuracy_m: -1.0
+        }
+        .validate()
+        .is_err());
+        assert!(Fix {
+            pos: HK,
+            accuracy_m: f64::INFINITY
+        }
+        .validate()
+        .is_err());
         assert!(validate_radius(0.0).is_err());
         assert!(validate_radius(600.0).is_err());
         assert_eq!(validate_radius(30.0), Ok(30.0));
@@ -214,11 +239,38 @@ mod tests {
         let north_100 = LatLon::new(HK.lat + 0.0009, HK.lon).unwrap();
         let d = HK.distance_m(north_100);
         assert!((d - 100.0).abs() < 1.0, "{d}");
-        assert!(matches!(check(HK, 150.0, Fix { pos: north_100, accuracy_m: 10.0 }), Geofence::Inside { .. }));
-        assert!(matches!(check(HK, 50.0, Fix { pos: north_100, accuracy_m: 10.0 }), Geofence::Outside { .. }));
+        assert!(matches!(
+            check(
+                HK,
+                150.0,
+                Fix {
+                    pos: north_100,
+                    accuracy_m: 10.0
+                }
+            ),
+            Geofence::Inside { .. }
+        ));
+        assert!(matches!(
+            check(
+                HK,
+                50.0,
+                Fix {
+                    pos: north_100,
+                    accuracy_m: 10.0
+                }
+            ),
+            Geofence::Outside { .. }
+        ));
         // Right on top of it, but the fix is vague: not verified.
         assert_eq!(
-            check(HK, 50.0, Fix { pos: HK, accuracy_m: 400.0 }),
+            check(
+                HK,
+                50.0,
+                Fix {
+                    pos: HK,
+                    accuracy_m: 400.0
+                }
+            ),
             Geofence::TooInaccurate { accuracy_m: 400.0 }
         );
     }

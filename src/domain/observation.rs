@@ -101,8 +101,13 @@ pub enum Action {
 
 impl Action {
     /// Every action, in display order.
-    pub const ALL: [Action; 5] =
-        [Action::Watched, Action::Warned, Action::ReportedPolice, Action::HandedOver, Action::Mediated];
+    pub const ALL: [Action; 5] = [
+        Action::Watched,
+        Action::Warned,
+        Action::ReportedPolice,
+        Action::HandedOver,
+        Action::Mediated,
+    ];
 
     /// The stable code stored in the database.
     pub fn code(self) -> &'static str {
@@ -137,11 +142,17 @@ mod tests {
             assert_eq!(Category::from_code(c.code()), Some(c));
             assert!(seen.insert(c.code()));
             // serde uses the same stable code.
-            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{}\"", c.code()));
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.code())
+            );
         }
         for a in Action::ALL {
             assert_eq!(Action::from_code(a.code()), Some(a));
-            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.code()));
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                format!("\"{}\"", a.code())
+            );
         }
         assert_eq!(Category::from_code("nonsense"), None);
     }

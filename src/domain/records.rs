@@ -203,10 +203,15 @@ pub struct CheckInDecision {
 
 /// Decides a check-in: GPS must be inside the radius with a usable fix, QR must match, manual
 /// needs a reason and is never verified.
-pub fn decide_check_in(cp: &Checkpoint, req: &CheckInRequest) -> Result<CheckInDecision, RecordError> {
+pub fn decide_check_in(
+    cp: &Checkpoint,
+    req: &CheckInRequest,
+) -> Result<CheckInDecision, RecordError> {
     let fix = match req {
         CheckInRequest::Gps { fix } => Some(fix.validate()?),
-        CheckInRequest::Qr { fix, .. } | CheckInRequest::Manual { fix, .. } => fix.map(Fix::validate).transpose()?,
+        CheckInRequest::Qr { fix, .. } | CheckInRequest::Manual { fix, .. } => {
+            fix.map(Fix::validate).transpose()?
+        }
     };
     let distance_m = fix.map(|f| cp.pos.distance_m(f.pos));
     match req {
@@ -218,20 +223,36 @@ pub fn decide_check_in(cp: &Checkpoint, req: &CheckInRequest) -> Result<CheckInD
                 distance_m: Some(distance_m),
                 reason: None,
             }),
-            Geofence::Outside { distance_m } => Err(RecordError::Outside { distance_m, radius_m: cp.radius_m }),
-            Geofence::TooInaccurate { accuracy_m } => {
-                Err(RecordError::TooInaccurate { accuracy_m, max: geofence::MAX_FIX_ACCURACY_M })
-            }
+            Geofence::Outside { distance_m } => Err(RecordError::Outside {
+                distance_m,
+                radius_m: cp.radius_m,
+            }),
+            Geofence::TooInaccurate { accuracy_m } => Err(RecordError::TooInaccurate {
+                accuracy_m,
+                max: geofence::MAX_FIX_ACCURACY_M,
+            }),
         },
         CheckInRequest::Qr { code, .. } => {
             if code.trim() != cp.qr_code {
                 return Err(RecordError::WrongQr);
             }
-            Ok(CheckInDecision { method: CheckInMethod::Qr, verified: true, fix, distance_m, reason: None })
+            Ok(CheckInDecision {
+                method: CheckInMethod::Qr,
+                verified: true,
+                fix,
+                distance_m,
+                reason: None,
+            })
         }
         CheckInRequest::Manual { reason, .. } => {
             let reason = text::required("field.reason", reason, MEDIUM_TEXT_MAX)?;
-            Ok(CheckInDecision { method: CheckInMethod::Manual, verified: false, fix, distance_m, reason: Some(reason) })
+            Ok(CheckInDecision {
+                method: CheckInMethod::Manual,
+                verified: false,
+                fix,
+                distance_m,
+                reason: Some(reason),
+            })
         }
     }
 }
@@ -260,14 +281,27 @@ impl ObservationInput {
     pub fn validate(&self) -> Result<ObservationFields, RecordError> {
         let category = self.category.ok_or(RecordError::NoCategory)?;
         let description = if category.needs_description() {
-            Some(text::required("field.description", &self.description, LONG_TEXT_MAX)?)
+            Some(text::required(
+                "field.description",
+                &self.description,
+                LONG_TEXT_MAX,
+            )?)
         } else {
             text::optional("field.description", &self.description, LONG_TEXT_MAX)?
         };
-        let plate = text::optional("field.plate", &self.plate, SHORT_TEXT_MAX)?.map(|p| p.to_uppercase());
+        let plate =
+            text::optional("field.plate", &self.plate, SHORT_TEXT_MAX)?.map(|p| p.to_uppercase());
         let people = text::optional("field.people", &self.people, MEDIUM_TEXT_MAX)?;
         let fix = self.fix.map(Fix::validate).transpose()?;
-        Ok(ObservationFields { category, description, plate, people, action: self.action, urgent: self.urgent, fix })
+        Ok(ObservationFields {
+            category,
+            description,
+            plate,
+            people,
+            action: self.action,
+            urgent: self.urgent,
+            fix,
+        })
     }
 }
 
@@ -299,7 +333,11 @@ pub fn summarize(
 ) -> ShiftSummary {
     use std::collections::{HashMap, HashSet};
     let visited: HashSet<&str> = checkins.iter().map(|c| c.checkpoint_id.as_str()).collect();
-    let verified: HashSet<&str> = checkins.iter().filter(|c| c.verified).map(|c| c.checkpoint_id.as_str()).collect();
+    let verified: HashSet<&str> = checkins
+        .iter()
+        .filter(|c| c.verified)
+        .map(|c| c.checkpoint_id.as_str())
+        .collect();
     // The latest correction that names a category wins (corrections are given in log order).
     let mut recat: HashMap<&str, Category> = HashMap::new();
     for c in corrections {
@@ -309,7 +347,9 @@ pub fn summarize(
     }
     let mut counts: HashMap<Category, usize> = HashMap::new();
     for o in observations {
-        *counts.entry(recat.get(o.id.as_str()).copied().unwrap_or(o.category)).or_default() += 1;
+        *counts
+            .entry(recat.get(o.id.as_str()).copied().unwrap_or(o.category))
+            .or_default() += 1;
     }
     ShiftSummary {
         checkpoints_total,
@@ -317,7 +357,10 @@ pub fn summarize(
         checkpoints_verified: verified.len(),
         observations: observations.len(),
         urgent: observations.iter().filter(|o| o.urgent).count(),
-        by_category: Category::ALL.iter().filter_map(|c| counts.get(c).map(|n| (*c, *n))).collect(),
+        by_category: Category::ALL
+            .iter()
+            .filter_map(|c| counts.get(c).map(|n| (*c, *n)))
+            .collect(),
         corrections: corrections.len(),
     }
 }
@@ -333,44 +376,104 @@ mod tests {
             id: "cp1".into(),
             name: "Chợ".into(),
             seq: 1,
-            pos: LatLon { lat: 21.0285, lon: 105.8542 },
+            pos: LatLon {
+                lat: 21.0285,
+                lon: 105.8542,
+            },
             radius_m: 40.0,
             qr_code: "QR-CP1".into(),
         }
     }
 
     fn fix(dlat: f64, acc: f64) -> Fix {
-        Fix { pos: LatLon { lat: 21.0285 + dlat, lon: 105.8542 }, accuracy_m: acc }
+        Fix {
+            pos: LatLon {
+                lat: 21.0285 + dlat,
+                lon: 105.8542,
+            },
+            accuracy_m: acc,
+        }
     }
 
     #[test]
     fn gps_check_in_inside_is_verified_outside_is_refused() {
-        let ok = decide_check_in(&cp(), &CheckInRequest::Gps { fix: fix(0.0002, 8.0) }).unwrap();
+        let ok = decide_check_in(
+            &cp(),
+            &CheckInRequest::Gps {
+                fix: fix(0.0002, 8.0),
+            },
+        )
+        .unwrap();
         assert!(ok.verified && ok.method == CheckInMethod::Gps);
         assert!(matches!(
             decide_check_in(&cp(), &CheckInRequest::Gps { fix: fix(0.002, 8.0) }),
             Err(RecordError::Outside { radius_m, .. }) if radius_m == 40.0
         ));
         assert!(matches!(
-            decide_check_in(&cp(), &CheckInRequest::Gps { fix: fix(0.0, 120.0) }),
+            decide_check_in(
+                &cp(),
+                &CheckInRequest::Gps {
+                    fix: fix(0.0, 120.0)
+                }
+            ),
             Err(RecordError::TooInaccurate { .. })
         ));
         assert!(matches!(
-            decide_check_in(&cp(), &CheckInRequest::Gps { fix: Fix { pos: LatLon { lat: 95.0, lon: 0.0 }, accuracy_m: 1.0 } }),
+            decide_check_in(
+                &cp(),
+                &CheckInRequest::Gps {
+                    fix: Fix {
+                        pos: LatLon {
+                            lat: 95.0,
+                            lon: 0.0
+                        },
+                        accuracy_m: 1.0
+                    }
+                }
+            ),
             Err(RecordError::Geo(GeoError::Latitude(_)))
         ));
     }
 
     #[test]
     fn qr_and_manual_check_ins() {
-        let q = decide_check_in(&cp(), &CheckInRequest::Qr { code: " QR-CP1 ".into(), fix: None }).unwrap();
+        let q = decide_check_in(
+            &cp(),
+            &CheckInRequest::Qr {
+                code: " QR-CP1 ".into(),
+                fix: None,
+            },
+        )
+        .unwrap();
         assert!(q.verified);
-        assert_eq!(decide_check_in(&cp(), &CheckInRequest::Qr { code: "QR-CP2".into(), fix: None }), Err(RecordError::WrongQr));
-        let m = decide_check_in(&cp(), &CheckInRequest::Manual { reason: "Mất GPS".into(), fix: None }).unwrap();
+        assert_eq!(
+            decide_check_in(
+                &cp(),
+                &CheckInRequest::Qr {
+                    code: "QR-CP2".into(),
+                    fix: None
+                }
+            ),
+            Err(RecordError::WrongQr)
+        );
+        let m = decide_check_in(
+            &cp(),
+            &CheckInRequest::Manual {
+                reason: "Mất GPS".into(),
+                fix: None,
+            },
+        )
+        .unwrap();
         assert!(!m.verified);
         assert_eq!(m.reason.as_deref(), Some("Mất GPS"));
         assert!(matches!(
-            decide_check_in(&cp(), &CheckInRequest::Manual { reason: "  ".into(), fix: None }),
+            decide_check_in(
+                &cp(),
+                &CheckInRequest::Manual {
+                    reason: "  ".into(),
+                    fix: None
+                }
+            ),
             Err(RecordError::Text(TextError::Required { .. }))
         ));
     }
@@ -380,12 +483,18 @@ mod tests {
         let mut i = ObservationInput::default();
         assert_eq!(i.validate(), Err(RecordError::NoCategory));
         i.category = Some(Category::Other);
-        assert!(matches!(i.validate(), Err(RecordError::Text(TextError::Required { .. }))));
+        assert!(matches!(
+            i.validate(),
+            Err(RecordError::Text(TextError::Required { .. }))
+        ));
         i.category = Some(Category::SuspiciousVehicle);
         i.plate = " 29a-123.45 ".into();
         assert_eq!(i.validate().unwrap().plate.as_deref(), Some("29A-123.45"));
         i.description = "x".repeat(LONG_TEXT_MAX + 1);
-        assert!(matches!(i.validate(), Err(RecordError::Text(TextError::TooLong { .. }))));
+        assert!(matches!(
+            i.validate(),
+            Err(RecordError::Text(TextError::TooLong { .. }))
+        ));
     }
 
     fn obs(id: &str, cat: Category, urgent: bool) -> Observation {
@@ -417,7 +526,11 @@ mod tests {
             at: Utc::now(),
         };
         let checkins = [ci("a", true), ci("a", false), ci("b", false), ci("c", true)];
-        let observations = [obs("o1", Category::Theft, false), obs("o2", Category::Theft, true), obs("o3", Category::Drugs, false)];
+        let observations = [
+            obs("o1", Category::Theft, false),
+            obs("o2", Category::Theft, true),
+            obs("o3", Category::Drugs, false),
+        ];
         let corr = Correction {
             id: "k".into(),
             shift_id: "s".into(),
@@ -427,9 +540,23 @@ mod tests {
             at: Utc::now(),
         };
         let s = summarize(5, &checkins, &observations, &[corr]);
-        assert_eq!((s.checkpoints_total, s.checkpoints_visited, s.checkpoints_verified), (5, 3, 2));
+        assert_eq!(
+            (
+                s.checkpoints_total,
+                s.checkpoints_visited,
+                s.checkpoints_verified
+            ),
+            (5, 3, 2)
+        );
         assert_eq!((s.observations, s.urgent, s.corrections), (3, 1, 1));
-        assert_eq!(s.by_category, vec![(Category::SnatchTheft, 1), (Category::Theft, 1), (Category::Drugs, 1)]);
+        assert_eq!(
+            s.by_category,
+            vec![
+                (Category::SnatchTheft, 1),
+                (Category::Theft, 1),
+                (Category::Drugs, 1)
+            ]
+        );
     }
 
     proptest! {

@@ -86,30 +86,61 @@ impl ShiftSlot {
         if length_min == 0 || length_min > 720 {
             return Err(SlotError::BadLength);
         }
-        Ok(Self { code: code.to_string(), start_min, length_min })
+        Ok(Self {
+            code: code.to_string(),
+            start_min,
+            length_min,
+        })
     }
 
     /// The local clock label, "24:00–04:00" for a slot that starts at midnight.
     pub fn label(&self) -> String {
-        let start = if self.start_min == 0 { "24:00".to_string() } else { format_clock(self.start_min, false) };
-        format!("{}–{}", start, format_clock(self.start_min + self.length_min, true))
+        let start = if self.start_min == 0 {
+            "24:00".to_string()
+        } else {
+            format_clock(self.start_min, false)
+        };
+        format!(
+            "{}–{}",
+            start,
+            format_clock(self.start_min + self.length_min, true)
+        )
     }
 
     /// Places the slot on patrol night `night` in time zone `tz`.
     pub fn window(&self, night: NaiveDate, tz: Tz) -> SlotWindow {
-        let day = if self.start_min < 12 * 60 { night.succ_opt().unwrap_or(night) } else { night };
-        let local_start = NaiveDateTime::new(day, NaiveTime::MIN) + Duration::minutes(self.start_min as i64);
+        let day = if self.start_min < 12 * 60 {
+            night.succ_opt().unwrap_or(night)
+        } else {
+            night
+        };
+        let local_start =
+            NaiveDateTime::new(day, NaiveTime::MIN) + Duration::minutes(self.start_min as i64);
         let start = resolve_local(tz, local_start);
         let end = start + Duration::minutes(self.length_min as i64);
-        SlotWindow { code: self.code.clone(), night, start, end, label: self.label() }
+        SlotWindow {
+            code: self.code.clone(),
+            night,
+            start,
+            end,
+            label: self.label(),
+        }
     }
 }
 
 /// The default slots of a ward plan: ca1 20:00–24:00 and ca2 24:00–04:00.
 pub fn default_slots() -> Vec<ShiftSlot> {
     vec![
-        ShiftSlot { code: "ca1".into(), start_min: 20 * 60, length_min: 240 },
-        ShiftSlot { code: "ca2".into(), start_min: 0, length_min: 240 },
+        ShiftSlot {
+            code: "ca1".into(),
+            start_min: 20 * 60,
+            length_min: 240,
+        },
+        ShiftSlot {
+            code: "ca2".into(),
+            start_min: 0,
+            length_min: 240,
+        },
     ]
 }
 
@@ -135,7 +166,12 @@ pub fn current_or_next<'a>(windows: &'a [SlotWindow], at: DateTime<Utc>) -> Opti
     windows
         .iter()
         .find(|w| w.start <= at && at < w.end)
-        .or_else(|| windows.iter().filter(|w| w.start > at).min_by_key(|w| w.start))
+        .or_else(|| {
+            windows
+                .iter()
+                .filter(|w| w.start > at)
+                .min_by_key(|w| w.start)
+        })
 }
 
 fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
@@ -175,36 +211,78 @@ mod tests {
     #[test]
     fn night_of_crosses_month_and_year_ends() {
         // 02:30 local on 1 Jan 2027 belongs to the night of 31 Dec 2026.
-        let at = DEFAULT_TZ.with_ymd_and_hms(2027, 1, 1, 2, 30, 0).unwrap().with_timezone(&Utc);
+        let at = DEFAULT_TZ
+            .with_ymd_and_hms(2027, 1, 1, 2, 30, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(night_of(at, DEFAULT_TZ), d(2026, 12, 31));
-        let at = DEFAULT_TZ.with_ymd_and_hms(2026, 3, 1, 3, 0, 0).unwrap().with_timezone(&Utc);
+        let at = DEFAULT_TZ
+            .with_ymd_and_hms(2026, 3, 1, 3, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(night_of(at, DEFAULT_TZ), d(2026, 2, 28));
-        let at = DEFAULT_TZ.with_ymd_and_hms(2028, 3, 1, 3, 0, 0).unwrap().with_timezone(&Utc);
+        let at = DEFAULT_TZ
+            .with_ymd_and_hms(2028, 3, 1, 3, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(night_of(at, DEFAULT_TZ), d(2028, 2, 29));
-        let at = DEFAULT_TZ.with_ymd_and_hms(2026, 11, 22, 21, 0, 0).unwrap().with_timezone(&Utc);
+        let at = DEFAULT_TZ
+            .with_ymd_and_hms(2026, 11, 22, 21, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(night_of(at, DEFAULT_TZ), d(2026, 11, 22));
     }
 
     #[test]
     fn current_or_next_picks_the_running_slot() {
         let w = windows_for_night(&default_slots(), d(2026, 11, 22), DEFAULT_TZ);
-        let at = DEFAULT_TZ.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap().with_timezone(&Utc);
+        let at = DEFAULT_TZ
+            .with_ymd_and_hms(2026, 11, 23, 1, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(current_or_next(&w, at).unwrap().code, "ca2");
-        let at = DEFAULT_TZ.with_ymd_and_hms(2026, 11, 22, 19, 0, 0).unwrap().with_timezone(&Utc);
+        let at = DEFAULT_TZ
+            .with_ymd_and_hms(2026, 11, 22, 19, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(current_or_next(&w, at).unwrap().code, "ca1");
-        let at = DEFAULT_TZ.with_ymd_and_hms(2026, 11, 23, 5, 0, 0).unwrap().with_timezone(&Utc);
+        let at = DEFAULT_TZ
+            .with_ymd_and_hms(2026, 11, 23, 5, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         assert!(current_or_next(&w, at).is_none());
     }
 
     #[test]
     fn slot_definitions_are_checked() {
-        assert_eq!(ShiftSlot::new("ca2", "24:00", "04:00").unwrap(), default_slots()[1]);
-        assert_eq!(ShiftSlot::new("ca1", "20:00", "24:00").unwrap(), default_slots()[0]);
-        assert_eq!(ShiftSlot::new("x", "20:00", "20:00"), Err(SlotError::BadLength));
-        assert_eq!(ShiftSlot::new("x", "06:00", "20:00"), Err(SlotError::BadLength));
-        assert_eq!(ShiftSlot::new("", "20:00", "22:00"), Err(SlotError::BadCode));
-        assert!(matches!(ShiftSlot::new("x", "24:30", "02:00"), Err(SlotError::BadTime(_))));
-        assert!(matches!(ShiftSlot::new("x", "7pm", "02:00"), Err(SlotError::BadTime(_))));
+        assert_eq!(
+            ShiftSlot::new("ca2", "24:00", "04:00").unwrap(),
+            default_slots()[1]
+        );
+        assert_eq!(
+            ShiftSlot::new("ca1", "20:00", "24:00").unwrap(),
+            default_slots()[0]
+        );
+        assert_eq!(
+            ShiftSlot::new("x", "20:00", "20:00"),
+            Err(SlotError::BadLength)
+        );
+        assert_eq!(
+            ShiftSlot::new("x", "06:00", "20:00"),
+            Err(SlotError::BadLength)
+        );
+        assert_eq!(
+            ShiftSlot::new("", "20:00", "22:00"),
+            Err(SlotError::BadCode)
+        );
+        assert!(matches!(
+            ShiftSlot::new("x", "24:30", "02:00"),
+            Err(SlotError::BadTime(_))
+        ));
+        assert!(matches!(
+            ShiftSlot::new("x", "7pm", "02:00"),
+            Err(SlotError::BadTime(_))
+        ));
     }
 
     proptest! {

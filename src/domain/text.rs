@@ -37,7 +37,11 @@ pub fn optional(field: &'static str, text: &str, max: usize) -> Result<Option<St
     if len > max {
         return Err(TextError::TooLong { field, len, max });
     }
-    Ok(if t.is_empty() { None } else { Some(t.to_string()) })
+    Ok(if t.is_empty() {
+        None
+    } else {
+        Some(t.to_string())
+    })
 }
 
 /// Like [`optional`], but an empty text is an error.
@@ -54,7 +58,17 @@ mod tests {
         assert_eq!(optional("f", "  ", 5), Ok(None));
         // Vietnamese letters are several bytes each; the limit is in characters.
         assert_eq!(optional("f", " đường ", 5), Ok(Some("đường".into())));
-        assert_eq!(optional("f", "đườngg", 5), Err(TextError::TooLong { field: "f", len: 6, max: 5 }));
-        assert_eq!(required("f", "\n", 5), Err(TextError::Required { field: "f" }));
+        assert_eq!(
+            optional("f", "đườngg", 5),
+            Err(TextError::TooLong {
+                field: "f",
+                len: 6,
+                max: 5
+            })
+        );
+        assert_eq!(
+            required("f", "\n", 5),
+            Err(TextError::Required { field: "f" })
+        );
     }
 }

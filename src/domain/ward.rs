@@ -116,7 +116,8 @@ pub enum WardError {
 impl WardSetup {
     /// Parses and checks a setup file (the demo ward is one).
     pub fn from_json(json: &str) -> Result<Self, WardError> {
-        let setup: WardSetup = serde_json::from_str(json).map_err(|e| WardError::Format(e.to_string()))?;
+        let setup: WardSetup =
+            serde_json::from_str(json).map_err(|e| WardError::Format(e.to_string()))?;
         setup.validate()
     }
 
@@ -137,9 +138,12 @@ fn check_route(cps: &[Checkpoint]) -> Result<(), WardError> {
     let mut ids = std::collections::HashSet::new();
     for (i, cp) in cps.iter().enumerate() {
         let index = i + 1;
-        cp.pos.validate().map_err(|source| WardError::Geo { index, source })?;
+        cp.pos
+            .validate()
+            .map_err(|source| WardError::Geo { index, source })?;
         validate_radius(cp.radius_m).map_err(|source| WardError::Geo { index, source })?;
-        text::required("field.checkpoint_name", &cp.name, 100).map_err(|source| WardError::Text { index, source })?;
+        text::required("field.checkpoint_name", &cp.name, 100)
+            .map_err(|source| WardError::Text { index, source })?;
         if !ids.insert(cp.id.clone()) {
             return Err(WardError::DuplicateId(cp.id.clone()));
         }
@@ -152,7 +156,9 @@ fn check_route(cps: &[Checkpoint]) -> Result<(), WardError> {
 /// Properties: `name` (required), `id`, `radius_m` (default 40), `qr_code` (default the id),
 /// `seq` (default the order in the file). Checkpoints come back sorted by `seq`.
 pub fn checkpoints_from_geojson(text: &str) -> Result<Vec<Checkpoint>, WardError> {
-    let gj: geojson::GeoJson = text.parse().map_err(|e: geojson::Error| WardError::Format(e.to_string()))?;
+    let gj: geojson::GeoJson = text
+        .parse()
+        .map_err(|e: geojson::Error| WardError::Format(e.to_string()))?;
     let fc = match gj {
         geojson::GeoJson::FeatureCollection(fc) => fc,
         _ => return Err(WardError::Format("expected a FeatureCollection".into())),
@@ -160,24 +166,45 @@ pub fn checkpoints_from_geojson(text: &str) -> Result<Vec<Checkpoint>, WardError
     let mut out = Vec::with_capacity(fc.features.len());
     for (i, f) in fc.features.iter().enumerate() {
         let index = i + 1;
-        let geom = f.geometry.as_ref().ok_or_else(|| WardError::Format(format!("feature {index} has no geometry")))?;
+        let geom = f
+            .geometry
+            .as_ref()
+            .ok_or_else(|| WardError::Format(format!("feature {index} has no geometry")))?;
         let (lon, lat) = match &geom.value {
-            geojson::GeometryValue::Point { coordinates } if coordinates.len() >= 2 => (coordinates[0], coordinates[1]),
+            geojson::GeometryValue::Point { coordinates } if coordinates.len() >= 2 => {
+                (coordinates[0], coordinates[1])
+            }
             _ => return Err(WardError::Format(format!("feature {index} is not a Point"))),
         };
         let pos = LatLon::new(lat, lon).map_err(|source| WardError::Geo { index, source })?;
         let prop_str = |k: &str| f.property(k).and_then(|v| v.as_str()).map(str::to_string);
         let name = prop_str("name").unwrap_or_default();
         let id = prop_str("id")
-            .or_else(|| f.id.as_ref().map(|id| match id {
-                geojson::feature::Id::String(s) => s.clone(),
-                geojson::feature::Id::Number(n) => n.to_string(),
-            }))
+            .or_else(|| {
+                f.id.as_ref().map(|id| match id {
+                    geojson::feature::Id::String(s) => s.clone(),
+                    geojson::feature::Id::Number(n) => n.to_string(),
+                })
+            })
             .unwrap_or_else(|| format!("cp-{index}"));
-        let radius_m = f.property("radius_m").and_then(|v| v.as_f64()).unwrap_or(DEFAULT_RADIUS_M);
-        let seq = f.property("seq").and_then(|v| v.as_u64()).map(|s| s as u32).unwrap_or(index as u32);
+        let radius_m = f
+            .property("radius_m")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(DEFAULT_RADIUS_M);
+        let seq = f
+            .property("seq")
+            .and_then(|v| v.as_u64())
+            .map(|s| s as u32)
+            .unwrap_or(index as u32);
         let qr_code = prop_str("qr_code").unwrap_or_else(|| id.clone());
-        out.push(Checkpoint { id, name: name.trim().to_string(), seq, pos, radius_m, qr_code });
+        out.push(Checkpoint {
+            id,
+            name: name.trim().to_string(),
+            seq,
+            pos,
+            radius_m,
+            qr_code,
+        });
     }
     check_route(&out)?;
     out.sort_by_key(|c| c.seq);
@@ -214,13 +241,22 @@ mod tests {
 
     #[test]
     fn geojson_import_refuses_bad_files() {
-        assert!(matches!(checkpoints_from_geojson("{"), Err(WardError::Format(_))));
+        assert!(matches!(
+            checkpoints_from_geojson("{"),
+            Err(WardError::Format(_))
+        ));
         let wrong_lat = r#"{"type":"FeatureCollection","features":[
           {"type":"Feature","geometry":{"type":"Point","coordinates":[105.85,121.03]},"properties":{"name":"x"}}]}"#;
-        assert!(matches!(checkpoints_from_geojson(wrong_lat), Err(WardError::Geo { index: 1, .. })));
+        assert!(matches!(
+            checkpoints_from_geojson(wrong_lat),
+            Err(WardError::Geo { index: 1, .. })
+        ));
         let no_name = r#"{"type":"FeatureCollection","features":[
           {"type":"Feature","geometry":{"type":"Point","coordinates":[105.85,21.03]},"properties":{}}]}"#;
-        assert!(matches!(checkpoints_from_geojson(no_name), Err(WardError::Text { index: 1, .. })));
+        assert!(matches!(
+            checkpoints_from_geojson(no_name),
+            Err(WardError::Text { index: 1, .. })
+        ));
         let empty = r#"{"type":"FeatureCollection","features":[]}"#;
         assert_eq!(checkpoints_from_geojson(empty), Err(WardError::Count(0)));
     }

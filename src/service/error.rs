@@ -19,7 +19,10 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a key and no values.
     pub fn new(key: &str) -> Self {
-        Self { key: key.into(), args: Vec::new() }
+        Self {
+            key: key.into(),
+            args: Vec::new(),
+        }
     }
 
     /// Adds a value for placeholder `{name}`.
@@ -44,9 +47,10 @@ impl From<TextError> for ApiError {
     fn from(e: TextError) -> Self {
         match e {
             TextError::Required { field } => ApiError::new("err.required").arg("field", field),
-            TextError::TooLong { field, len, max } => {
-                ApiError::new("err.too_long").arg("field", field).arg("len", len).arg("max", max)
-            }
+            TextError::TooLong { field, len, max } => ApiError::new("err.too_long")
+                .arg("field", field)
+                .arg("len", len)
+                .arg("max", max),
         }
     }
 }
@@ -56,7 +60,10 @@ impl From<RecordError> for ApiError {
         match e {
             RecordError::Geo(g) => g.into(),
             RecordError::Text(t) => t.into(),
-            RecordError::Outside { distance_m, radius_m } => ApiError::new("err.outside")
+            RecordError::Outside {
+                distance_m,
+                radius_m,
+            } => ApiError::new("err.outside")
                 .arg("distance", format_distance(distance_m))
                 .arg("radius", format_distance(radius_m)),
             RecordError::TooInaccurate { accuracy_m, max } => ApiError::new("err.inaccurate")
@@ -87,16 +94,18 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Sqlite(e) => ApiError::new("err.database").arg("detail", e),
             StoreError::Corrupt => ApiError::new("err.corrupt"),
-            StoreError::TooNew { found, supported } => {
-                ApiError::new("err.too_new").arg("found", found).arg("supported", supported)
-            }
+            StoreError::TooNew { found, supported } => ApiError::new("err.too_new")
+                .arg("found", found)
+                .arg("supported", supported),
             StoreError::Record(r) => r.into(),
             StoreError::Ward(w) => w.into(),
             StoreError::NoWard => ApiError::new("err.no_ward"),
             StoreError::NoActiveShift => ApiError::new("err.no_shift"),
             StoreError::ShiftRunning => ApiError::new("err.shift_running"),
             StoreError::Enrolled => ApiError::new("err.enrolled"),
-            StoreError::Unknown { what, id } => ApiError::new("err.unknown").arg("what", format!("what.{what}")).arg("id", id),
+            StoreError::Unknown { what, id } => ApiError::new("err.unknown")
+                .arg("what", format!("what.{what}"))
+                .arg("id", id),
         }
     }
 }

@@ -29,14 +29,26 @@ impl Service {
     /// Runs one command at time `now` and reads back the state.
     pub fn handle(&mut self, cmd: Command, now: DateTime<Utc>) -> Reply {
         match self.apply(cmd, now) {
-            Ok(notice) => Reply { result: self.state(now).map_err(ApiError::from), notice },
-            Err(e) => Reply { result: Err(e.into()), notice: None },
+            Ok(notice) => Reply {
+                result: self.state(now).map_err(ApiError::from),
+                notice,
+            },
+            Err(e) => Reply {
+                result: Err(e.into()),
+                notice: None,
+            },
         }
     }
 
     fn apply(&mut self, cmd: Command, now: DateTime<Utc>) -> Result<Option<Notice>, StoreError> {
         let s = &mut self.store;
-        let clock = |went_back: bool| Some(if went_back { Notice::ClockWentBack } else { Notice::Saved });
+        let clock = |went_back: bool| {
+            Some(if went_back {
+                Notice::ClockWentBack
+            } else {
+                Notice::Saved
+            })
+        };
         Ok(match cmd {
             Command::State => None,
             Command::LoadDemo => {
@@ -55,15 +67,25 @@ impl Service {
                 s.set_setting("lang", lang)?;
                 None
             }
-            Command::StartShift { slot_code, members } => clock(s.start_shift(&slot_code, &members, now)?.clock_went_back),
-            Command::CheckIn { checkpoint_id, request } => {
-                clock(s.check_in(&checkpoint_id, &request, now)?.clock_went_back)
+            Command::StartShift { slot_code, members } => {
+                clock(s.start_shift(&slot_code, &members, now)?.clock_went_back)
             }
+            Command::CheckIn {
+                checkpoint_id,
+                request,
+            } => clock(s.check_in(&checkpoint_id, &request, now)?.clock_went_back),
             Command::Observe { input } => clock(s.observe(&input, now)?.clock_went_back),
-            Command::Correct { target_id, text, new_category } => {
-                clock(s.correct(&target_id, &text, new_category, now)?.clock_went_back)
+            Command::Correct {
+                target_id,
+                text,
+                new_category,
+            } => clock(
+                s.correct(&target_id, &text, new_category, now)?
+                    .clock_went_back,
+            ),
+            Command::EndShift { handover_note } => {
+                clock(s.end_shift(&handover_note, now)?.clock_went_back)
             }
-            Command::EndShift { handover_note } => clock(s.end_shift(&handover_note, now)?.clock_went_back),
         })
     }
 
@@ -77,13 +99,26 @@ impl Service {
                 let night = night_of(now, tz);
                 let windows = windows_for_night(&w.team.slots, night, tz);
                 let suggested = current_or_next(&windows, now).map(|w| w.code.clone());
-                let done = s.shifts_of_night(night)?.into_iter().filter(|x| x.ended_at.is_some()).map(|x| x.slot_code).collect();
-                Some(Tonight { night, windows, suggested, done })
+                let done = s
+                    .shifts_of_night(night)?
+                    .into_iter()
+                    .filter(|x| x.ended_at.is_some())
+                    .map(|x| x.slot_code)
+                    .collect();
+                Some(Tonight {
+                    night,
+                    windows,
+                    suggested,
+                    done,
+                })
             }
             None => None,
         };
         let active = s.active_shift()?.map(|sh| s.shift_log(sh)).transpose()?;
-        let last_ended = s.last_ended_shift()?.map(|sh| s.shift_log(sh)).transpose()?;
+        let last_ended = s
+            .last_ended_shift()?
+            .map(|sh| s.shift_log(sh))
+            .transpose()?;
         Ok(AppState {
             setup,
             tonight,

@@ -6,7 +6,10 @@ use rusqlite::Connection;
 /// Every migration, oldest first; a database's `user_version` is how many it has applied.
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/0001_init.sql")),
-    ("0002_corrections_settings", include_str!("../../migrations/0002_corrections_settings.sql")),
+    (
+        "0002_corrections_settings",
+        include_str!("../../migrations/0002_corrections_settings.sql"),
+    ),
 ];
 
 /// The version a fully migrated database has.
@@ -16,7 +19,8 @@ pub fn latest() -> u32 {
 
 /// The database's schema version.
 pub fn version(conn: &Connection) -> Result<u32, StoreError> {
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_open_error)
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(map_open_error)
 }
 
 /// Brings the database up to the latest version; refuses a newer one.
@@ -28,7 +32,10 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
 pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, StoreError> {
     let found = version(conn)?;
     if found > latest() {
-        return Err(StoreError::TooNew { found, supported: latest() });
+        return Err(StoreError::TooNew {
+            found,
+            supported: latest(),
+        });
     }
     for v in found..target.min(latest()) {
         let (_, sql) = MIGRATIONS[v as usize];

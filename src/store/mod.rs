@@ -74,16 +74,23 @@ impl Store {
     /// Opens (creating if needed) a database file on a native platform.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn open_file(path: &std::path::Path) -> Result<Self, StoreError> {
-        Self::from_connection(Connection::open(path).map_err(map_open_error)?, Durability::NativeWal)
+        Self::from_connection(
+            Connection::open(path).map_err(map_open_error)?,
+            Durability::NativeWal,
+        )
     }
 
     /// Sets the pragmas for `durability`, migrates, and makes sure the device has an id.
-    pub fn from_connection(mut conn: Connection, durability: Durability) -> Result<Self, StoreError> {
+    pub fn from_connection(
+        mut conn: Connection,
+        durability: Durability,
+    ) -> Result<Self, StoreError> {
         let journal = match durability {
             Durability::NativeWal => "WAL",
             Durability::OpfsJournal => "TRUNCATE",
         };
-        conn.pragma_update(None, "journal_mode", journal).map_err(map_open_error)?;
+        conn.pragma_update(None, "journal_mode", journal)
+            .map_err(map_open_error)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -100,7 +107,12 @@ impl Store {
     /// A local setting (not synced), such as the UI language.
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         use rusqlite::OptionalExtension;
-        Ok(self.conn.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
     }
 
     /// Saves a local setting.
@@ -114,9 +126,11 @@ impl Store {
 }
 
 /// Turns "file is not a database" into [`StoreError::Corrupt`].
-pub(crate) fn map_open_error(e: rusqlite::Error) -> StoreError {
+pub fn map_open_error(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::Corrupt,
+        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt
+        }
         _ => StoreError::Sqlite(e),
     }
 }

@@ -60,25 +60,44 @@ pub fn append(
     now: DateTime<Utc>,
 ) -> Result<Appended, StoreError> {
     let (device_id, seq, last_clock): (String, i64, String) =
-        tx.query_row("SELECT id, next_seq, last_clock FROM device", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let last = DateTime::parse_from_rfc3339(&last_clock).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
+        tx.query_row("SELECT id, next_seq, last_clock FROM device", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    let last = DateTime::parse_from_rfc3339(&last_clock)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
     let clock_went_back = (last - now).num_seconds() > CLOCK_BACK_TOLERANCE_S;
     let payload = serde_json::to_string(payload).expect("records serialise to JSON");
     tx.execute(
         "INSERT INTO outbox(seq, event_id, device_id, kind, entity_id, payload, client_time)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![seq, uuid::Uuid::now_v7().to_string(), device_id, kind, entity_id, payload, now.to_rfc3339()],
+        params![
+            seq,
+            uuid::Uuid::now_v7().to_string(),
+            device_id,
+            kind,
+            entity_id,
+            payload,
+            now.to_rfc3339()
+        ],
     )?;
     tx.execute(
         "UPDATE device SET next_seq = ?1, last_clock = ?2",
         params![seq + 1, last.max(now).to_rfc3339()],
     )?;
-    Ok(Appended { seq, clock_went_back })
+    Ok(Appended {
+        seq,
+        clock_went_back,
+    })
 }
 
 /// How many events wait for the ward server.
 pub fn pending_count(conn: &Connection) -> Result<u64, StoreError> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get::<_, i64>(0))? as u64)
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+        [],
+        |r| r.get::<_, i64>(0),
+    )? as u64)
 }
 
 /// The oldest `limit` unsent events, in sequence order.
@@ -97,14 +116,20 @@ pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<Event>, StoreError
             kind: r.get(3)?,
             entity_id: r.get(4)?,
             payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-            client_time: DateTime::parse_from_rfc3339(&client_time).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
+            client_time: DateTime::parse_from_rfc3339(&client_time)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default(),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Marks every event up to and including `seq` as acknowledged by the server.
-pub fn mark_sent_through(conn: &Connection, seq: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub fn mark_sent_through(
+    conn: &Connection,
+    seq: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
     Ok(conn.execute(
         "UPDATE outbox SET sent_at = ?1 WHERE seq <= ?2 AND sent_at IS NULL",
         params![now.to_rfc3339(), seq],

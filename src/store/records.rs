@@ -5,8 +5,8 @@ use super::{Store, StoreError};
 use crate::domain::geofence::{Fix, LatLon};
 use crate::domain::observation::{Action, Category};
 use crate::domain::records::{
-    decide_check_in, summarize, CheckIn, CheckInMethod, CheckInRequest, Correction, Observation, ObservationInput,
-    RecordError, Shift, ShiftSummary,
+    decide_check_in, summarize, CheckIn, CheckInMethod, CheckInRequest, Correction, Observation,
+    ObservationInput, RecordError, Shift, ShiftSummary,
 };
 use crate::domain::shift::night_of;
 use crate::domain::text::{self, LONG_TEXT_MAX};
@@ -48,7 +48,9 @@ pub struct ShiftLog {
 }
 
 fn parse_time(s: String) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
 }
 
 fn new_id() -> String {
@@ -56,14 +58,19 @@ fn new_id() -> String {
 }
 
 fn fix_from(r: &Row<'_>, lat: usize) -> rusqlite::Result<Option<Fix>> {
-    let (la, lo, acc): (Option<f64>, Option<f64>, Option<f64>) = (r.get(lat)?, r.get(lat + 1)?, r.get(lat + 2)?);
+    let (la, lo, acc): (Option<f64>, Option<f64>, Option<f64>) =
+        (r.get(lat)?, r.get(lat + 1)?, r.get(lat + 2)?);
     Ok(match (la, lo, acc) {
-        (Some(lat), Some(lon), Some(accuracy_m)) => Some(Fix { pos: LatLon { lat, lon }, accuracy_m }),
+        (Some(lat), Some(lon), Some(accuracy_m)) => Some(Fix {
+            pos: LatLon { lat, lon },
+            accuracy_m,
+        }),
         _ => None,
     })
 }
 
-const SHIFT_COLS: &str = "id, team_id, slot_code, night, started_at, members_json, ended_at, handover_note";
+const SHIFT_COLS: &str =
+    "id, team_id, slot_code, night, started_at, members_json, ended_at, handover_note";
 
 fn shift_from(r: &Row<'_>) -> rusqlite::Result<Shift> {
     let members: String = r.get(5)?;
@@ -92,13 +99,22 @@ impl Store {
             return Err(StoreError::ShiftRunning);
         }
         if !setup.team.slots.iter().any(|s| s.code == slot_code) {
-            return Err(StoreError::Unknown { what: "shift", id: slot_code.into() });
+            return Err(StoreError::Unknown {
+                what: "shift",
+                id: slot_code.into(),
+            });
         }
         if members_present.is_empty() {
             return Err(RecordError::NoMembers.into());
         }
-        if let Some(m) = members_present.iter().find(|m| !setup.members.iter().any(|k| &k.id == *m)) {
-            return Err(StoreError::Unknown { what: "member", id: m.clone() });
+        if let Some(m) = members_present
+            .iter()
+            .find(|m| !setup.members.iter().any(|k| &k.id == *m))
+        {
+            return Err(StoreError::Unknown {
+                what: "member",
+                id: m.clone(),
+            });
         }
         let tz = self.time_zone()?;
         let shift = Shift {
@@ -126,7 +142,10 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        Ok(Saved { record: shift, clock_went_back: ap.clock_went_back })
+        Ok(Saved {
+            record: shift,
+            clock_went_back: ap.clock_went_back,
+        })
     }
 
     /// Checks in at a checkpoint of the running shift; a refused check-in writes nothing.
@@ -176,11 +195,18 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        Ok(Saved { record: rec, clock_went_back: ap.clock_went_back })
+        Ok(Saved {
+            record: rec,
+            clock_went_back: ap.clock_went_back,
+        })
     }
 
     /// Records an observation in the running shift.
-    pub fn observe(&mut self, input: &ObservationInput, now: DateTime<Utc>) -> Result<Saved<Observation>, StoreError> {
+    pub fn observe(
+        &mut self,
+        input: &ObservationInput,
+        now: DateTime<Utc>,
+    ) -> Result<Saved<Observation>, StoreError> {
         let shift = self.active_shift()?.ok_or(StoreError::NoActiveShift)?;
         let f = input.validate()?;
         let rec = Observation {
@@ -217,7 +243,10 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        Ok(Saved { record: rec, clock_went_back: ap.clock_went_back })
+        Ok(Saved {
+            record: rec,
+            clock_went_back: ap.clock_went_back,
+        })
     }
 
     /// Appends a correction to a check-in or observation; the original stays as it was.
@@ -228,7 +257,8 @@ impl Store {
         new_category: Option<Category>,
         now: DateTime<Utc>,
     ) -> Result<Saved<Correction>, StoreError> {
-        let text = text::required("field.correction", text, LONG_TEXT_MAX).map_err(RecordError::from)?;
+        let text =
+            text::required("field.correction", text, LONG_TEXT_MAX).map_err(RecordError::from)?;
         let target: Option<(String, bool)> = self
             .conn
             .query_row(
@@ -238,7 +268,10 @@ impl Store {
             )
             .optional()?;
         let Some((shift_id, is_observation)) = target else {
-            return Err(StoreError::Unknown { what: "record", id: target_id.into() });
+            return Err(StoreError::Unknown {
+                what: "record",
+                id: target_id.into(),
+            });
         };
         let rec = Correction {
             id: new_id(),
@@ -255,13 +288,21 @@ impl Store {
             params![rec.id, rec.shift_id, rec.target_id, rec.text, rec.new_category.map(Category::code), now.to_rfc3339(), ap.seq],
         )?;
         tx.commit()?;
-        Ok(Saved { record: rec, clock_went_back: ap.clock_went_back })
+        Ok(Saved {
+            record: rec,
+            clock_went_back: ap.clock_went_back,
+        })
     }
 
     /// Ends the running shift with a handover note.
-    pub fn end_shift(&mut self, handover_note: &str, now: DateTime<Utc>) -> Result<Saved<Shift>, StoreError> {
+    pub fn end_shift(
+        &mut self,
+        handover_note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Saved<Shift>, StoreError> {
         let mut shift = self.active_shift()?.ok_or(StoreError::NoActiveShift)?;
-        shift.handover_note = text::optional("field.handover", handover_note, LONG_TEXT_MAX).map_err(RecordError::from)?;
+        shift.handover_note = text::optional("field.handover", handover_note, LONG_TEXT_MAX)
+            .map_err(RecordError::from)?;
         shift.ended_at = Some(now);
         let tx = self.conn.transaction()?;
         let ap = outbox::append(&tx, "shift_ended", &shift.id, &shift, now)?;
@@ -270,7 +311,10 @@ impl Store {
             params![now.to_rfc3339(), shift.handover_note, shift.id],
         )?;
         tx.commit()?;
-        Ok(Saved { record: shift, clock_went_back: ap.clock_went_back })
+        Ok(Saved {
+            record: shift,
+            clock_went_back: ap.clock_went_back,
+        })
     }
 
     /// The running shift, if any.
@@ -291,7 +335,9 @@ impl Store {
 
     /// Shifts of patrol night `night`, in the order they were started.
     pub fn shifts_of_night(&self, night: NaiveDate) -> Result<Vec<Shift>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {SHIFT_COLS} FROM shift WHERE night = ?1 ORDER BY log_seq"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {SHIFT_COLS} FROM shift WHERE night = ?1 ORDER BY log_seq"
+        ))?;
         let rows = stmt.query_map([night.to_string()], shift_from)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -303,7 +349,10 @@ impl Store {
             .checkpoints
             .into_iter()
             .find(|c| c.id == id)
-            .ok_or_else(|| StoreError::Unknown { what: "checkpoint", id: id.into() })
+            .ok_or_else(|| StoreError::Unknown {
+                what: "checkpoint",
+                id: id.into(),
+            })
     }
 
     /// The whole timeline of a shift with its summary, ordered by the device's sequence.
@@ -346,11 +395,14 @@ impl Store {
                 LogEntry::Observation(Observation {
                     id: r.get(0)?,
                     shift_id: r.get(1)?,
-                    category: Category::from_code(&r.get::<_, String>(2)?).unwrap_or(Category::Other),
+                    category: Category::from_code(&r.get::<_, String>(2)?)
+                        .unwrap_or(Category::Other),
                     description: r.get(3)?,
                     plate: r.get(4)?,
                     people: r.get(5)?,
-                    action: r.get::<_, Option<String>>(6)?.and_then(|a| Action::from_code(&a)),
+                    action: r
+                        .get::<_, Option<String>>(6)?
+                        .and_then(|a| Action::from_code(&a)),
                     urgent: r.get(7)?,
                     fix: fix_from(r, 8)?,
                     at: parse_time(r.get(11)?),
@@ -370,7 +422,9 @@ impl Store {
                     shift_id: r.get(1)?,
                     target_id: r.get(2)?,
                     text: r.get(3)?,
-                    new_category: r.get::<_, Option<String>>(4)?.and_then(|c| Category::from_code(&c)),
+                    new_category: r
+                        .get::<_, Option<String>>(4)?
+                        .and_then(|c| Category::from_code(&c)),
                     at: parse_time(r.get(5)?),
                 }),
             ))
@@ -379,7 +433,11 @@ impl Store {
         }
         entries.sort_by_key(|(seq, _)| *seq);
         let entries: Vec<LogEntry> = entries.into_iter().map(|(_, e)| e).collect();
-        let total = self.conn.query_row("SELECT COUNT(*) FROM checkpoint", [], |r| r.get::<_, i64>(0))? as usize;
+        let total = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM checkpoint", [], |r| {
+                r.get::<_, i64>(0)
+            })? as usize;
         let (mut cis, mut obs, mut cors) = (Vec::new(), Vec::new(), Vec::new());
         for e in &entries {
             match e {
@@ -389,7 +447,10 @@ impl Store {
             }
         }
         let summary = summarize(total, &cis, &obs, &cors);
-        Ok(ShiftLog { shift, entries, summary })
+        Ok(ShiftLog {
+            shift,
+            entries,
+            summary,
+        })
     }
 }
-

@@ -12,7 +12,9 @@ impl Store {
     pub fn load_setup(&mut self, setup: WardSetup) -> Result<(), StoreError> {
         let setup = setup.validate()?;
         let tx = self.conn.transaction()?;
-        tx.execute_batch("DELETE FROM checkpoint; DELETE FROM member; DELETE FROM team; DELETE FROM ward;")?;
+        tx.execute_batch(
+            "DELETE FROM checkpoint; DELETE FROM member; DELETE FROM team; DELETE FROM ward;",
+        )?;
         let w = &setup.ward;
         tx.execute(
             "INSERT INTO ward(id, name, tz, police_phone, demo) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -36,7 +38,11 @@ impl Store {
 
     /// Replaces the team's route with `checkpoints` (from a GeoJSON import).
     pub fn replace_checkpoints(&mut self, checkpoints: &[Checkpoint]) -> Result<(), StoreError> {
-        let team_id: String = self.conn.query_row("SELECT id FROM team", [], |r| r.get(0)).optional()?.ok_or(StoreError::NoWard)?;
+        let team_id: String = self
+            .conn
+            .query_row("SELECT id FROM team", [], |r| r.get(0))
+            .optional()?
+            .ok_or(StoreError::NoWard)?;
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM checkpoint", [])?;
         insert_checkpoints(&tx, &team_id, checkpoints)?;
@@ -48,54 +54,94 @@ impl Store {
     pub fn setup(&self) -> Result<Option<WardSetup>, StoreError> {
         let ward = self
             .conn
-            .query_row("SELECT id, name, tz, police_phone, demo FROM ward", [], |r| {
-                Ok(Ward { id: r.get(0)?, name: r.get(1)?, tz: r.get(2)?, police_phone: r.get(3)?, demo: r.get(4)? })
-            })
+            .query_row(
+                "SELECT id, name, tz, police_phone, demo FROM ward",
+                [],
+                |r| {
+                    Ok(Ward {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        tz: r.get(2)?,
+                        police_phone: r.get(3)?,
+                        demo: r.get(4)?,
+                    })
+                },
+            )
             .optional()?;
         let Some(ward) = ward else { return Ok(None) };
-        let team = self.conn.query_row("SELECT id, name, leader_phone, slots_json FROM team", [], |r| {
-            let slots: String = r.get(3)?;
-            Ok(Team {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                leader_phone: r.get(2)?,
-                slots: serde_json::from_str::<Vec<ShiftSlot>>(&slots).unwrap_or_default(),
-            })
-        })?;
-        let mut stmt = self.conn.prepare("SELECT id, name, role FROM member ORDER BY role = 'leader' DESC, name")?;
+        let team = self.conn.query_row(
+            "SELECT id, name, leader_phone, slots_json FROM team",
+            [],
+            |r| {
+                let slots: String = r.get(3)?;
+                Ok(Team {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    leader_phone: r.get(2)?,
+                    slots: serde_json::from_str::<Vec<ShiftSlot>>(&slots).unwrap_or_default(),
+                })
+            },
+        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, role FROM member ORDER BY role = 'leader' DESC, name")?;
         let members = stmt
-            .query_map([], |r| Ok(Member { id: r.get(0)?, name: r.get(1)?, role: r.get(2)? }))?
+            .query_map([], |r| {
+                Ok(Member {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    role: r.get(2)?,
+                })
+            })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut stmt =
-            self.conn.prepare("SELECT id, name, seq, lat, lon, radius_m, qr_code FROM checkpoint ORDER BY seq")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, seq, lat, lon, radius_m, qr_code FROM checkpoint ORDER BY seq",
+        )?;
         let checkpoints = stmt
             .query_map([], |r| {
                 Ok(Checkpoint {
                     id: r.get(0)?,
                     name: r.get(1)?,
                     seq: r.get(2)?,
-                    pos: LatLon { lat: r.get(3)?, lon: r.get(4)? },
+                    pos: LatLon {
+                        lat: r.get(3)?,
+                        lon: r.get(4)?,
+                    },
                     radius_m: r.get(5)?,
                     qr_code: r.get(6)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(WardSetup { ward, team, members, checkpoints }))
+        Ok(Some(WardSetup {
+            ward,
+            team,
+            members,
+            checkpoints,
+        }))
     }
 
     /// The ward's time zone, Asia/Ho_Chi_Minh when unset or unknown.
     pub fn time_zone(&self) -> Result<Tz, StoreError> {
-        let tz: Option<String> = self.conn.query_row("SELECT tz FROM ward", [], |r| r.get(0)).optional()?;
+        let tz: Option<String> = self
+            .conn
+            .query_row("SELECT tz FROM ward", [], |r| r.get(0))
+            .optional()?;
         Ok(tz.and_then(|t| t.parse().ok()).unwrap_or(DEFAULT_TZ))
     }
 }
 
-fn insert_checkpoints(tx: &Transaction<'_>, team_id: &str, cps: &[Checkpoint]) -> Result<(), StoreError> {
+fn insert_checkpoints(
+    tx: &Transaction<'_>,
+    team_id: &str,
+    cps: &[Checkpoint],
+) -> Result<(), StoreError> {
     let mut stmt = tx.prepare(
         "INSERT INTO checkpoint(id, team_id, name, seq, lat, lon, radius_m, qr_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for c in cps {
-        stmt.execute(params![c.id, team_id, c.name, c.seq, c.pos.lat, c.pos.lon, c.radius_m, c.qr_code])?;
+        stmt.execute(params![
+            c.id, team_id, c.name, c.seq, c.pos.lat, c.pos.lon, c.radius_m, c.qr_code
+        ])?;
     }
     Ok(())
 }

@@ -1,0 +1,35 @@
+# The two commands in the README: `make run` and `make test`. Both install what is missing.
+SHELL := /bin/bash
+PORT ?= 8080
+
+.PHONY: run test web setup-web setup-test test-rust test-desktop test-e2e bench help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: web ## build the PWA and serve it on http://127.0.0.1:8080
+	python3 tools/serve.py --dir dist --port $(PORT)
+
+test: setup-test test-rust test-desktop web test-e2e ## every test: unit, property, store, desktop build, browser
+
+setup-web:
+	@tools/setup.sh web
+
+setup-test:
+	@tools/setup.sh test
+
+web: setup-web ## build the PWA into dist/
+	@tools/build_web.sh
+
+test-rust: ## unit, property and store tests
+	cargo test
+
+test-desktop: ## the desktop app builds
+	cargo build --features desktop --bin patrol-desktop
+
+test-e2e: ## the full shift in headless Chromium, offline
+	node --test --test-concurrency=1 tests/e2e/
+
+bench: web setup-test ## save latency (native and browser) and bundle size
+	cargo bench --bench save_observation
+	node tests/e2e/bench.mjs

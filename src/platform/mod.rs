@@ -1,0 +1,37 @@
+//! Platform glue: where the store lives on each target, and the device sensors the UI reads.
+//! The UI only sees [`Core`] (send a command, get a reply) and the sensor signals.
+
+pub mod protocol;
+
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+pub mod web;
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+pub use web::client::Core;
+
+#[cfg(all(feature = "desktop", not(target_arch = "wasm32")))]
+pub mod desktop;
+#[cfg(all(feature = "desktop", not(target_arch = "wasm32")))]
+pub use desktop::Core;
+
+use crate::domain::geofence::Fix;
+
+/// What the phone's GPS says right now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gps {
+    /// No fix yet.
+    Waiting,
+    /// The latest fix.
+    Fix(Fix),
+    /// GPS is off, denied or missing; the text is the platform's reason.
+    Unavailable(String),
+}
+
+impl Gps {
+    /// The fix, if there is one.
+    pub fn fix(&self) -> Option<Fix> {
+        match self {
+            Gps::Fix(f) => Some(*f),
+            _ => None,
+        }
+    }
+}

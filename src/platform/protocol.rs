@@ -1,0 +1,51 @@
+//! Messages between the UI thread and the store's worker, as JSON strings.
+
+use crate::service::{ApiError, Command, Reply};
+use serde::{Deserialize, Serialize};
+
+/// A command from the UI, with the id its reply will carry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Request {
+    /// Matches the reply to the call.
+    pub id: u64,
+    /// What to do.
+    pub cmd: Command,
+}
+
+/// Why the store could not start; the UI shows a screen for each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StartError {
+    /// The browser has no OPFS sync access handles (old browser, private mode, no secure context).
+    Unsupported {
+        /// The browser's words.
+        detail: String,
+    },
+    /// Another tab of the app holds the database.
+    OtherTab,
+    /// The database could not be opened (damaged, too new...).
+    Store {
+        /// The translated-key error.
+        error: ApiError,
+    },
+}
+
+/// A message from the worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    /// The database is open; commands may be sent.
+    Ready,
+    /// The database could not be opened; the worker takes no commands.
+    Fatal {
+        /// Why.
+        error: StartError,
+    },
+    /// The answer to request `id`.
+    Reply {
+        /// The request's id.
+        id: u64,
+        /// The answer.
+        reply: Reply,
+    },
+}

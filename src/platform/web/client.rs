@@ -1,0 +1,128 @@
+//! The UI side of the worker: starts it, waits for "ready", and matches replies to calls.
+
+use crate::platform::protocol::{Request, Response, StartError};
+use crate::service::{ApiError, Command, Reply};
+use futures_channel::oneshot;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+struct Inner {
+    worker: Worker,
+    next_id: Cell<u64>,
+    pending: RefCell<HashMap<u64, oneshot::Sender<Reply>>>,
+    ready: RefCell<Option<oneshot::Sender<Result<(), StartError>>>>,
+}
+
+/// A handle on the store, wherever it runs; cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    inner: Rc<Inner>,
+}
+
+impl PartialEq for Core {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+fn lost(detail: &str) -> Reply {
+    Reply {
+        result: Err(ApiError::new("err.worker").arg("detail", detail)),
+        notice: None,
+    }
+}
+
+impl Core {
+    /// Starts the store's worker and waits until the database is open.
+    pub async fn start() -> Result<Core, StartError> {
+        let opts = WorkerOptions::new();
+        opts.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options("./worker.js", &opts).map_err(|e| {
+            StartError::Unsupported {
+                detail: format!("{e:?}"),
+            }
+        })?;
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let inner = Rc::new(Inner {
+            worker,
+            next_id: Cell::new(1),
+            pending: RefCell::new(HashMap::new()),
+            ready: RefCell::new(Some(ready_tx)),
+        });
+        let weak = Rc::downgrade(&inner);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            let (Some(inner), Some(text)) = (weak.upgrade(), ev.data().as_string()) else {
+                return;
+            };
+            match serde_json::from_str::<Response>(&text) {
+                Ok(Response::Ready) => {
+                    if let Some(tx) = inner.ready.borrow_mut().take() {
+                        let _ = tx.send(Ok(()));
+                    }
+                }
+                Ok(Response::Fatal { error }) => {
+                    if let Some(tx) = inner.ready.borrow_mut().take() {
+                        let _ = tx.send(Err(error));
+                    }
+                }
+                Ok(Response::Reply { id, reply }) => {
+                    if let Some(tx) = inner.pending.borrow_mut().remove(&id) {
+                        let _ = tx.send(reply);
+                    }
+                }
+                Err(e) => web_sys::console::error_1(
+                    &format!("bad message from the store worker: {e}").into(),
+                ),
+            }
+        });
+        inner
+            .worker
+            .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let weak = Rc::downgrade(&inner);
+        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let Some(inner) = weak.upgrade() else { return };
+            let detail = js_sys::Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_default();
+            if let Some(tx) = inner.ready.borrow_mut().take() {
+                let _ = tx.send(Err(StartError::Unsupported {
+                    detail: detail.clone(),
+                }));
+            }
+            // Every call in flight learns that its answer is not coming.
+            for (_, tx) in inner.pending.borrow_mut().drain() {
+                let _ = tx.send(lost(&detail));
+            }
+        });
+        inner
+            .worker
+            .set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        match ready_rx.await {
+            Ok(Ok(())) => Ok(Core { inner }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(StartError::Unsupported {
+                detail: "the storage worker stopped".into(),
+            }),
+        }
+    }
+
+    /// Sends a command to the store and waits for its reply.
+    pub async fn call(&self, cmd: Command) -> Reply {
+        let id = self.inner.next_id.get();
+        self.inner.next_id.set(id + 1);
+        let (tx, rx) = oneshot::channel();
+        self.inner.pending.borrow_mut().insert(id, tx);
+        let text = serde_json::to_string(&Request { id, cmd }).expect("commands serialise");
+        if let Err(e) = self.inner.worker.post_message(&JsValue::from_str(&text)) {
+            self.inner.pending.borrow_mut().remove(&id);
+            return lost(&format!("{e:?}"));
+        }
+        rx.await.unwrap_or_else(|_| lost("no reply"))
+    }
+}

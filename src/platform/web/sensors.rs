@@ -1,0 +1,72 @@
+//! Browser sensors: GPS position, network status, and persistent-storage permission.
+
+use crate::domain::geofence::{Fix, LatLon};
+use crate::platform::Gps;
+use wasm_bindgen::prelude::*;
+use web_sys::{Position, PositionError, PositionOptions};
+
+/// Watches the GPS and calls `on_change` with every fix or error.
+pub fn watch_gps(on_change: impl Fn(Gps) + 'static) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let geo = match window.navigator().geolocation() {
+        Ok(g) => g,
+        Err(_) => return on_change(Gps::Unavailable("no geolocation".into())),
+    };
+    let on_change = std::rc::Rc::new(on_change);
+    let ok_cb = on_change.clone();
+    let ok = Closure::<dyn FnMut(Position)>::new(move |p: Position| {
+        let c = p.coords();
+        match LatLon::new(c.latitude(), c.longitude()) {
+            Ok(pos) => ok_cb(Gps::Fix(Fix {
+                pos,
+                accuracy_m: c.accuracy(),
+            })),
+            Err(e) => ok_cb(Gps::Unavailable(e.to_string())),
+        }
+    });
+    let err = Closure::<dyn FnMut(PositionError)>::new(move |e: PositionError| {
+        on_change(Gps::Unavailable(e.message()));
+    });
+    let opts = PositionOptions::new();
+    opts.set_enable_high_accuracy(true);
+    opts.set_maximum_age(5_000);
+    let _ = geo.watch_position_with_error_callback_and_options(
+        ok.as_ref().unchecked_ref(),
+        Some(err.as_ref().unchecked_ref()),
+        &opts,
+    );
+    ok.forget();
+    err.forget();
+}
+
+/// Whether the browser says it is online, and a callback on every change.
+pub fn watch_online(on_change: impl Fn(bool) + 'static) -> bool {
+    let Some(window) = web_sys::window() else {
+        return true;
+    };
+    let on_change = std::rc::Rc::new(on_change);
+    for (name, value) in [("online", true), ("offline", false)] {
+        let cb = on_change.clone();
+        let c = Closure::<dyn FnMut()>::new(move || cb(value));
+        let _ = window.add_event_listener_with_callback(name, c.as_ref().unchecked_ref());
+        c.forget();
+    }
+    window.navigator().on_line()
+}
+
+/// Asks the browser not to evict the app's storage; true when granted.
+pub async fn request_persistence() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let Ok(promise) = window.navigator().storage().persist() else {
+        return false;
+    };
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}

@@ -1,0 +1,181 @@
+//! The state every screen shares, and the one way to change it: [`Ui::send`].
+
+use crate::domain::ward::WardSetup;
+use crate::i18n::{self, Lang};
+use crate::platform::{Core, Gps};
+use crate::service::{AppState, Command, Notice};
+use chrono_tz::Tz;
+use dioxus::prelude::*;
+
+/// The bottom tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Đêm nay.
+    Tonight,
+    /// Lộ trình.
+    Route,
+    /// Ghi nhận.
+    Observe,
+    /// Nhật ký.
+    Log,
+}
+
+/// A message shown after a command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    /// The translated text.
+    pub text: String,
+    /// True for an error.
+    pub error: bool,
+}
+
+/// Shared UI state: copies are cheap (signals).
+#[derive(Clone, Copy)]
+pub struct Ui {
+    core: Signal<Core>,
+    /// The latest state read from the store.
+    pub state: Signal<Option<AppState>>,
+    /// The last message.
+    pub toast: Signal<Option<Toast>>,
+    /// The GPS.
+    pub gps: Signal<Gps>,
+    /// Browser online status.
+    pub online: Signal<bool>,
+    /// Persistent storage granted (None: not known yet).
+    pub persisted: Signal<Option<bool>>,
+    /// The visible tab.
+    pub tab: Signal<Tab>,
+    /// The urgent panel is open.
+    pub sos_open: Signal<bool>,
+    /// A command is in flight.
+    pub busy: Signal<bool>,
+}
+
+impl Ui {
+    /// Creates the shared state under the current component, loads the state, starts the sensors.
+    pub fn provide(core: Core) -> Ui {
+        use_context_provider(|| {
+            let ui = Ui {
+                core: Signal::new(core),
+                state: Signal::new(None),
+                toast: Signal::new(None),
+                gps: Signal::new(Gps::Waiting),
+                online: Signal::new(true),
+                persisted: Signal::new(None),
+                tab: Signal::new(Tab::Tonight),
+                sos_open: Signal::new(false),
+                busy: Signal::new(false),
+            };
+            ui.start_sensors();
+            spawn(async move {
+                ui.send(Command::State).await;
+            });
+            ui
+        })
+    }
+
+    /// The shared state of the enclosing app.
+    pub fn get() -> Ui {
+        use_context::<Ui>()
+    }
+
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    fn start_sensors(self) {
+        use crate::platform::web::sensors;
+        let (gps, mut online, mut persisted) = (self.gps, self.online, self.persisted);
+        sensors::watch_gps(move |g| {
+            let mut gps = gps;
+            gps.set(g)
+        });
+        online.set(sensors::watch_online(move |o| {
+            let mut online = online;
+            online.set(o)
+        }));
+        spawn(async move { persisted.set(Some(sensors::request_persistence().await)) });
+    }
+
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+    fn start_sensors(mut self) {
+        // A desktop has no GPS: check-ins there go by QR code or by hand.
+        self.gps.set(Gps::Unavailable("desktop".into()));
+        self.persisted.set(Some(true));
+    }
+
+    /// Sends a command; on success stores the new state and returns true, else shows the error.
+    pub async fn send(mut self, cmd: Command) -> bool {
+        let core = self.core.read().clone();
+        // A new command replaces the last message, so what is shown is always about this one.
+        self.toast.set(None);
+        self.busy.set(true);
+        let reply = core.call(cmd).await;
+        self.busy.set(false);
+        match reply.result {
+            Ok(state) => {
+                self.state.set(Some(state));
+                let lang = self.lang();
+                match reply.notice {
+                    Some(Notice::Saved) => {
+                        let toast = Toast {
+                            text: i18n::t(lang, "notice.saved"),
+                            error: false,
+                        };
+                        self.toast.set(Some(toast.clone()));
+                        // "Saved" fades by itself; warnings and errors stay until tapped.
+                        spawn(async move {
+                            futures_timer::Delay::new(std::time::Duration::from_secs(3)).await;
+                            if self.toast.peek().as_ref() == Some(&toast) {
+                                self.toast.set(None);
+                            }
+                        });
+                    }
+                    Some(Notice::ClockWentBack) => {
+                        let text = i18n::t(lang, "notice.clock_back");
+                        self.toast.set(Some(Toast { text, error: true }));
+                    }
+                    None => {}
+                }
+                true
+            }
+            Err(e) => {
+                let text = i18n::tf(self.lang(), &e.key, &e.args);
+                self.toast.set(Some(Toast { text, error: true }));
+                false
+            }
+        }
+    }
+
+    /// The UI language.
+    pub fn lang(&self) -> Lang {
+        self.state
+            .read()
+            .as_ref()
+            .map(|s| Lang::from_code(&s.lang))
+            .unwrap_or_default()
+    }
+
+    /// Translates a key.
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.lang(), key)
+    }
+
+    /// Translates a key and fills its placeholders.
+    pub fn tf(&self, key: &str, args: &[(&str, String)]) -> String {
+        let args: Vec<(String, String)> = args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        i18n::tf(self.lang(), key, &args)
+    }
+
+    /// The ward setup, if loaded.
+    pub fn setup(&self) -> Option<WardSetup> {
+        self.state.read().as_ref().and_then(|s| s.setup.clone())
+    }
+
+    /// The ward's time zone.
+    pub fn tz(&self) -> Tz {
+        self.setup()
+            .and_then(|s| s.ward.tz.parse().ok())
+            .unwrap_or(crate::domain::shift::DEFAULT_TZ)
+    }
+}

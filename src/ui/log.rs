@@ -1,0 +1,187 @@
+//! "Nhật ký": the shift's timeline; a mistake is fixed by an appended correction shown beside it.
+
+use super::ctx::Ui;
+use super::fmt;
+use super::tonight::Summary;
+use crate::domain::geofence::format_distance;
+use crate::domain::observation::Category;
+use crate::domain::records::{CheckInMethod, Correction};
+use crate::service::Command;
+use crate::store::records::LogEntry;
+use dioxus::prelude::*;
+
+/// The Log screen: the running shift, else the last ended one with its summary.
+#[component]
+pub fn Log() -> Element {
+    let ui = Ui::get();
+    let state = ui.state.read().clone().expect("state loaded");
+    let (log, ended) = match (state.active.clone(), state.last_ended.clone()) {
+        (Some(l), _) => (l, false),
+        (None, Some(l)) => (l, true),
+        (None, None) => return rsx! { p { class: "card muted", {ui.t("log.empty")} } },
+    };
+    let corrections: Vec<Correction> = log
+        .entries
+        .iter()
+        .filter_map(|e| {
+            if let LogEntry::Correction(c) = e {
+                Some(c.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    let names = state.setup.map(|s| s.checkpoints).unwrap_or_default();
+    rsx! {
+        if ended { Summary { log: log.clone() } }
+        if log.entries.is_empty() { p { class: "card muted", {ui.t("log.empty")} } }
+        ol { class: "timeline", "data-testid": "timeline",
+            for entry in log.entries.iter().filter(|e| !matches!(e, LogEntry::Correction(_))) {
+                {
+                    let (id, at) = match entry {
+                        LogEntry::CheckIn(c) => (c.id.clone(), c.at),
+                        LogEntry::Observation(o) => (o.id.clone(), o.at),
+                        LogEntry::Correction(c) => (c.id.clone(), c.at),
+                    };
+                    let mine: Vec<Correction> = corrections.iter().filter(|c| c.target_id == id).cloned().collect();
+                    let is_obs = matches!(entry, LogEntry::Observation(_));
+                    let (title, detail, css) = describe(&ui, entry, &names);
+                    rsx! {
+                        li { key: "{id}", class: if mine.is_empty() { "entry {css}" } else { "entry {css} corrected" }, "data-testid": "entry",
+                            div { class: "entry-head",
+                                time { {fmt::clock(at, ui.tz())} }
+                                strong { "{title}" }
+                                if !mine.is_empty() { span { class: "badge", {ui.t("log.corrected")} } }
+                            }
+                            for d in detail { p { class: "entry-detail", "{d}" } }
+                            for c in mine.iter() {
+                                div { key: "{c.id}", class: "correction", "data-testid": "correction",
+                                    p { {ui.tf("log.correction", &[("text", c.text.clone())])} }
+                                    if let Some(cat) = c.new_category { p { {ui.tf("log.recategorized", &[("category", ui.t(&cat.key()))])} } }
+                                }
+                            }
+                            CorrectForm { target_id: id.clone(), is_observation: is_obs }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn describe(
+    ui: &Ui,
+    entry: &LogEntry,
+    names: &[crate::domain::ward::Checkpoint],
+) -> (String, Vec<String>, &'static str) {
+    match entry {
+        LogEntry::CheckIn(c) => {
+            let name = names
+                .iter()
+                .find(|n| n.id == c.checkpoint_id)
+                .map(|n| n.name.clone())
+                .unwrap_or_else(|| c.checkpoint_id.clone());
+            let how = match c.method {
+                CheckInMethod::Gps => ui.tf(
+                    "log.method_gps",
+                    &[("distance", format_distance(c.distance_m.unwrap_or(0.0)))],
+                ),
+                CheckInMethod::Qr => ui.t("log.method_qr"),
+                CheckInMethod::Manual => ui.tf(
+                    "log.method_manual",
+                    &[("reason", c.reason.clone().unwrap_or_default())],
+                ),
+            };
+            let v = if c.verified {
+                ui.t("route.verified")
+            } else {
+                ui.t("route.unverified")
+            };
+            (
+                ui.tf("log.checkin", &[("name", name)]),
+                vec![format!("{how} · {v}")],
+                if c.verified {
+                    "checkin"
+                } else {
+                    "checkin unverified"
+                },
+            )
+        }
+        LogEntry::Observation(o) => {
+            let mut d = Vec::new();
+            if let Some(t) = &o.description {
+                d.push(t.clone());
+            }
+            if let Some(p) = &o.plate {
+                d.push(ui.tf("log.plate", &[("plate", p.clone())]));
+            }
+            if let Some(p) = &o.people {
+                d.push(ui.tf("log.people", &[("people", p.clone())]));
+            }
+            if let Some(a) = o.action {
+                d.push(ui.t(&a.key()));
+            }
+            let title = if o.urgent {
+                format!("{} · {}", ui.t(&o.category.key()), ui.t("field.urgent"))
+            } else {
+                ui.t(&o.category.key())
+            };
+            (
+                title,
+                d,
+                if o.urgent {
+                    "observation urgent"
+                } else {
+                    "observation"
+                },
+            )
+        }
+        LogEntry::Correction(c) => (
+            ui.tf("log.correction", &[("text", c.text.clone())]),
+            vec![],
+            "correction",
+        ),
+    }
+}
+
+#[component]
+fn CorrectForm(target_id: String, is_observation: bool) -> Element {
+    let ui = Ui::get();
+    let mut open = use_signal(|| false);
+    let mut text = use_signal(String::new);
+    let mut cat = use_signal(|| None::<Category>);
+    if !*open.read() {
+        return rsx! { button { class: "link", "data-testid": "correct-{target_id}", onclick: move |_| open.set(true), {ui.t("log.correct")} } };
+    }
+    rsx! {
+        div { class: "cp-form",
+            label { class: "field", {ui.t("field.correction")}
+                input { "data-testid": "correction-text", value: "{text}", oninput: move |e| text.set(e.value()) }
+            }
+            if is_observation {
+                label { class: "field", {ui.t("field.new_category")}
+                    select { "data-testid": "correction-category",
+                        onchange: move |e: FormEvent| cat.set(Category::from_code(&e.value())),
+                        option { value: "", {ui.t("field.keep_category")} }
+                        for c in Category::ALL { option { key: "{c.code()}", value: "{c.code()}", {ui.t(&c.key())} } }
+                    }
+                }
+            }
+            div { class: "cp-actions",
+                button { class: "primary", "data-testid": "correction-save", disabled: *ui.busy.read(),
+                    onclick: move |_| {
+                        let target_id = target_id.clone();
+                        async move {
+                            if ui.send(Command::Correct { target_id, text: text(), new_category: cat() }).await {
+                                open.set(false);
+                                text.set(String::new());
+                            }
+                        }
+                    },
+                    {ui.t("common.confirm")}
+                }
+                button { onclick: move |_| open.set(false), {ui.t("common.cancel")} }
+            }
+        }
+    }
+}

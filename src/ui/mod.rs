@@ -1,0 +1,95 @@
+//! The Dioxus screens. Components read [`ctx::Ui`] state and send commands; no SQL, no HTTP here.
+
+pub mod chrome;
+pub mod ctx;
+pub mod fmt;
+pub mod log;
+pub mod observe;
+pub mod route;
+pub mod tonight;
+
+use crate::i18n::{self, Lang};
+use crate::platform::protocol::StartError;
+use crate::platform::Core;
+use ctx::{Tab, Ui};
+use dioxus::prelude::*;
+
+/// The app's stylesheet, shared by web (linked) and desktop (inlined).
+pub const STYLE: &str = include_str!("../../assets/style.css");
+
+enum Boot {
+    Opening,
+    Ready(Core),
+    Failed(StartError),
+}
+
+/// Root component: opens the store, then shows the patrol screens or why it cannot.
+#[component]
+pub fn App() -> Element {
+    let mut boot = use_signal(|| Boot::Opening);
+    use_hook(|| {
+        spawn(async move {
+            boot.set(match Core::start().await {
+                Ok(core) => Boot::Ready(core),
+                Err(e) => Boot::Failed(e),
+            });
+        })
+    });
+    // Before the store answers, the language is not known yet: Vietnamese first.
+    let lang = Lang::Vi;
+    let boot = boot.read();
+    match &*boot {
+        Boot::Opening => rsx! {
+            div { class: "boot", "data-testid": "booting", div { class: "spinner" } p { {i18n::t(lang, "storage.loading")} } }
+        },
+        Boot::Failed(e) => {
+            let text = match e {
+                StartError::Unsupported { detail } => i18n::tf(
+                    lang,
+                    "storage.unavailable",
+                    &[("detail".into(), detail.clone())],
+                ),
+                StartError::OtherTab => i18n::t(lang, "storage.other_tab"),
+                StartError::Store { error } => i18n::tf(lang, &error.key, &error.args),
+            };
+            rsx! {
+                div { class: "boot fatal", "data-testid": "fatal",
+                    p { "{text}" }
+                    p { class: "en", {match e {
+                        StartError::Unsupported { detail } => i18n::tf(Lang::En, "storage.unavailable", &[("detail".into(), detail.clone())]),
+                        StartError::OtherTab => i18n::t(Lang::En, "storage.other_tab"),
+                        StartError::Store { error } => i18n::tf(Lang::En, &error.key, &error.args),
+                    }} }
+                }
+            }
+        }
+        Boot::Ready(core) => rsx! { Main { core: core.clone() } },
+    }
+}
+
+/// The patrol screens once the store is open.
+#[component]
+fn Main(core: Core) -> Element {
+    let ui = Ui::provide(core);
+    let tab = ui.tab.read().clone();
+    if ui.state.read().is_none() {
+        return rsx! { div { class: "boot", div { class: "spinner" } } };
+    }
+    rsx! {
+        div { class: "app", lang: "{ui.lang().code()}",
+            chrome::TopBar {}
+            chrome::Banners {}
+            main { class: "screen",
+                match tab {
+                    Tab::Tonight => rsx! { tonight::Tonight {} },
+                    Tab::Route => rsx! { route::Route {} },
+                    Tab::Observe => rsx! { observe::Observe {} },
+                    Tab::Log => rsx! { log::Log {} },
+                }
+            }
+            chrome::Toast {}
+            chrome::Sos {}
+            chrome::Tabs {}
+        }
+    }
+}

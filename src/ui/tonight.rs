@@ -1,0 +1,169 @@
+//! "Đêm nay": tonight's shifts, starting a shift with the members present, ending it, the summary.
+
+use super::ctx::{Tab, Ui};
+use super::fmt;
+use crate::service::Command;
+use crate::store::records::ShiftLog;
+use dioxus::prelude::*;
+use std::collections::BTreeSet;
+
+/// The Tonight screen.
+#[component]
+pub fn Tonight() -> Element {
+    let ui = Ui::get();
+    let state = ui.state.read().clone().expect("state loaded");
+    let Some(setup) = state.setup.clone() else {
+        return rsx! { NoWard {} };
+    };
+    let tonight = state.tonight.clone().expect("a ward has a tonight");
+    let tz = ui.tz();
+    rsx! {
+        section { class: "card",
+            h1 { {ui.tf("tonight.title", &[("date", fmt::date(tonight.night))])} }
+            p { class: "muted", {ui.tf("tonight.team", &[("team", setup.team.name.clone()), ("ward", setup.ward.name.clone())])} }
+            ul { class: "slots", "data-testid": "slots",
+                for w in tonight.windows.iter() {
+                    li { key: "{w.code}",
+                        span { class: "slot-label", {ui.tf("tonight.slot", &[("code", fmt::slot(&w.code)), ("label", w.label.clone())])} }
+                        if tonight.done.contains(&w.code) { span { class: "badge", {ui.t("tonight.done")} } }
+                        else if tonight.suggested.as_ref() == Some(&w.code) { span { class: "badge now", {ui.t("tonight.suggested")} } }
+                    }
+                }
+            }
+        }
+        if let Some(log) = state.active.clone() {
+            section { class: "card running", "data-testid": "running",
+                p { {ui.tf("tonight.running", &[("code", fmt::slot(&log.shift.slot_code)), ("time", fmt::clock(log.shift.started_at, tz))])} }
+                EndShift {}
+            }
+        } else {
+            StartShift { suggested: tonight.suggested.clone().or_else(|| tonight.windows.first().map(|w| w.code.clone())).unwrap_or_default() }
+            if let Some(log) = state.last_ended.clone() { Summary { log } }
+        }
+        section { class: "card",
+            h2 { {ui.t("tonight.route")} }
+            ol { class: "route-preview",
+                for cp in setup.checkpoints.iter() { li { key: "{cp.id}", "{cp.name}" } }
+            }
+            if setup.ward.demo { ImportRoute {} }
+        }
+    }
+}
+
+#[component]
+fn NoWard() -> Element {
+    let ui = Ui::get();
+    rsx! {
+        section { class: "card", "data-testid": "no-ward",
+            p { {ui.t("setup.none")} }
+            button { class: "big primary", "data-testid": "load-demo", disabled: *ui.busy.read(),
+                onclick: move |_| async move { ui.send(Command::LoadDemo).await; },
+                {ui.t("setup.load_demo")}
+            }
+            p { class: "muted", {ui.t("setup.demo_note")} }
+        }
+    }
+}
+
+#[component]
+fn ImportRoute() -> Element {
+    let ui = Ui::get();
+    rsx! {
+        label { class: "big ghost file",
+            {ui.t("setup.import")}
+            input { r#type: "file", accept: ".geojson,.json,application/geo+json,application/json", "data-testid": "import-geojson",
+                onchange: move |e: FormEvent| async move {
+                    let Some(file) = e.files().into_iter().next() else { return };
+                    match file.read_string().await {
+                        Ok(geojson) => { ui.send(Command::ImportCheckpoints { geojson }).await; }
+                        Err(err) => {
+                            let mut t = ui.toast;
+                            t.set(Some(super::ctx::Toast { text: ui.tf("err.file_format", &[("detail", err.to_string())]), error: true }));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn StartShift(suggested: String) -> Element {
+    let ui = Ui::get();
+    let setup = ui.setup().expect("ward loaded");
+    let mut slot = use_signal(|| suggested.clone());
+    let mut present = use_signal(BTreeSet::<String>::new);
+    rsx! {
+        section { class: "card", "data-testid": "start-shift",
+            div { class: "choice",
+                for s in setup.team.slots.iter() {
+                    button { key: "{s.code}", class: if *slot.read() == s.code { "pick on" } else { "pick" },
+                        "data-testid": "slot-{s.code}",
+                        onclick: { let code = s.code.clone(); move |_| slot.set(code.clone()) },
+                        {fmt::slot(&s.code)} " " small { "{s.label()}" }
+                    }
+                }
+            }
+            h2 { {ui.t("tonight.members")} }
+            for m in setup.members.iter() {
+                label { key: "{m.id}", class: "check",
+                    input { r#type: "checkbox", "data-testid": "member-{m.id}", checked: present.read().contains(&m.id),
+                        onchange: { let id = m.id.clone(); move |e: FormEvent| {
+                            if e.checked() { present.write().insert(id.clone()); } else { present.write().remove(&id); }
+                        } }
+                    }
+                    span { "{m.name}" }
+                    if m.role == "leader" { small { class: "muted", " · " {ui.t("member.leader")} } }
+                }
+            }
+            button { class: "big primary", "data-testid": "start", disabled: *ui.busy.read(),
+                onclick: move |_| async move {
+                    let cmd = Command::StartShift { slot_code: slot(), members: present.read().iter().cloned().collect() };
+                    if ui.send(cmd).await { let mut t = ui.tab; t.set(Tab::Route); }
+                },
+                {ui.t("tonight.start")}
+            }
+        }
+    }
+}
+
+#[component]
+fn EndShift() -> Element {
+    let ui = Ui::get();
+    let mut note = use_signal(String::new);
+    rsx! {
+        label { class: "field", {ui.t("field.handover")}
+            textarea { "data-testid": "handover", rows: 3, value: "{note}", oninput: move |e| note.set(e.value()) }
+        }
+        button { class: "big danger", "data-testid": "end-shift", disabled: *ui.busy.read(),
+            onclick: move |_| async move {
+                if ui.send(Command::EndShift { handover_note: note() }).await { note.set(String::new()); }
+            },
+            {ui.t("end.confirm")}
+        }
+    }
+}
+
+/// The figures of an ended shift.
+#[component]
+pub fn Summary(log: ShiftLog) -> Element {
+    let ui = Ui::get();
+    let tz = ui.tz();
+    let s = &log.summary;
+    rsx! {
+        section { class: "card summary", "data-testid": "summary",
+            h2 { {ui.tf("summary.title", &[("code", fmt::slot(&log.shift.slot_code)), ("date", fmt::date(log.shift.night))])} }
+            if let Some(end) = log.shift.ended_at {
+                p { class: "muted", {ui.tf("summary.time", &[("start", fmt::clock(log.shift.started_at, tz)), ("end", fmt::clock(end, tz))])} }
+            }
+            p { "data-testid": "summary-checkpoints", {ui.tf("summary.checkpoints", &[("visited", s.checkpoints_visited.to_string()),
+                ("total", s.checkpoints_total.to_string()), ("verified", s.checkpoints_verified.to_string())])} }
+            p { "data-testid": "summary-observations", {ui.tf("summary.observations", &[("n", s.observations.to_string()), ("urgent", s.urgent.to_string())])} }
+            ul { class: "by-cat",
+                for (cat, n) in s.by_category.iter() { li { key: "{cat.code()}", {ui.t(&cat.key())} ": " strong { "{n}" } } }
+            }
+            if s.corrections > 0 { p { {ui.tf("summary.corrections", &[("n", s.corrections.to_string())])} } }
+            if let Some(note) = &log.shift.handover_note { p { class: "handover", {ui.tf("summary.handover", &[("note", note.clone())])} } }
+        }
+    }
+}

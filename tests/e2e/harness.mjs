@@ -1,0 +1,70 @@
+// Shared parts of the browser tests: the static server on 127.0.0.1 and Debian's headless Chromium.
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const ARTIFACTS = path.join(ROOT, "tests/e2e/artifacts");
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const FLAGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync",
+];
+
+/** Starts tools/serve.py on a free port; resolves to { url, stop }. */
+export function startServer() {
+  return new Promise((resolve, reject) => {
+    const child = spawn("python3", [path.join(ROOT, "tools/serve.py"), "--dir", path.join(ROOT, "dist"), "--port", "0"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    child.on("error", reject);
+    let exited = false;
+    child.once("exit", () => { exited = true; });
+    child.stdout.on("data", (chunk) => {
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(chunk.toString());
+      if (m) {
+        resolve({
+          url: `http://127.0.0.1:${m[1]}/`,
+          stop: () => new Promise((done) => {
+            if (exited) return done();
+            child.once("exit", done);
+            child.kill("SIGTERM");
+          }),
+        });
+      }
+    });
+  });
+}
+
+/** Opens headless Chromium on a persistent profile as a 360×640 phone with GPS allowed. */
+export async function launch(profileDir, geolocation) {
+  const ctx = await chromium.launchPersistentContext(profileDir, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 360, height: 640 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: "vi-VN",
+    timezoneId: "Asia/Ho_Chi_Minh",
+    permissions: ["geolocation"],
+    geolocation,
+  });
+  return ctx;
+}
+
+/** Saves a screenshot under tests/e2e/artifacts. */
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+/** Waits until the element with data-testid `id` contains `text`, and returns its text. */
+export async function waitText(page, id, text, timeout = 15000) {
+  const loc = page.getByTestId(id).filter({ hasText: text }).first();
+  await loc.waitFor({ timeout });
+  return loc.textContent();
+}
