@@ -10,7 +10,7 @@ wasm-bindgen --target web --no-typescript --out-dir dist/pkg --out-name patrol \
   target/wasm32-unknown-unknown/release/patrol.wasm
 echo "[build] wasm-opt -Oz"
 wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue --strip-debug --strip-producers --converge \
   dist/pkg/patrol_bg.wasm -o dist/pkg/patrol_bg.wasm
 cp -r assets/web/. dist/
 cp assets/style.css dist/style.css

@@ -46,6 +46,7 @@ ROWS = [
     ("route.qr_prompt", "Quét hoặc nhập mã in dưới mã QR", "Scan or type the code printed under the QR"),
     ("route.scan", "Quét bằng camera", "Scan with the camera"),
     ("route.scan_unsupported", "Máy này không đọc được mã QR từ ảnh; hãy nhập mã in dưới mã QR.", "This phone cannot read QR codes from photos; type the code printed under the QR."),
+    ("route.scan_nothing", "Không thấy mã QR trong ảnh. Chụp lại gần hơn, hoặc nhập mã in dưới mã QR.", "No QR code in the photo. Take it closer, or type the code printed under the QR."),
     ("route.manual", "Thủ công", "Manual"),
     ("route.reason", "Lý do điểm danh thủ công", "Reason for a manual check-in"),
     ("route.visited", "Đã điểm danh", "Checked in"),

@@ -15,6 +15,18 @@ pub use desktop::Core;
 
 use crate::domain::geofence::Fix;
 
+/// Reads a QR code from the photo in file input `input_id`; `Err` when the platform cannot.
+pub async fn scan_qr(input_id: &str) -> Result<Option<String>, String> {
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    {
+        web::sensors::scan_qr(input_id).await
+    }
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+    {
+        Err(format!("no QR reader on this platform ({input_id})"))
+    }
+}
+
 /// What the phone's GPS says right now.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Gps {

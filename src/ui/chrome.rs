@@ -86,7 +86,7 @@ pub fn Tabs() -> Element {
         nav { class: "tabs",
             for (tab, key, id) in tabs {
                 button { key: "{id}", class: if tab == current { "tab on" } else { "tab" }, "data-testid": "{id}",
-                    onclick: move |_| { let mut t = ui.tab; t.set(tab); let mut toast = ui.toast; toast.set(None) },
+                    onclick: move |_| ui.go(tab),
                     {ui.t(key)}
                 }
             }

@@ -144,6 +144,18 @@ impl Ui {
         }
     }
 
+    /// Shows `tab` from its top, with no stale message.
+    pub fn go(mut self, tab: Tab) {
+        self.tab.set(tab);
+        self.toast.set(None);
+        self.scroll_top();
+    }
+
+    /// Scrolls the screen back to its top (after a tab change or the end of a shift).
+    pub fn scroll_top(self) {
+        let _ = document::eval("window.scrollTo(0, 0)");
+    }
+
     /// The UI language.
     pub fn lang(&self) -> Lang {
         self.state

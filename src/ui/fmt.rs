@@ -1,16 +1,17 @@
-//! Small display helpers shared by the screens.
+//! Small display helpers shared by the screens (plain formatting: no strftime parser in the bundle).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// "20:05" in the ward's time zone.
 pub fn clock(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz).format("%H:%M").to_string()
+    let t = at.with_timezone(&tz);
+    format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
 /// "22/11/2026", the Vietnamese date order.
 pub fn date(d: NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
+    format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
 }
 
 /// A shift code for display: "ca1" becomes "CA1".

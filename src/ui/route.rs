@@ -130,6 +130,32 @@ fn CheckpointRow(cp: Checkpoint, running: bool, visited: bool, verified: bool) -
                 }
                 if let Some(kind) = current {
                     div { class: "cp-form",
+                        if kind == Form::Qr {
+                            label { class: "big ghost file",
+                                {ui.t("route.scan")}
+                                input { r#type: "file", accept: "image/*", "capture": "environment", id: "qr-photo-{cp.id}",
+                                    "data-testid": "qr-photo-{cp.id}",
+                                    onchange: {
+                                        let s = form_send.clone();
+                                        let input_id = format!("qr-photo-{}", cp.id);
+                                        move |_| {
+                                            let s = s.clone();
+                                            let input_id = input_id.clone();
+                                            async move {
+                                                match crate::platform::scan_qr(&input_id).await {
+                                                    Ok(Some(code)) => {
+                                                        text.set(code.clone());
+                                                        s(CheckInRequest::Qr { code, fix: ui.gps.read().fix() }).await;
+                                                    }
+                                                    Ok(None) => { let mut t = ui.toast; t.set(Some(super::ctx::Toast { text: ui.t("route.scan_nothing"), error: true })); }
+                                                    Err(_) => { let mut t = ui.toast; t.set(Some(super::ctx::Toast { text: ui.t("route.scan_unsupported"), error: true })); }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                         label { class: "field",
                             {if kind == Form::Qr { ui.t("route.qr_prompt") } else { ui.t("route.reason") }}
                             input { "data-testid": "form-text-{cp.id}", value: "{text}", oninput: move |e| text.set(e.value()),

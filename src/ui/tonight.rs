@@ -119,7 +119,7 @@ fn StartShift(suggested: String) -> Element {
             button { class: "big primary", "data-testid": "start", disabled: *ui.busy.read(),
                 onclick: move |_| async move {
                     let cmd = Command::StartShift { slot_code: slot(), members: present.read().iter().cloned().collect() };
-                    if ui.send(cmd).await { let mut t = ui.tab; t.set(Tab::Route); }
+                    if ui.send(cmd).await { ui.go(Tab::Route); }
                 },
                 {ui.t("tonight.start")}
             }
@@ -137,7 +137,7 @@ fn EndShift() -> Element {
         }
         button { class: "big danger", "data-testid": "end-shift", disabled: *ui.busy.read(),
             onclick: move |_| async move {
-                if ui.send(Command::EndShift { handover_note: note() }).await { note.set(String::new()); }
+                if ui.send(Command::EndShift { handover_note: note() }).await { note.set(String::new()); ui.scroll_top(); }
             },
             {ui.t("end.confirm")}
         }

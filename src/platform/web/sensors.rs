@@ -70,3 +70,50 @@ pub async fn request_persistence() -> bool {
         .and_then(|v| v.as_bool())
         .unwrap_or(false)
 }
+
+/// Reads a QR code from the photo chosen in the file input with id `input_id`, using the browser's
+/// BarcodeDetector (Chrome on Android). `Ok(None)` means the photo holds no QR code;
+/// `Err` means this browser cannot read QR codes, and the member types the printed code instead.
+pub async fn scan_qr(input_id: &str) -> Result<Option<String>, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window().ok_or("no window")?;
+    let ctor = js_sys::Reflect::get(&window, &"BarcodeDetector".into())
+        .map_err(|_| "no BarcodeDetector")?;
+    let ctor: js_sys::Function = ctor
+        .dyn_into()
+        .map_err(|_| "no BarcodeDetector".to_string())?;
+    let input: web_sys::HtmlInputElement = window
+        .document()
+        .and_then(|d| d.get_element_by_id(input_id))
+        .and_then(|e| e.dyn_into().ok())
+        .ok_or("no photo input")?;
+    let file = input.files().and_then(|f| f.get(0)).ok_or("no photo")?;
+    let bitmap = JsFuture::from(
+        window
+            .create_image_bitmap_with_blob(&file)
+            .map_err(|e| format!("{e:?}"))?,
+    )
+    .await
+    .map_err(|e| format!("{e:?}"))?;
+    let opts = js_sys::Object::new();
+    let formats = js_sys::Array::of1(&"qr_code".into());
+    js_sys::Reflect::set(&opts, &"formats".into(), &formats).map_err(|e| format!("{e:?}"))?;
+    let detector = js_sys::Reflect::construct(&ctor, &js_sys::Array::of1(&opts))
+        .map_err(|e| format!("{e:?}"))?;
+    let detect: js_sys::Function = js_sys::Reflect::get(&detector, &"detect".into())
+        .and_then(|f| f.dyn_into())
+        .map_err(|e| format!("{e:?}"))?;
+    let promise: js_sys::Promise = detect
+        .call1(&detector, &bitmap)
+        .and_then(|p| p.dyn_into())
+        .map_err(|e| format!("{e:?}"))?;
+    let found: js_sys::Array = JsFuture::from(promise)
+        .await
+        .and_then(|a| a.dyn_into())
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(found.iter().find_map(|code| {
+        js_sys::Reflect::get(&code, &"rawValue".into())
+            .ok()
+            .and_then(|v| v.as_string())
+    }))
+}
