@@ -94,7 +94,7 @@ pub struct AppState {
     pub tonight: Option<Tonight>,
     /// The running shift and its log.
     pub active: Option<ShiftLog>,
-    /// The last ended shift and its log, for the summary.
+    /// The last ended shift and its log, for the summary (only while no shift runs).
     pub last_ended: Option<ShiftLog>,
     /// Events waiting for the ward server.
     pub pending_sync: u64,

@@ -115,10 +115,14 @@ impl Service {
             None => None,
         };
         let active = s.active_shift()?.map(|sh| s.shift_log(sh)).transpose()?;
-        let last_ended = s
-            .last_ended_shift()?
-            .map(|sh| s.shift_log(sh))
-            .transpose()?;
+        // The last shift's summary is shown only while no shift runs: skip reading it otherwise.
+        let last_ended = match active {
+            Some(_) => None,
+            None => s
+                .last_ended_shift()?
+                .map(|sh| s.shift_log(sh))
+                .transpose()?,
+        };
         Ok(AppState {
             setup,
             tonight,

@@ -24,21 +24,30 @@ const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
 console.log(`first load total: ${kb(raw)} raw, ${kb(gz)} gzip, ${kb(br)} brotli (wasm alone ${kb(statSync(path.join(dist, "pkg/patrol_bg.wasm")).size)} raw)`);
 
 const server = await startServer();
-const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-bench-"));
-const ctx = await launch(profile, { latitude: 21.0285, longitude: 105.8542, accuracy: 10 });
+const stats = (times) => {
+  const t = times.slice().sort((a, b) => a - b);
+  const pct = (p) => t[Math.min(t.length - 1, Math.floor(p * t.length))].toFixed(2);
+  const mean = (t.reduce((a, b) => a + b, 0) / t.length).toFixed(2);
+  return `mean ${mean} ms, p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, p99 ${pct(0.99)} ms, max ${t[t.length - 1].toFixed(2)} ms`;
+};
 try {
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  await page.goto(`${server.url}bench.html?n=${N}`);
-  await page.waitForFunction(() => window.benchResult, null, { timeout: 120_000 });
-  const result = await page.evaluate(() => window.benchResult);
-  if (result.error) throw new Error(result.error);
-  const t = result.times.slice().sort((a, b) => a - b);
-  const pct = (p) => t[Math.min(t.length - 1, Math.floor(p * t.length))];
-  const mean = t.reduce((a, b) => a + b, 0) / t.length;
-  console.log(`browser save (page -> worker -> OPFS commit -> reply with fresh state), ${t.length} saves:`);
-  console.log(`  mean ${mean.toFixed(2)} ms, p50 ${pct(0.5).toFixed(2)} ms, p90 ${pct(0.9).toFixed(2)} ms, max ${t[t.length - 1].toFixed(2)} ms`);
+  for (const perShift of [25, N]) {
+    const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-bench-"));
+    const ctx = await launch(profile, { latitude: 21.0285, longitude: 105.8542, accuracy: 10 });
+    try {
+      const page = ctx.pages()[0] ?? (await ctx.newPage());
+      await page.goto(`${server.url}bench.html?n=${N}&per_shift=${perShift}`);
+      await page.waitForFunction(() => window.benchResult, null, { timeout: 120_000 });
+      const result = await page.evaluate(() => window.benchResult);
+      if (result.error) throw new Error(result.error);
+      console.log(`browser save, ${N} saves, a new shift every ${perShift} (page -> worker -> OPFS commit -> reply with the fresh state):`);
+      console.log(`  ${stats(result.times.slice(0, N))}`);
+      console.log(`  the same round trip with no write (read state only): ${stats(result.times.slice(N))}`);
+    } finally {
+      await ctx.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  }
 } finally {
-  await ctx.close();
   await server.stop();
-  rmSync(profile, { recursive: true, force: true });
 }

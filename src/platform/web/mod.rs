@@ -15,30 +15,40 @@ pub fn start_ui() {
 }
 
 /// Benchmark hook for bench.html: opens the store, then saves `n` observations one by one through
-/// the worker, as the Observe screen does. Returns each save's milliseconds, reply included.
+/// the worker, as the Observe screen does, starting a new shift every `per_shift` saves. Returns
+/// each save's milliseconds, from the call to the reply with the fresh state, then as many
+/// read-only round trips (`Command::State`) for comparison.
 #[wasm_bindgen]
-pub async fn bench_save(n: u32) -> Result<Vec<f64>, JsValue> {
+pub async fn bench_save(n: u32, per_shift: u32) -> Result<Vec<f64>, JsValue> {
     use crate::domain::observation::{Action, Category};
     use crate::domain::records::ObservationInput;
-    use crate::service::Command;
+    use crate::service::{AppState, Command};
     let core = client::Core::start()
         .await
         .map_err(|e| JsValue::from_str(&format!("{e:?}")))?;
-    let state = core
-        .call(Command::LoadDemo)
-        .await
-        .result
-        .map_err(|e| JsValue::from_str(&e.key))?;
-    if state.active.is_none() {
-        let cmd = Command::StartShift {
+    let call = |cmd: Command| {
+        let core = core.clone();
+        async move {
+            core.call(cmd)
+                .await
+                .result
+                .map_err(|e| JsValue::from_str(&e.key))
+        }
+    };
+    let fresh_shift = |state: AppState| async move {
+        if state.active.is_some() {
+            call(Command::EndShift {
+                handover_note: String::new(),
+            })
+            .await?;
+        }
+        call(Command::StartShift {
             slot_code: "ca1".into(),
             members: vec!["demo-m1".into()],
-        };
-        core.call(cmd)
-            .await
-            .result
-            .map_err(|e| JsValue::from_str(&e.key))?;
-    }
+        })
+        .await
+    };
+    let mut state = fresh_shift(call(Command::LoadDemo).await?).await?;
     let perf = web_sys::window()
         .and_then(|w| w.performance())
         .ok_or_else(|| JsValue::from_str("no performance clock"))?;
@@ -49,15 +59,22 @@ pub async fn bench_save(n: u32) -> Result<Vec<f64>, JsValue> {
         action: Some(Action::Watched),
         ..Default::default()
     };
-    let mut times = Vec::with_capacity(n as usize);
-    for _ in 0..n {
+    let mut times = Vec::with_capacity(2 * n as usize);
+    for i in 0..n {
+        if i > 0 && i % per_shift.max(1) == 0 {
+            state = fresh_shift(state).await?;
+        }
         let t0 = perf.now();
-        core.call(Command::Observe {
+        state = call(Command::Observe {
             input: input.clone(),
         })
-        .await
-        .result
-        .map_err(|e| JsValue::from_str(&e.key))?;
+        .await?;
+        times.push(perf.now() - t0);
+    }
+    // The same round trip with no write: what the commit itself costs is the difference.
+    for _ in 0..n {
+        let t0 = perf.now();
+        call(Command::State).await?;
         times.push(perf.now() - t0);
     }
     Ok(times)
