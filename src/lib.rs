@@ -5,8 +5,11 @@
 
 pub mod domain;
 pub mod i18n;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod server;
 pub mod service;
 pub mod store;
+pub mod sync;
 
 #[cfg(any(feature = "web", feature = "desktop"))]
 pub mod platform;

@@ -131,7 +131,8 @@ impl WardSetup {
     }
 }
 
-fn check_route(cps: &[Checkpoint]) -> Result<(), WardError> {
+/// Checks a route: count, coordinates, radii, names and unique ids.
+pub fn check_route(cps: &[Checkpoint]) -> Result<(), WardError> {
     if cps.is_empty() || cps.len() > MAX_CHECKPOINTS {
         return Err(WardError::Count(cps.len()));
     }

@@ -5,10 +5,13 @@ use rusqlite::Connection;
 
 /// Every migration, oldest first; a database's `user_version` is how many it has applied.
 pub const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("../../migrations/0001_init.sql")),
+    (
+        "0001_init",
+        include_str!("../../migrations/device_0001_init.sql"),
+    ),
     (
         "0002_corrections_settings",
-        include_str!("../../migrations/0002_corrections_settings.sql"),
+        include_str!("../../migrations/device_0002_corrections_settings.sql"),
     ),
 ];
 

@@ -1,0 +1,3 @@
+//! Sync between a device and its ward server: the wire protocol both sides share.
+
+pub mod protocol;

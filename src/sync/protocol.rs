@@ -1,0 +1,110 @@
+//! The ward server's API v1, as JSON bodies. The device's ward, team and role always come from its
+//! token on the server, never from these bodies.
+
+use crate::domain::ward::WardSetup;
+use crate::store::outbox::Event;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Most events one push may carry.
+pub const MAX_BATCH: usize = 500;
+/// Largest payload of one event, in bytes of JSON.
+pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
+/// Largest request body the server reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// A device clock further than this from the server's is flagged, in milliseconds.
+pub const CLOCK_FLAG_MS: i64 = 10 * 60 * 1000;
+
+/// POST /api/v1/enroll: redeem a one-time enrollment code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    /// The code from the link or QR.
+    pub code: String,
+    /// The device's own id (from its local store).
+    pub device_id: String,
+}
+
+/// The device's credentials and setup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// Bearer token for every later request; the server keeps only its hash.
+    pub token: String,
+    /// The member this device belongs to.
+    pub member_id: String,
+    /// member, leader, officer or admin.
+    pub role: String,
+    /// The ward, team, roster and route.
+    pub setup: WardSetup,
+    /// The server's epoch (changes when it is restored from a backup).
+    pub epoch: String,
+}
+
+/// POST /api/v1/push: a batch of outbox events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    /// The device clock when the batch was sent, to measure the clock offset.
+    pub sent_at: DateTime<Utc>,
+    /// Events in sequence order.
+    pub events: Vec<Event>,
+}
+
+/// Why one event of a batch was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRefusal {
+    /// The event.
+    pub event_id: String,
+    /// A stable code: conflict, bad_device, bad_kind, too_large, bad_seq.
+    pub code: String,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+/// The server's answer to a push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// The server's epoch.
+    pub epoch: String,
+    /// Event ids stored now or already stored with the same content.
+    pub stored: Vec<String>,
+    /// Events refused; the original of a conflicting id is kept.
+    pub refused: Vec<EventRefusal>,
+    /// The highest sequence n such that this device's events 1..=n are all stored.
+    pub stored_through: i64,
+    /// Server clock minus device clock, milliseconds.
+    pub clock_offset_ms: i64,
+}
+
+/// One item of the pull feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedItem {
+    /// Server cursor, increasing in commit order.
+    pub cursor: i64,
+    /// "setup" (a team's roster and route) or an event kind (leaders only).
+    pub kind: String,
+    /// The setup or the event.
+    pub payload: serde_json::Value,
+}
+
+/// GET /api/v1/pull?after=CURSOR: what changed since the cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// The server's epoch.
+    pub epoch: String,
+    /// Items after the cursor, in cursor order.
+    pub items: Vec<FeedItem>,
+    /// The cursor to ask after next time.
+    pub cursor: i64,
+    /// More items wait beyond this page.
+    pub more: bool,
+}
+
+/// Every error body: a stable code and a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable code, e.g. "expired_code".
+    pub error: String,
+    /// What went wrong, in words.
+    pub message: String,
+}

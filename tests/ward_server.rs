@@ -1,0 +1,451 @@
+//! A real ward server on 127.0.0.1 with a temporary data directory, and real device stores pushing
+//! their outbox to it: enrollment, push, pull, revocation, other wards' ids, bad input.
+
+use chrono::{Duration, Utc};
+use patrol::domain::observation::Category;
+use patrol::domain::records::ObservationInput;
+use patrol::domain::ward::{Member, Team, Ward, WardSetup};
+use patrol::server::db::ServerDb;
+use patrol::server::http::{self, Limits, Shared};
+use patrol::service::handle::DEMO_WARD;
+use patrol::store::{outbox, Store};
+use patrol::sync::protocol::{EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse};
+use reqwest::StatusCode;
+use serde_json::json;
+
+struct Server {
+    url: String,
+    shared: std::sync::Arc<Shared>,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts a ward server with the demo ward and a second ward, on a free port.
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = ServerDb::open(dir.path()).unwrap();
+    db.load_setup(&WardSetup::from_json(DEMO_WARD).unwrap())
+        .unwrap();
+    db.upsert_ward(&Ward {
+        id: "w2".into(),
+        name: "Phường Hai".into(),
+        tz: "Asia/Ho_Chi_Minh".into(),
+        police_phone: "0241".into(),
+        demo: false,
+    })
+    .unwrap();
+    db.upsert_team(
+        "w2",
+        &Team {
+            id: "t2".into(),
+            name: "Tổ 2".into(),
+            leader_phone: "0902".into(),
+            slots: patrol::domain::shift::default_slots(),
+        },
+    )
+    .unwrap();
+    db.upsert_member(
+        "t2",
+        &Member {
+            id: "w2-m1".into(),
+            name: "Võ Văn Em".into(),
+            role: "member".into(),
+        },
+    )
+    .unwrap();
+    let route =
+        patrol::server::import::checkpoints_from_csv("name,lat,lon\nCầu Mới,10.77,106.70\n")
+            .unwrap();
+    db.set_route("t2", &route).unwrap();
+    let shared = Shared::new(db, Limits::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = http::router(shared.clone(), None);
+    tokio::spawn(http::serve(listener, app, std::future::pending()));
+    Server {
+        url,
+        shared,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    async fn code(&self, member: &str, ttl: Duration) -> String {
+        let member = member.to_string();
+        self.shared
+            .with_db(move |db| db.issue_code(&member, ttl, Utc::now()))
+            .await
+            .unwrap()
+    }
+}
+
+/// A phone: its own store, enrolled with the server.
+struct Phone {
+    store: Store,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn enroll(server: &Server, member: &str) -> Phone {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_file(&dir.path().join("phone.db")).unwrap();
+    let device_id = outbox::device_id(store.conn()).unwrap();
+    let code = server.code(member, Duration::hours(1)).await;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/enroll", server.url))
+        .json(&json!({ "code": code, "device_id": device_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let e: EnrollResponse = resp.json().await.unwrap();
+    assert_eq!(e.token.len(), 64, "a 256-bit token as hex");
+    store.load_setup(e.setup).unwrap();
+    Phone {
+        store,
+        token: e.token,
+        _dir: dir,
+    }
+}
+
+async fn push(server: &Server, token: &str, events: &[outbox::Event]) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/v1/push", server.url))
+        .bearer_auth(token)
+        .json(&PushRequest {
+            sent_at: Utc::now(),
+            events: events.to_vec(),
+        })
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn pull(server: &Server, token: &str, after: i64) -> PullResponse {
+    let resp = reqwest::Client::new()
+        .get(format!("{}/api/v1/pull?after={after}&limit=3", server.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+fn observe(phone: &mut Phone, n: usize) {
+    if phone.store.active_shift().unwrap().is_none() {
+        let member = phone.store.setup().unwrap().unwrap().members[0].id.clone();
+        phone
+            .store
+            .start_shift("ca1", &[member], Utc::now())
+            .unwrap();
+    }
+    for _ in 0..n {
+        let input = ObservationInput {
+            category: Some(Category::FireHazard),
+            description: "Dây điện chập chờn".into(),
+            ..Default::default()
+        };
+        phone.store.observe(&input, Utc::now()).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn enrollment_codes_work_once_and_expire() {
+    let server = start().await;
+    let phone = enroll(&server, "demo-m2").await;
+    assert_eq!(phone.store.setup().unwrap().unwrap().checkpoints.len(), 5);
+
+    let client = reqwest::Client::new();
+    let code = server.code("demo-m3", Duration::hours(1)).await;
+    let first = client
+        .post(format!("{}/api/v1/enroll", server.url))
+        .json(&json!({"code": code, "device_id": "dev-a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let replay = client
+        .post(format!("{}/api/v1/enroll", server.url))
+        .json(&json!({"code": code, "device_id": "dev-b"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    let body: ErrorBody = replay.json().await.unwrap();
+    assert_eq!(body.message, "the enrollment code is already used");
+
+    let expired = server.code("demo-m3", Duration::seconds(-1)).await;
+    let r = client
+        .post(format!("{}/api/v1/enroll", server.url))
+        .json(&json!({"code": expired, "device_id": "dev-c"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<ErrorBody>().await.unwrap().message,
+        "the enrollment code is expired"
+    );
+}
+
+#[tokio::test]
+async fn push_is_idempotent_and_conflicts_keep_the_original() {
+    let server = start().await;
+    let mut phone = enroll(&server, "demo-m2").await;
+    observe(&mut phone, 4);
+    let events = outbox::pending(phone.store.conn(), 100).unwrap();
+    assert_eq!(events.len(), 5);
+
+    let r: PushResponse = push(&server, &phone.token, &events)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.stored.len(), r.refused.len(), r.stored_through),
+        (5, 0, 5)
+    );
+    // The same batch again (a lost reply): accepted, no second copy.
+    let again: PushResponse = push(&server, &phone.token, &events)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((again.stored.len(), again.stored_through), (5, 5));
+    assert_eq!(
+        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        (5, 5)
+    );
+
+    // The same id with other content: refused as a conflict, the original kept.
+    let mut forged = events[2].clone();
+    forged.payload = json!({"category": "drugs"});
+    let r: PushResponse = push(&server, &phone.token, &[forged])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r.refused.len(), 1);
+    assert_eq!(r.refused[0].code, "conflict");
+    assert_eq!(
+        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        (5, 5)
+    );
+
+    // A gap: events 7 and 8 arrive before 6; stored_through stays at 5 until 6 comes.
+    observe(&mut phone, 3);
+    let more = outbox::pending(phone.store.conn(), 100).unwrap();
+    let later: Vec<_> = more.iter().filter(|e| e.seq > 6).cloned().collect();
+    let r: PushResponse = push(&server, &phone.token, &later)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r.stored_through, 5);
+    let six: Vec<_> = more.iter().filter(|e| e.seq == 6).cloned().collect();
+    let r: PushResponse = push(&server, &phone.token, &six)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r.stored_through, 8);
+}
+
+#[tokio::test]
+async fn pull_gives_members_the_setup_and_leaders_the_logs() {
+    let server = start().await;
+    let mut member = enroll(&server, "demo-m2").await;
+    let leader = enroll(&server, "demo-m1").await;
+    observe(&mut member, 2);
+    let events = outbox::pending(member.store.conn(), 100).unwrap();
+    push(&server, &member.token, &events).await;
+
+    // Page through the leader's feed 3 at a time: the setup snapshots, then the 3 events.
+    let (mut after, mut kinds) = (0, Vec::new());
+    loop {
+        let page = pull(&server, &leader.token, after).await;
+        kinds.extend(page.items.iter().map(|i| i.kind.clone()));
+        assert!(page.items.iter().all(|i| i.cursor > after));
+        after = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k != "setup")
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["shift_started", "observed", "observed"]
+    );
+    assert!(kinds.iter().any(|k| k == "setup"));
+    // A plain member sees only setups.
+    let mut after = 0;
+    loop {
+        let page = pull(&server, &member.token, after).await;
+        assert!(page.items.iter().all(|i| i.kind == "setup"));
+        after = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    // Nothing new: the cursor stays.
+    let empty = pull(&server, &leader.token, after.max(1_000)).await;
+    assert!(empty.items.is_empty() && !empty.more);
+}
+
+#[tokio::test]
+async fn revoked_devices_and_other_wards_are_refused() {
+    let server = start().await;
+    let mut a = enroll(&server, "demo-m2").await;
+    let mut b = enroll(&server, "w2-m1").await;
+    observe(&mut b, 1);
+    let b_events = outbox::pending(b.store.conn(), 100).unwrap();
+    // Device A pushes ward 2's events with its own token: refused per event, nothing stored.
+    let r: PushResponse = push(&server, &a.token, &b_events)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(r.refused.iter().all(|x| x.code == "bad_device") && r.stored.is_empty());
+    assert_eq!(
+        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        (0, 0)
+    );
+    // Ward 2's device never sees the demo team's feed.
+    observe(&mut a, 1);
+    push(
+        &server,
+        &a.token,
+        &outbox::pending(a.store.conn(), 100).unwrap(),
+    )
+    .await;
+    let page = pull(&server, &b.token, 0).await;
+    assert!(
+        page.items.iter().all(|i| i.payload["team"]["id"] == "t2"),
+        "{:?}",
+        page.items
+    );
+
+    let device = outbox::device_id(a.store.conn()).unwrap();
+    server
+        .shared
+        .with_db(move |db| db.revoke(&device, Utc::now()))
+        .await
+        .unwrap();
+    let r = push(
+        &server,
+        &a.token,
+        &outbox::pending(a.store.conn(), 100).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.json::<ErrorBody>().await.unwrap().error, "revoked");
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_4xx_and_store_nothing() {
+    let server = start().await;
+    let phone = enroll(&server, "demo-m2").await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/push", server.url);
+
+    let no_token = client
+        .post(&url)
+        .json(&json!({"sent_at": Utc::now(), "events": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
+    let junk = client
+        .post(&url)
+        .bearer_auth("nope")
+        .json(&json!({"sent_at": Utc::now(), "events": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(junk.status(), StatusCode::UNAUTHORIZED);
+
+    let cases: Vec<(&str, String)> = vec![
+        ("malformed", "{\"sent_at\": ".into()),
+        ("wrong shape", "{\"sent_at\": 5, \"events\": \"x\"}".into()),
+        (
+            "unknown field",
+            format!(
+                "{{\"sent_at\": \"{}\", \"events\": [], \"ward_id\": \"w2\"}}",
+                Utc::now().to_rfc3339()
+            ),
+        ),
+        (
+            "deeply nested",
+            format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+        ),
+        (
+            "oversized",
+            format!("{{\"x\": \"{}\"}}", "a".repeat(3 * 1024 * 1024)),
+        ),
+    ];
+    for (what, body) in cases {
+        let r = client
+            .post(&url)
+            .bearer_auth(&phone.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{what}: {}", r.status());
+        let e: ErrorBody = r
+            .json()
+            .await
+            .unwrap_or_else(|_| panic!("{what}: error body is JSON"));
+        assert!(!e.message.is_empty(), "{what}");
+    }
+    let too_many: Vec<_> = (0..501)
+        .map(|i| json!({"seq": i + 1, "event_id": format!("e{i}"), "device_id": "d", "kind": "observed", "entity_id": "x", "payload": {}, "client_time": Utc::now()}))
+        .collect();
+    let r = client
+        .post(&url)
+        .bearer_auth(&phone.token)
+        .json(&json!({"sent_at": Utc::now(), "events": too_many}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let bad_query = client
+        .get(format!("{}/api/v1/pull?after=abc", server.url))
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_query.status(), StatusCode::BAD_REQUEST);
+    let unknown = client
+        .get(format!("{}/api/v2/pull", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        (0, 0)
+    );
+}
+
+#[tokio::test]
+async fn enrollment_is_rate_limited() {
+    let server = start().await;
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for i in 0..15 {
+        let r = client
+            .post(format!("{}/api/v1/enroll", server.url))
+            .json(&json!({"code": format!("WRONG{i}"), "device_id": "x"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(&statuses[..10], &[400; 10], "wrong codes are refused");
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+}
