@@ -7,8 +7,8 @@ PORT ?= 8080
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-run: web ## build the PWA and serve it on http://127.0.0.1:8080
-	python3 tools/serve.py --dir dist --port $(PORT)
+run: web ## build the PWA and start the ward server on http://127.0.0.1:8080 (data in ward-data/)
+	cargo run --bin ward-server -- --data ward-data serve --addr 127.0.0.1:$(PORT) --dist dist
 
 test: setup-test test-rust test-desktop web test-e2e ## every test: unit, property, store, desktop build, browser
 
@@ -27,7 +27,8 @@ test-rust: ## unit, property and store tests
 test-desktop: ## the desktop app builds
 	cargo build --features desktop --bin patrol-desktop
 
-test-e2e: ## the full shift in headless Chromium, offline
+test-e2e: ## the full shift in headless Chromium, offline (served by the ward server)
+	cargo build --bin ward-server
 	node --test --test-concurrency=1 tests/e2e/
 
 bench: web setup-test ## save latency (native and browser) and bundle size

@@ -1,6 +1,7 @@
 // Shared parts of the browser tests: the static server on 127.0.0.1 and Debian's headless Chromium.
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -14,11 +15,14 @@ const FLAGS = [
   "--disable-component-update", "--disable-sync",
 ];
 
-/** Starts tools/serve.py on a free port; resolves to { url, stop }. */
+/** Starts the ward server (target/debug/ward-server) on a free port with a fresh data directory. */
 export function startServer() {
+  const data = mkdtempSync(path.join(os.tmpdir(), "patrol-ward-"));
+  const bin = process.env.WARD_SERVER || path.join(ROOT, "target/debug/ward-server");
   return new Promise((resolve, reject) => {
-    const child = spawn("python3", [path.join(ROOT, "tools/serve.py"), "--dir", path.join(ROOT, "dist"), "--port", "0"], {
+    const child = spawn(bin, ["--data", data, "serve", "--addr", "127.0.0.1:0", "--dist", path.join(ROOT, "dist")], {
       stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, RUST_LOG: "warn" },
     });
     child.on("error", reject);
     let exited = false;
