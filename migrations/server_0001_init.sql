@@ -74,13 +74,18 @@ CREATE TABLE event (
     UNIQUE (device_id, seq)
 );
 
-CREATE TABLE conflict (
+-- Every refused event, logged; a refusal of the device's own event settles its sequence number,
+-- so the device's gap-free count moves past it and the rest of its queue goes on.
+CREATE TABLE refusal (
     id          INTEGER PRIMARY KEY,
     event_id    TEXT NOT NULL,
     device_id   TEXT NOT NULL,
+    seq         INTEGER,                    -- NULL when the event named another device
+    code        TEXT NOT NULL,
     payload     TEXT NOT NULL,
     received_at TEXT NOT NULL
 );
+CREATE INDEX refusal_seq ON refusal(device_id, seq);
 
 -- What devices pull: team setups (everyone) and events (leaders and officers).
 CREATE TABLE feed (

@@ -338,9 +338,6 @@ impl ServerDb {
             let mut feed = tx.prepare_cached(
                 "INSERT INTO feed(team_id, kind, leaders, payload) VALUES (?1, ?2, 1, ?3)",
             )?;
-            let mut conflict = tx.prepare_cached(
-                "INSERT INTO conflict(event_id, device_id, payload, received_at) VALUES (?1, ?2, ?3, ?4)",
-            )?;
             for e in events {
                 if e.device_id != auth.device_id {
                     refused.push(refuse(
@@ -394,12 +391,6 @@ impl ServerDb {
                         stored.push(e.event_id.clone())
                     }
                     Some(_) => {
-                        conflict.execute(params![
-                            e.event_id,
-                            e.device_id,
-                            payload,
-                            now.to_rfc3339()
-                        ])?;
                         tracing::warn!(event_id = %e.event_id, device = %e.device_id, "event id reused with different content; original kept");
                         refused.push(refuse(e, "conflict", "an event with this id and other content is already stored; the original is kept".into()));
                     }
@@ -408,12 +399,6 @@ impl ServerDb {
                             .query_row(params![e.device_id, e.seq], |r| r.get(0))
                             .optional()?;
                         if taken.is_some() {
-                            conflict.execute(params![
-                                e.event_id,
-                                e.device_id,
-                                payload,
-                                now.to_rfc3339()
-                            ])?;
                             refused.push(refuse(
                                 e,
                                 "conflict",
@@ -444,6 +429,27 @@ impl ServerDb {
                 }
             }
         }
+        {
+            let mut log = tx.prepare_cached(
+                "INSERT INTO refusal(event_id, device_id, seq, code, payload, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for r in &refused {
+                let Some(e) = events.iter().find(|e| e.event_id == r.event_id) else {
+                    continue;
+                };
+                // Only the device's own events settle a sequence number of its.
+                let seq = (e.device_id == auth.device_id && e.seq >= 1).then_some(e.seq);
+                let payload = serde_json::to_string(&e.payload).expect("JSON values serialise");
+                log.execute(params![
+                    e.event_id,
+                    auth.device_id,
+                    seq,
+                    r.code,
+                    payload,
+                    now.to_rfc3339()
+                ])?;
+            }
+        }
         let mut through: i64 = tx.query_row(
             "SELECT stored_through FROM device WHERE id = ?1",
             [&auth.device_id],
@@ -451,7 +457,8 @@ impl ServerDb {
         )?;
         {
             let mut next = tx.prepare_cached(
-                "SELECT EXISTS(SELECT 1 FROM event WHERE device_id = ?1 AND seq = ?2)",
+                "SELECT EXISTS(SELECT 1 FROM event WHERE device_id = ?1 AND seq = ?2)
+                     OR EXISTS(SELECT 1 FROM refusal WHERE device_id = ?1 AND seq = ?2)",
             )?;
             while next.query_row(params![auth.device_id, through + 1], |r| {
                 r.get::<_, bool>(0)

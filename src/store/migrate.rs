@@ -13,6 +13,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_corrections_settings",
         include_str!("../../migrations/device_0002_corrections_settings.sql"),
     ),
+    (
+        "0003_sync",
+        include_str!("../../migrations/device_0003_sync.sql"),
+    ),
 ];
 
 /// The version a fully migrated database has.

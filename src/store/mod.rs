@@ -5,6 +5,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod records;
 pub mod setup;
+pub mod sync_state;
 
 use crate::domain::records::RecordError;
 use crate::domain::ward::WardError;

@@ -94,7 +94,7 @@ pub fn append(
 /// How many events wait for the ward server.
 pub fn pending_count(conn: &Connection) -> Result<u64, StoreError> {
     Ok(conn.query_row(
-        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND refused_code IS NULL",
         [],
         |r| r.get::<_, i64>(0),
     )? as u64)
@@ -104,7 +104,7 @@ pub fn pending_count(conn: &Connection) -> Result<u64, StoreError> {
 pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<Event>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT seq, event_id, device_id, kind, entity_id, payload, client_time
-         FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?1",
+         FROM outbox WHERE sent_at IS NULL AND refused_code IS NULL ORDER BY seq LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit as i64], |r| {
         let payload: String = r.get(5)?;
@@ -134,4 +134,35 @@ pub fn mark_sent_through(
         "UPDATE outbox SET sent_at = ?1 WHERE seq <= ?2 AND sent_at IS NULL",
         params![now.to_rfc3339(), seq],
     )?)
+}
+
+/// Marks events after `seq` as not sent, so they go again (the server has less than it acknowledged).
+pub fn unmark_sent_after(conn: &Connection, seq: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE outbox SET sent_at = NULL WHERE seq > ?1 AND sent_at IS NOT NULL",
+        [seq],
+    )?)
+}
+
+/// Parks an event the server refused: kept and listed, no longer blocking the queue.
+pub fn mark_refused(
+    conn: &Connection,
+    event_id: &str,
+    code: &str,
+    message: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE outbox SET refused_code = ?1, refused_message = ?2 WHERE event_id = ?3",
+        params![code, message, event_id],
+    )?;
+    Ok(())
+}
+
+/// Events the server refused, oldest first: (seq, kind, code, message).
+pub fn refused(conn: &Connection) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, kind, refused_code, refused_message FROM outbox WHERE refused_code IS NOT NULL ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -12,26 +12,7 @@ impl Store {
     pub fn load_setup(&mut self, setup: WardSetup) -> Result<(), StoreError> {
         let setup = setup.validate()?;
         let tx = self.conn.transaction()?;
-        tx.execute_batch(
-            "DELETE FROM checkpoint; DELETE FROM member; DELETE FROM team; DELETE FROM ward;",
-        )?;
-        let w = &setup.ward;
-        tx.execute(
-            "INSERT INTO ward(id, name, tz, police_phone, demo) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![w.id, w.name, w.tz, w.police_phone, w.demo],
-        )?;
-        let t = &setup.team;
-        tx.execute(
-            "INSERT INTO team(id, ward_id, name, leader_phone, slots_json) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![t.id, w.id, t.name, t.leader_phone, serde_json::to_string(&t.slots).expect("slots serialise")],
-        )?;
-        for m in &setup.members {
-            tx.execute(
-                "INSERT INTO member(id, team_id, name, role) VALUES (?1, ?2, ?3, ?4)",
-                params![m.id, t.id, m.name, m.role],
-            )?;
-        }
-        insert_checkpoints(&tx, &t.id, &setup.checkpoints)?;
+        write_setup(&tx, &setup)?;
         tx.commit()?;
         Ok(())
     }
@@ -128,6 +109,36 @@ impl Store {
             .optional()?;
         Ok(tz.and_then(|t| t.parse().ok()).unwrap_or(DEFAULT_TZ))
     }
+}
+
+/// Writes a checked setup inside `tx`, replacing the one there.
+pub(crate) fn write_setup(tx: &Transaction<'_>, setup: &WardSetup) -> Result<(), StoreError> {
+    tx.execute_batch(
+        "DELETE FROM checkpoint; DELETE FROM member; DELETE FROM team; DELETE FROM ward;",
+    )?;
+    let w = &setup.ward;
+    tx.execute(
+        "INSERT INTO ward(id, name, tz, police_phone, demo) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![w.id, w.name, w.tz, w.police_phone, w.demo],
+    )?;
+    let t = &setup.team;
+    tx.execute(
+        "INSERT INTO team(id, ward_id, name, leader_phone, slots_json) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            t.id,
+            w.id,
+            t.name,
+            t.leader_phone,
+            serde_json::to_string(&t.slots).expect("slots serialise")
+        ],
+    )?;
+    for m in &setup.members {
+        tx.execute(
+            "INSERT INTO member(id, team_id, name, role) VALUES (?1, ?2, ?3, ?4)",
+            params![m.id, t.id, m.name, m.role],
+        )?;
+    }
+    insert_checkpoints(tx, &t.id, &setup.checkpoints)
 }
 
 fn insert_checkpoints(

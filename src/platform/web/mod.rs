@@ -62,7 +62,7 @@ pub async fn bench_save(n: u32, per_shift: u32) -> Result<Vec<f64>, JsValue> {
     let mut times = Vec::with_capacity(2 * n as usize);
     for i in 0..n {
         if i > 0 && i % per_shift.max(1) == 0 {
-            state = fresh_shift(state).await?;
+            fresh_shift(state).await?;
         }
         let t0 = perf.now();
         state = call(Command::Observe {

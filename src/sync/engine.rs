@@ -1,0 +1,174 @@
+//! The sync engine: push the outbox in batches, then pull the feed; the network is a [`Transport`]
+//! so the same engine runs in the browser's worker and on native.
+
+use crate::store::{outbox, Store, StoreError};
+use crate::sync::protocol::{
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
+};
+use chrono::{DateTime, Utc};
+use std::future::Future;
+use thiserror::Error;
+
+/// Events per push; well under the server's limit.
+pub const BATCH: usize = 200;
+
+/// Why a sync round stopped.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// No connection, a timeout, a cut body: try again later.
+    #[error("no connection to the ward server: {0}")]
+    Network(String),
+    /// The server answered with an error.
+    #[error("the ward server answered {status}: {}", body.message)]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// Its error body.
+        body: ErrorBody,
+    },
+    /// This device is not enrolled yet.
+    #[error("this device is not enrolled with a ward server")]
+    NotEnrolled,
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Whether trying again later can help (network, 429, 5xx).
+    pub fn retryable(&self) -> bool {
+        match self {
+            SyncError::Network(_) => true,
+            SyncError::Server { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// The ward server as the engine sees it.
+pub trait Transport {
+    /// POST /api/v1/enroll.
+    fn enroll(
+        &self,
+        req: &EnrollRequest,
+    ) -> impl Future<Output = Result<EnrollResponse, SyncError>>;
+    /// POST /api/v1/push.
+    fn push(
+        &self,
+        token: &str,
+        req: &PushRequest,
+    ) -> impl Future<Output = Result<PushResponse, SyncError>>;
+    /// GET /api/v1/pull?after=.
+    fn pull(
+        &self,
+        token: &str,
+        after: i64,
+    ) -> impl Future<Output = Result<PullResponse, SyncError>>;
+}
+
+/// What one sync round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Report {
+    /// Events the server now holds from this round.
+    pub sent: usize,
+    /// Events the server refused (parked, visible).
+    pub refused: usize,
+    /// Events queued again after a new epoch or a lost acknowledgement.
+    pub requeued: usize,
+    /// Feed items pulled.
+    pub pulled: usize,
+}
+
+/// Redeems an enrollment code and saves the credentials and setup.
+pub async fn enroll<T: Transport>(
+    store: &mut Store,
+    transport: &T,
+    server_url: &str,
+    code: &str,
+) -> Result<(), SyncError> {
+    let device_id = outbox::device_id(store.conn())?;
+    let resp = transport
+        .enroll(&EnrollRequest {
+            code: code.trim().to_string(),
+            device_id,
+        })
+        .await?;
+    store.save_enrollment(server_url, &resp)?;
+    Ok(())
+}
+
+/// One round: push until the queue is empty (or stuck), then pull until the feed is exhausted.
+pub async fn sync_once<T: Transport>(
+    store: &mut Store,
+    transport: &T,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<Report, SyncError> {
+    let token = store.sync_value("token")?.ok_or(SyncError::NotEnrolled)?;
+    let mut report = Report::default();
+    let result = async {
+        loop {
+            let batch = outbox::pending(store.conn(), BATCH)?;
+            if batch.is_empty() {
+                break;
+            }
+            let before = outbox::pending_count(store.conn())?;
+            let reply = transport
+                .push(
+                    &token,
+                    &PushRequest {
+                        sent_at: now(),
+                        events: batch,
+                    },
+                )
+                .await?;
+            let applied = store.apply_push(&reply, now())?;
+            report.sent += applied.marked_sent;
+            report.refused += applied.refused;
+            report.requeued += applied.requeued;
+            // A gap the server cannot fill (it lost events this device no longer has) would loop forever.
+            if outbox::pending_count(store.conn())? >= before && applied.requeued == 0 {
+                break;
+            }
+        }
+        loop {
+            let after: i64 = store
+                .sync_value("cursor")?
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            let page = transport.pull(&token, after).await?;
+            report.pulled += page.items.len();
+            store.apply_pull(&page)?;
+            if !page.more {
+                break;
+            }
+        }
+        Ok::<_, SyncError>(())
+    }
+    .await;
+    if let Err(e) = &result {
+        store.set_sync_error(Some(&e.to_string()))?;
+    }
+    result.map(|_| report)
+}
+
+/// Delay before retry `attempt` (0-based): exponential from 2 s to 5 min, with ±50% jitter from `unit` in 0..1.
+pub fn backoff_ms(attempt: u32, unit: f64) -> u64 {
+    let base = 2_000f64 * 2f64.powi(attempt.min(16) as i32);
+    let capped = base.min(300_000.0);
+    (capped * (0.5 + unit.clamp(0.0, 1.0))) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn backoff_grows_and_stays_bounded(attempt in 0u32..100, unit in 0.0f64..1.0) {
+            let d = backoff_ms(attempt, unit);
+            prop_assert!((1_000..=450_000).contains(&d));
+            prop_assert!(backoff_ms(attempt + 1, unit) >= d || d >= 150_000);
+        }
+    }
+}

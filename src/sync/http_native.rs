@@ -1,0 +1,88 @@
+//! The native transport: reqwest over HTTP(S), for the desktop app, tools and tests.
+
+use super::engine::{SyncError, Transport};
+use super::protocol::{
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
+};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// A ward server at `base` ("http://127.0.0.1:8080").
+pub struct HttpTransport {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl HttpTransport {
+    /// A transport with a 20 s timeout per request.
+    pub fn new(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("a TLS-less client builds");
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            client,
+        }
+    }
+}
+
+async fn read<T: DeserializeOwned>(
+    r: Result<reqwest::Response, reqwest::Error>,
+) -> Result<T, SyncError> {
+    let r = r.map_err(|e| SyncError::Network(e.to_string()))?;
+    let status = r.status();
+    let bytes = r
+        .bytes()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    if status.is_success() {
+        serde_json::from_slice(&bytes)
+            .map_err(|e| SyncError::Network(format!("unreadable reply: {e}")))
+    } else {
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
+            error: "http".into(),
+            message: String::from_utf8_lossy(&bytes).into_owned(),
+        });
+        Err(SyncError::Server {
+            status: status.as_u16(),
+            body,
+        })
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn enroll(&self, req: &EnrollRequest) -> Result<EnrollResponse, SyncError> {
+        read(
+            self.client
+                .post(format!("{}/api/v1/enroll", self.base))
+                .json(req)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    async fn push(&self, token: &str, req: &PushRequest) -> Result<PushResponse, SyncError> {
+        read(
+            self.client
+                .post(format!("{}/api/v1/push", self.base))
+                .bearer_auth(token)
+                .json(req)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    async fn pull(&self, token: &str, after: i64) -> Result<PullResponse, SyncError> {
+        read(
+            self.client
+                .get(format!("{}/api/v1/pull?after={after}", self.base))
+                .bearer_auth(token)
+                .send()
+                .await,
+        )
+        .await
+    }
+}
