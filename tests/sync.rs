@@ -9,20 +9,21 @@ use patrol::domain::observation::Category;
 use patrol::domain::records::ObservationInput;
 use patrol::store::{outbox, Store};
 use patrol::sync::engine::{enroll, sync_once, SyncError};
-use patrol::sync::http_native::HttpTransport;
+use patrol::sync::http::HttpTransport;
+use std::cell::RefCell;
 
 struct Phone {
-    store: Store,
+    store: RefCell<Store>,
     net: HttpTransport,
     _dir: tempfile::TempDir,
 }
 
 async fn phone(server: &common::Server, member: &str) -> Phone {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_file(&dir.path().join("phone.db")).unwrap();
+    let store = RefCell::new(Store::open_file(&dir.path().join("phone.db")).unwrap());
     let net = HttpTransport::new(&server.url);
     let code = server.code(member, Duration::hours(1)).await;
-    enroll(&mut store, &net, &server.url, &code).await.unwrap();
+    enroll(&store, &net, &server.url, &code).await.unwrap();
     Phone {
         store,
         net,
@@ -31,9 +32,10 @@ async fn phone(server: &common::Server, member: &str) -> Phone {
 }
 
 fn patrol(p: &mut Phone, observations: usize) {
-    if p.store.active_shift().unwrap().is_none() {
-        let me = p.store.sync_value("member_id").unwrap().unwrap();
-        p.store.start_shift("ca1", &[me], Utc::now()).unwrap();
+    let mut store = p.store.borrow_mut();
+    if store.active_shift().unwrap().is_none() {
+        let me = store.sync_value("member_id").unwrap().unwrap();
+        store.start_shift("ca1", &[me], Utc::now()).unwrap();
     }
     for i in 0..observations {
         let input = ObservationInput {
@@ -41,30 +43,33 @@ fn patrol(p: &mut Phone, observations: usize) {
             description: format!("ghi nhận {i}"),
             ..Default::default()
         };
-        p.store.observe(&input, Utc::now()).unwrap();
+        store.observe(&input, Utc::now()).unwrap();
     }
 }
 
 async fn sync(p: &mut Phone) -> Result<patrol::sync::engine::Report, SyncError> {
-    sync_once(&mut p.store, &p.net, Utc::now).await
+    sync_once(&p.store, &p.net, Utc::now).await
 }
 
 #[tokio::test]
 async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_restored() {
     let server = start().await;
     let mut a = phone(&server, "demo-m2").await;
-    assert_eq!(a.store.setup().unwrap().unwrap().team.id, "demo-team-1");
+    assert_eq!(
+        a.store.borrow().setup().unwrap().unwrap().team.id,
+        "demo-team-1"
+    );
     patrol(&mut a, 450); // more than two batches
     let report = sync(&mut a).await.unwrap();
     assert_eq!(report.sent, 451);
-    assert_eq!(outbox::pending_count(a.store.conn()).unwrap(), 0);
+    assert_eq!(outbox::pending_count(a.store.borrow().conn()).unwrap(), 0);
     assert_eq!(
         server.shared.with_db(|db| db.event_counts()).await.unwrap(),
         (451, 451)
     );
 
     // The replies were lost: the phone thinks nothing was sent and sends it all again.
-    outbox::unmark_sent_after(a.store.conn(), 0).unwrap();
+    outbox::unmark_sent_after(a.store.borrow().conn(), 0).unwrap();
     assert_eq!(sync(&mut a).await.unwrap().sent, 451);
     assert_eq!(
         server.shared.with_db(|db| db.event_counts()).await.unwrap(),
@@ -81,7 +86,7 @@ async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_r
         server.shared.with_db(|db| db.event_counts()).await.unwrap(),
         (456, 456)
     );
-    assert_eq!(outbox::pending_count(a.store.conn()).unwrap(), 0);
+    assert_eq!(outbox::pending_count(a.store.borrow().conn()).unwrap(), 0);
 }
 
 #[tokio::test]
@@ -94,11 +99,11 @@ async fn leaders_pull_the_team_log_and_members_get_route_changes() {
     let r = sync(&mut leader).await.unwrap();
     assert!(r.pulled >= 4);
     assert_eq!(
-        leader.store.team_event_count().unwrap(),
+        leader.store.borrow().team_event_count().unwrap(),
         4,
         "shift start + 3 observations"
     );
-    assert_eq!(member.store.team_event_count().unwrap(), 0);
+    assert_eq!(member.store.borrow().team_event_count().unwrap(), 0);
 
     // The ward changes the route: the member's phone picks it up on its next sync.
     let route =
@@ -110,7 +115,7 @@ async fn leaders_pull_the_team_log_and_members_get_route_changes() {
         .await
         .unwrap();
     sync(&mut member).await.unwrap();
-    let cps = member.store.setup().unwrap().unwrap().checkpoints;
+    let cps = member.store.borrow().setup().unwrap().unwrap().checkpoints;
     assert_eq!(
         cps.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
         ["Chốt mới"]
@@ -124,6 +129,7 @@ async fn a_refused_event_is_parked_and_the_queue_goes_on() {
     patrol(&mut a, 1);
     // An event the server will refuse (an unknown kind, as a newer app version might write).
     a.store
+        .borrow()
         .conn()
         .execute_batch(
             "UPDATE device SET next_seq = next_seq + 1;
@@ -135,11 +141,11 @@ async fn a_refused_event_is_parked_and_the_queue_goes_on() {
     let report = sync(&mut a).await.unwrap();
     assert_eq!(report.refused, 1);
     assert_eq!(
-        outbox::pending_count(a.store.conn()).unwrap(),
+        outbox::pending_count(a.store.borrow().conn()).unwrap(),
         0,
         "the queue is not blocked"
     );
-    let refused = outbox::refused(a.store.conn()).unwrap();
+    let refused = outbox::refused(a.store.borrow().conn()).unwrap();
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].2, "bad_kind");
     assert_eq!(
@@ -153,7 +159,7 @@ async fn a_revoked_phone_is_told_and_keeps_its_records() {
     let server = start().await;
     let mut a = phone(&server, "demo-m2").await;
     patrol(&mut a, 2);
-    let id = outbox::device_id(a.store.conn()).unwrap();
+    let id = outbox::device_id(a.store.borrow().conn()).unwrap();
     server
         .shared
         .with_db(move |db| db.revoke(&id, Utc::now()))
@@ -166,20 +172,29 @@ async fn a_revoked_phone_is_told_and_keeps_its_records() {
     );
     assert!(!err.retryable());
     assert_eq!(
-        outbox::pending_count(a.store.conn()).unwrap(),
+        outbox::pending_count(a.store.borrow().conn()).unwrap(),
         3,
         "nothing is dropped"
     );
     assert!(a
         .store
+        .borrow()
         .sync_value("last_error")
         .unwrap()
         .unwrap()
         .contains("revoked"));
+    assert_eq!(
+        a.store
+            .borrow()
+            .sync_value("last_error")
+            .unwrap()
+            .as_deref(),
+        Some("revoked")
+    );
 
     // No server at all: a retryable network error, recorded for the UI.
     let mut lonely = Phone {
-        store: Store::open_file(&a._dir.path().join("x.db")).unwrap(),
+        store: RefCell::new(Store::open_file(&a._dir.path().join("x.db")).unwrap()),
         net: HttpTransport::new("http://127.0.0.1:9"),
         _dir: tempfile::tempdir().unwrap(),
     };
@@ -187,7 +202,7 @@ async fn a_revoked_phone_is_told_and_keeps_its_records() {
         sync(&mut lonely).await,
         Err(SyncError::NotEnrolled)
     ));
-    let err = enroll(&mut lonely.store, &lonely.net, "http://127.0.0.1:9", "ABC")
+    let err = enroll(&lonely.store, &lonely.net, "http://127.0.0.1:9", "ABC")
         .await
         .unwrap_err();
     assert!(err.retryable(), "{err}");

@@ -3,7 +3,6 @@
 use crate::platform::protocol::StartError;
 use crate::service::{ApiError, Command, Reply, Service};
 use crate::store::Store;
-use chrono::Utc;
 use std::sync::{Arc, Mutex};
 
 /// A handle on the store; cheap to clone.
@@ -41,9 +40,13 @@ impl Core {
         })
     }
 
-    /// Runs a command; a write takes about a millisecond, so it runs right here.
+    /// Runs a command; local writes take about a millisecond, so they run right here, and
+    /// enrolling or syncing goes to the ward server without holding the store while waiting.
     pub async fn call(&self, cmd: Command) -> Reply {
-        let mut service = self.service.lock().unwrap_or_else(|p| p.into_inner());
-        service.handle(cmd, Utc::now())
+        crate::service::shared::handle(&*self.service, cmd, crate::sync::http::HttpTransport::new)
+            .await
     }
+
+    /// Desktop updates come only as replies (sync runs when asked); kept for the same API as the web.
+    pub fn on_update(&self, _f: impl Fn(crate::service::AppState) + 'static) {}
 }

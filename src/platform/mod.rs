@@ -15,6 +15,20 @@ pub use desktop::Core;
 
 use crate::domain::geofence::Fix;
 
+/// The enrollment link the app was opened with: (server url, code). On desktop, $PATROL_ENROLL.
+pub fn take_enroll_link() -> Option<(String, String)> {
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    {
+        web::sensors::take_enroll_link()
+    }
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+    {
+        std::env::var("PATROL_ENROLL")
+            .ok()
+            .and_then(|l| crate::sync::protocol::parse_enroll_link(&l))
+    }
+}
+
 /// Reads a QR code from the photo in file input `input_id`; `Err` when the platform cannot.
 pub async fn scan_qr(input_id: &str) -> Result<Option<String>, String> {
     #[cfg(all(feature = "web", target_arch = "wasm32"))]

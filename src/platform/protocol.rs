@@ -1,6 +1,6 @@
 //! Messages between the UI thread and the store's worker, as JSON strings.
 
-use crate::service::{ApiError, Command, Reply};
+use crate::service::{ApiError, AppState, Command, Reply};
 use serde::{Deserialize, Serialize};
 
 /// A command from the UI, with the id its reply will carry.
@@ -40,6 +40,11 @@ pub enum Response {
     Fatal {
         /// Why.
         error: StartError,
+    },
+    /// Fresh state after a background sync round.
+    Update {
+        /// The new state.
+        state: Box<AppState>,
     },
     /// The answer to request `id`.
     Reply {

@@ -60,6 +60,44 @@ pub enum Command {
         /// Handover note for the next shift.
         handover_note: String,
     },
+    /// Redeem an enrollment code with the ward server at `server_url` (needs the network).
+    Enroll {
+        /// The server's address, e.g. the page's origin.
+        server_url: String,
+        /// The one-time code from the link or QR.
+        code: String,
+    },
+    /// Sync with the ward server now (needs the network).
+    SyncNow,
+}
+
+impl Command {
+    /// Whether the command writes a record that should go to the ward server.
+    pub fn writes_event(&self) -> bool {
+        matches!(
+            self,
+            Command::StartShift { .. }
+                | Command::CheckIn { .. }
+                | Command::Observe { .. }
+                | Command::Correct { .. }
+                | Command::EndShift { .. }
+        )
+    }
+}
+
+/// Sync status in words the UI can show.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncInfo {
+    /// The device is enrolled with a ward server.
+    pub enrolled: bool,
+    /// The member's role from enrollment.
+    pub role: Option<String>,
+    /// When the last sync succeeded (RFC 3339).
+    pub last_success: Option<chrono::DateTime<chrono::Utc>>,
+    /// The last sync error, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// Events the server refused, kept on the phone.
+    pub refused: Vec<(i64, String, String, String)>,
 }
 
 /// Tonight's patrol night and its shifts.
@@ -83,6 +121,10 @@ pub enum Notice {
     Saved,
     /// The phone's clock went backwards; the record was saved with it anyway.
     ClockWentBack,
+    /// The device is now enrolled with its ward.
+    Enrolled,
+    /// A sync finished.
+    Synced,
 }
 
 /// Everything the UI shows, read fresh after every command.
@@ -102,6 +144,8 @@ pub struct AppState {
     pub lang: String,
     /// This device's id.
     pub device_id: String,
+    /// Sync with the ward server.
+    pub sync: SyncInfo,
 }
 
 /// The answer to a command.

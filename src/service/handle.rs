@@ -1,6 +1,6 @@
 //! Runs commands against the store and reads back the state.
 
-use super::api::{AppState, Command, Notice, Reply, Tonight};
+use super::api::{AppState, Command, Notice, Reply, SyncInfo, Tonight};
 use super::error::ApiError;
 use crate::domain::shift::{current_or_next, night_of, windows_for_night};
 use crate::domain::ward::{checkpoints_from_geojson, WardSetup};
@@ -24,6 +24,11 @@ impl Service {
     /// The store, for tests and benchmarks.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The store, for the sync engine.
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
     }
 
     /// Runs one command at time `now` and reads back the state.
@@ -83,6 +88,7 @@ impl Service {
                 s.correct(&target_id, &text, new_category, now)?
                     .clock_went_back,
             ),
+            Command::Enroll { .. } | Command::SyncNow => None,
             Command::EndShift { handover_note } => {
                 clock(s.end_shift(&handover_note, now)?.clock_went_back)
             }
@@ -131,6 +137,13 @@ impl Service {
             pending_sync: outbox::pending_count(s.conn())?,
             lang: s.setting("lang")?.unwrap_or_else(|| "vi".into()),
             device_id: outbox::device_id(s.conn())?,
+            sync: SyncInfo {
+                enrolled: s.sync_value("token")?.is_some(),
+                role: s.sync_value("role")?,
+                last_success: s.sync_value("last_success")?.and_then(|t| t.parse().ok()),
+                last_error: s.sync_value("last_error")?,
+                refused: outbox::refused(s.conn())?,
+            },
         })
     }
 }

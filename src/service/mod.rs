@@ -5,7 +5,8 @@
 pub mod api;
 pub mod error;
 pub mod handle;
+pub mod shared;
 
-pub use api::{AppState, Command, Notice, Reply, Tonight};
+pub use api::{AppState, Command, Notice, Reply, SyncInfo, Tonight};
 pub use error::ApiError;
 pub use handle::Service;

@@ -35,6 +35,20 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// A stable code, kept as the last sync error for the UI to put in words.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::Network(_) => "network",
+            SyncError::Server { status: 403, .. } => "revoked",
+            SyncError::Server { status: 401, .. } => "unauthorized",
+            SyncError::Server { status: 429, .. } => "busy",
+            SyncError::Server { status, .. } if *status >= 500 => "server_down",
+            SyncError::Server { .. } => "refused",
+            SyncError::NotEnrolled => "not_enrolled",
+            SyncError::Store(_) => "store",
+        }
+    }
+
     /// Whether trying again later can help (network, 429, 5xx).
     pub fn retryable(&self) -> bool {
         match self {
@@ -42,6 +56,25 @@ impl SyncError {
             SyncError::Server { status, .. } => *status == 429 || *status >= 500,
             _ => false,
         }
+    }
+}
+
+/// Brief access to the store: the engine never holds it across a network wait, so the UI's
+/// commands are answered while a sync is under way.
+pub trait StoreAccess {
+    /// Runs `f` with the store.
+    fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R;
+}
+
+impl StoreAccess for std::cell::RefCell<Store> {
+    fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(&mut self.borrow_mut())
+    }
+}
+
+impl StoreAccess for std::sync::Mutex<Store> {
+    fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(&mut self.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -80,38 +113,44 @@ pub struct Report {
 }
 
 /// Redeems an enrollment code and saves the credentials and setup.
-pub async fn enroll<T: Transport>(
-    store: &mut Store,
+pub async fn enroll<S: StoreAccess, T: Transport>(
+    store: &S,
     transport: &T,
     server_url: &str,
     code: &str,
 ) -> Result<(), SyncError> {
-    let device_id = outbox::device_id(store.conn())?;
+    let device_id = store.with(|s| outbox::device_id(s.conn()))?;
     let resp = transport
         .enroll(&EnrollRequest {
             code: code.trim().to_string(),
             device_id,
         })
         .await?;
-    store.save_enrollment(server_url, &resp)?;
+    store.with(|s| s.save_enrollment(server_url, &resp))?;
     Ok(())
 }
 
 /// One round: push until the queue is empty (or stuck), then pull until the feed is exhausted.
-pub async fn sync_once<T: Transport>(
-    store: &mut Store,
+pub async fn sync_once<S: StoreAccess, T: Transport>(
+    store: &S,
     transport: &T,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<Report, SyncError> {
-    let token = store.sync_value("token")?.ok_or(SyncError::NotEnrolled)?;
+    let token = store
+        .with(|s| s.sync_value("token"))?
+        .ok_or(SyncError::NotEnrolled)?;
     let mut report = Report::default();
     let result = async {
         loop {
-            let batch = outbox::pending(store.conn(), BATCH)?;
+            let (batch, before) = store.with(|s| {
+                Ok::<_, StoreError>((
+                    outbox::pending(s.conn(), BATCH)?,
+                    outbox::pending_count(s.conn())?,
+                ))
+            })?;
             if batch.is_empty() {
                 break;
             }
-            let before = outbox::pending_count(store.conn())?;
             let reply = transport
                 .push(
                     &token,
@@ -121,23 +160,26 @@ pub async fn sync_once<T: Transport>(
                     },
                 )
                 .await?;
-            let applied = store.apply_push(&reply, now())?;
+            let (applied, after) = store.with(|s| {
+                let applied = s.apply_push(&reply, now())?;
+                Ok::<_, StoreError>((applied, outbox::pending_count(s.conn())?))
+            })?;
             report.sent += applied.marked_sent;
             report.refused += applied.refused;
             report.requeued += applied.requeued;
             // A gap the server cannot fill (it lost events this device no longer has) would loop forever.
-            if outbox::pending_count(store.conn())? >= before && applied.requeued == 0 {
+            if after >= before && applied.requeued == 0 {
                 break;
             }
         }
         loop {
             let after: i64 = store
-                .sync_value("cursor")?
+                .with(|s| s.sync_value("cursor"))?
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0);
             let page = transport.pull(&token, after).await?;
             report.pulled += page.items.len();
-            store.apply_pull(&page)?;
+            store.with(|s| s.apply_pull(&page))?;
             if !page.more {
                 break;
             }
@@ -146,7 +188,7 @@ pub async fn sync_once<T: Transport>(
     }
     .await;
     if let Err(e) = &result {
-        store.set_sync_error(Some(&e.to_string()))?;
+        store.with(|s| s.set_sync_error(Some(e.code())))?;
     }
     result.map(|_| report)
 }

@@ -2,5 +2,5 @@
 
 pub mod engine;
 #[cfg(not(target_arch = "wasm32"))]
-pub mod http_native;
+pub mod http;
 pub mod protocol;

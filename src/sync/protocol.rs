@@ -108,3 +108,39 @@ pub struct ErrorBody {
     /// What went wrong, in words.
     pub message: String,
 }
+
+/// Reads an enrollment link "https://ward.example/#enroll=CODE" into (server url, code).
+pub fn parse_enroll_link(link: &str) -> Option<(String, String)> {
+    let (base, fragment) = link.trim().split_once('#')?;
+    let code = fragment.strip_prefix("enroll=")?.trim();
+    if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let scheme_end = base.find("://")? + 3;
+    let origin_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    Some((base[..origin_end].to_string(), code.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_enroll_link;
+
+    #[test]
+    fn enrollment_links() {
+        assert_eq!(
+            parse_enroll_link("http://127.0.0.1:8080/#enroll=AWJ65YUDLL"),
+            Some(("http://127.0.0.1:8080".into(), "AWJ65YUDLL".into()))
+        );
+        assert_eq!(
+            parse_enroll_link("https://phuong.example.vn/app/index.html#enroll=K2"),
+            Some(("https://phuong.example.vn".into(), "K2".into()))
+        );
+        assert_eq!(parse_enroll_link("http://x/#enroll="), None);
+        assert_eq!(parse_enroll_link("http://x/#other=1"), None);
+        assert_eq!(parse_enroll_link("http://x/#enroll=<script>"), None);
+        assert_eq!(parse_enroll_link("no link"), None);
+    }
+}

@@ -49,6 +49,8 @@ pub struct Ui {
     pub sos_open: Signal<bool>,
     /// A command is in flight.
     pub busy: Signal<bool>,
+    /// An enrollment link is being redeemed.
+    pub enrolling: Signal<bool>,
 }
 
 impl Ui {
@@ -65,10 +67,22 @@ impl Ui {
                 tab: Signal::new(Tab::Tonight),
                 sos_open: Signal::new(false),
                 busy: Signal::new(false),
+                enrolling: Signal::new(false),
             };
             ui.start_sensors();
+            let state = ui.state;
+            ui.core.read().on_update(move |s| {
+                let mut state = state;
+                state.set(Some(s))
+            });
             spawn(async move {
                 ui.send(Command::State).await;
+                if let Some((server_url, code)) = crate::platform::take_enroll_link() {
+                    let mut enrolling = ui.enrolling;
+                    enrolling.set(true);
+                    ui.send(Command::Enroll { server_url, code }).await;
+                    enrolling.set(false);
+                }
             });
             ui
         })
@@ -127,6 +141,17 @@ impl Ui {
                                 self.toast.set(None);
                             }
                         });
+                    }
+                    Some(Notice::Enrolled) | Some(Notice::Synced) => {
+                        let key = if reply.notice == Some(Notice::Enrolled) {
+                            "notice.enrolled"
+                        } else {
+                            "notice.synced"
+                        };
+                        self.toast.set(Some(Toast {
+                            text: i18n::t(lang, key),
+                            error: false,
+                        }));
                     }
                     Some(Notice::ClockWentBack) => {
                         let text = i18n::t(lang, "notice.clock_back");

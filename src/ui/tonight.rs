@@ -47,6 +47,39 @@ pub fn Tonight() -> Element {
             }
             if setup.ward.demo { ImportRoute {} }
         }
+        SyncCard {}
+    }
+}
+
+/// Sync status in words, refused records, and "sync now".
+#[component]
+fn SyncCard() -> Element {
+    let ui = Ui::get();
+    let state = ui.state.read().clone().expect("state loaded");
+    let sync = state.sync;
+    let tz = ui.tz();
+    rsx! {
+        section { class: "card sync", "data-testid": "sync-card",
+            h2 { {ui.t("sync.title")} }
+            if *ui.enrolling.read() { p { "data-testid": "enrolling", {ui.t("sync.enrolling")} } }
+            if !sync.enrolled {
+                p { class: "muted", {ui.t("sync.not_enrolled")} }
+            } else {
+                p { {ui.tf("sync.enrolled", &[("role", ui.t(&format!("role.{}", sync.role.clone().unwrap_or_default())))])} }
+                p { "data-testid": "sync-last",
+                    {match sync.last_success { Some(t) => ui.tf("sync.last", &[("time", fmt::clock(t, tz))]), None => ui.t("sync.never") }}
+                }
+                if let Some(code) = &sync.last_error { p { class: "sync-error", "data-testid": "sync-error", {ui.t(&format!("sync.err_{code}"))} } }
+                if !sync.refused.is_empty() {
+                    p { {ui.tf("sync.refused", &[("n", sync.refused.len().to_string())])} }
+                    ul { for (seq, kind, _, message) in sync.refused.iter() { li { key: "{seq}", "#{seq} {kind}: {message}" } } }
+                }
+                button { class: "big", "data-testid": "sync-now", disabled: *ui.busy.read(),
+                    onclick: move |_| async move { ui.send(Command::SyncNow).await; },
+                    {ui.t("sync.now")}
+                }
+            }
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 // Shared parts of the browser tests: the static server on 127.0.0.1 and Debian's headless Chromium.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,12 +15,22 @@ const FLAGS = [
   "--disable-component-update", "--disable-sync",
 ];
 
-/** Starts the ward server (target/debug/ward-server) on a free port with a fresh data directory. */
-export function startServer() {
-  const data = mkdtempSync(path.join(os.tmpdir(), "patrol-ward-"));
-  const bin = process.env.WARD_SERVER || path.join(ROOT, "target/debug/ward-server");
+const BIN = process.env.WARD_SERVER || path.join(ROOT, "target/debug/ward-server");
+
+/** Runs a ward-server admin command on `data` and returns its output. */
+export function wardAdmin(data, args) {
+  return execFileSync(BIN, ["--data", data, ...args], { encoding: "utf8", env: { ...process.env, RUST_LOG: "warn" } });
+}
+
+/**
+ * Starts the ward server on `port` (0: a free one) with data in `data` (default: a fresh folder);
+ * `demo` creates the demo ward. Resolves to { url, data, stop }.
+ */
+export function startServer({ data = mkdtempSync(path.join(os.tmpdir(), "patrol-ward-")), port = 0, demo = false } = {}) {
+  const bin = BIN;
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ["--data", data, "serve", "--addr", "127.0.0.1:0", "--dist", path.join(ROOT, "dist")], {
+    const args = ["--data", data, "serve", "--addr", `127.0.0.1:${port}`, "--dist", path.join(ROOT, "dist")];
+    const child = spawn(bin, demo ? [...args, "--demo"] : args, {
       stdio: ["ignore", "pipe", "inherit"],
       env: { ...process.env, RUST_LOG: "warn" },
     });
@@ -32,6 +42,7 @@ export function startServer() {
       if (m) {
         resolve({
           url: `http://127.0.0.1:${m[1]}/`,
+          data,
           stop: () => new Promise((done) => {
             if (exited) return done();
             child.once("exit", done);

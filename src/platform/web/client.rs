@@ -1,7 +1,7 @@
 //! The UI side of the worker: starts it, waits for "ready", and matches replies to calls.
 
 use crate::platform::protocol::{Request, Response, StartError};
-use crate::service::{ApiError, Command, Reply};
+use crate::service::{ApiError, AppState, Command, Reply};
 use futures_channel::oneshot;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -14,6 +14,7 @@ struct Inner {
     next_id: Cell<u64>,
     pending: RefCell<HashMap<u64, oneshot::Sender<Reply>>>,
     ready: RefCell<Option<oneshot::Sender<Result<(), StartError>>>>,
+    on_update: RefCell<Option<Box<dyn Fn(AppState)>>>,
 }
 
 /// A handle on the store, wherever it runs; cheap to clone.
@@ -51,6 +52,7 @@ impl Core {
             next_id: Cell::new(1),
             pending: RefCell::new(HashMap::new()),
             ready: RefCell::new(Some(ready_tx)),
+            on_update: RefCell::new(None),
         });
         let weak = Rc::downgrade(&inner);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -66,6 +68,11 @@ impl Core {
                 Ok(Response::Fatal { error }) => {
                     if let Some(tx) = inner.ready.borrow_mut().take() {
                         let _ = tx.send(Err(error));
+                    }
+                }
+                Ok(Response::Update { state }) => {
+                    if let Some(f) = inner.on_update.borrow().as_ref() {
+                        f(*state);
                     }
                 }
                 Ok(Response::Reply { id, reply }) => {
@@ -110,6 +117,11 @@ impl Core {
                 detail: "the storage worker stopped".into(),
             }),
         }
+    }
+
+    /// Calls `f` with the fresh state after every background sync round.
+    pub fn on_update(&self, f: impl Fn(AppState) + 'static) {
+        *self.inner.on_update.borrow_mut() = Some(Box::new(f));
     }
 
     /// Sends a command to the store and waits for its reply.

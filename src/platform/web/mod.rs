@@ -1,6 +1,7 @@
 //! The web target: the store in a dedicated Web Worker on OPFS, the UI on the main thread.
 
 pub mod client;
+pub mod fetch;
 pub mod sensors;
 pub mod worker;
 
@@ -9,6 +10,13 @@ use wasm_bindgen::prelude::*;
 /// Entry point of the page: mounts the app on `<div id="main">`.
 #[wasm_bindgen]
 pub fn start_ui() {
+    // index.html shows a spinner inside #main until the app mounts; Dioxus appends, so clear it.
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("main"))
+    {
+        root.set_inner_html("");
+    }
     dioxus::LaunchBuilder::web()
         .with_cfg(dioxus::web::Config::new().rootname("main"))
         .launch(crate::ui::App);

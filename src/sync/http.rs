@@ -1,11 +1,11 @@
-//! The native transport: reqwest over HTTP(S), for the desktop app, tools and tests.
+//! The native HTTP transport (reqwest), for the desktop app, tools and tests. The browser worker
+//! uses `fetch` (platform/web/fetch.rs) to keep reqwest out of the phone's download.
 
 use super::engine::{SyncError, Transport};
 use super::protocol::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
 };
 use serde::de::DeserializeOwned;
-use std::time::Duration;
 
 /// A ward server at `base` ("http://127.0.0.1:8080").
 pub struct HttpTransport {
@@ -17,7 +17,7 @@ impl HttpTransport {
     /// A transport with a 20 s timeout per request.
     pub fn new(base: &str) -> Self {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
+            .timeout(std::time::Duration::from_secs(20))
             .build()
             .expect("a TLS-less client builds");
         Self {

@@ -1,0 +1,99 @@
+//! The worker's transport: the browser's `fetch`, with a 20 s timeout.
+
+use crate::sync::engine::{SyncError, Transport};
+use crate::sync::protocol::{
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, RequestInit, Response, WorkerGlobalScope};
+
+/// A ward server at `base`, reached from the worker.
+pub struct FetchTransport {
+    base: String,
+}
+
+impl FetchTransport {
+    /// A transport for the server at `base` ("https://ward.example").
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+        }
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, SyncError> {
+        let net =
+            |e: JsValue| SyncError::Network(e.as_string().unwrap_or_else(|| format!("{e:?}")));
+        let headers = Headers::new().map_err(net)?;
+        headers
+            .set("content-type", "application/json")
+            .map_err(net)?;
+        if let Some(t) = token {
+            headers
+                .set("authorization", &format!("Bearer {t}"))
+                .map_err(net)?;
+        }
+        let init = RequestInit::new();
+        init.set_method(method);
+        init.set_headers(&headers);
+        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(20_000)));
+        if let Some(b) = body {
+            init.set_body(&JsValue::from_str(
+                &serde_json::to_string(b).expect("requests serialise"),
+            ));
+        }
+        let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+        let resp: Response =
+            JsFuture::from(scope.fetch_with_str_and_init(&format!("{}{path}", self.base), &init))
+                .await
+                .map_err(net)?
+                .unchecked_into();
+        let text = JsFuture::from(resp.text().map_err(net)?)
+            .await
+            .map_err(net)?
+            .as_string()
+            .unwrap_or_default();
+        if resp.ok() {
+            serde_json::from_str(&text)
+                .map_err(|e| SyncError::Network(format!("unreadable reply: {e}")))
+        } else {
+            let body = serde_json::from_str(&text).unwrap_or(ErrorBody {
+                error: "http".into(),
+                message: text,
+            });
+            Err(SyncError::Server {
+                status: resp.status(),
+                body,
+            })
+        }
+    }
+}
+
+impl Transport for FetchTransport {
+    async fn enroll(&self, req: &EnrollRequest) -> Result<EnrollResponse, SyncError> {
+        self.send("POST", "/api/v1/enroll", None, Some(req)).await
+    }
+
+    async fn push(&self, token: &str, req: &PushRequest) -> Result<PushResponse, SyncError> {
+        self.send("POST", "/api/v1/push", Some(token), Some(req))
+            .await
+    }
+
+    async fn pull(&self, token: &str, after: i64) -> Result<PullResponse, SyncError> {
+        self.send::<PullResponse>(
+            "GET",
+            &format!("/api/v1/pull?after={after}"),
+            Some(token),
+            None::<&()>,
+        )
+        .await
+    }
+}

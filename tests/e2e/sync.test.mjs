@@ -1,0 +1,70 @@
+// The PWA enrolls with a real ward server from a one-time link, runs part of a shift while the
+// server is unreachable, and once the server is back the worker syncs by itself: the server then
+// holds every record exactly once.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { launch, shot, startServer, waitText, wardAdmin } from "./harness.mjs";
+
+const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
+
+function storedFor(data, member) {
+  const line = wardAdmin(data, ["list-devices", "--ward", "demo-ward"]).split("\n").find((l) => l.includes(member));
+  assert.ok(line, `a device of ${member} is listed`);
+  return Number(line.trim().split(/\s{2,}/)[2]);
+}
+
+test("enroll from a link, patrol while the server is down, sync when it is back", { timeout: 240_000 }, async () => {
+  let server = await startServer({ demo: true });
+  const { data } = server;
+  const port = new URL(server.url).port;
+  const out = wardAdmin(data, ["issue-code", "--member", "demo-m2", "--public-url", server.url]);
+  const link = /Enrollment link \(one use\): (\S+)/.exec(out)[1];
+  const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-sync-"));
+  const ctx = await launch(profile, CP1);
+  try {
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    await page.goto(link);
+    await waitText(page, "sync-card", "vai trò: tổ viên", 60_000);
+    assert.ok(!page.url().includes("enroll="), "the code is taken out of the address bar");
+    await waitText(page, "sync-status", "Đã đồng bộ hết");
+    await shot(page, "10-enrolled");
+
+    // The server goes away; the member patrols on.
+    await server.stop();
+    await page.getByTestId("member-demo-m2").check();
+    await page.getByTestId("start").click();
+    await waitText(page, "dist-demo-cp1", " m,");
+    await page.getByTestId("checkin-demo-cp1").click();
+    await waitText(page, "state-demo-cp1", "đã xác minh");
+    await page.getByTestId("tab-observe").click();
+    for (const cat of ["cat-drugs", "cat-fighting"]) {
+      await page.getByTestId(cat).click();
+      await page.getByTestId("obs-save").click();
+      await waitText(page, "toast", "Đã lưu");
+    }
+    await waitText(page, "sync-status", "Chờ đồng bộ: 4");
+    await page.getByTestId("tab-tonight").click();
+    await waitText(page, "sync-error", "không kết nối được máy chủ", 30_000);
+    await shot(page, "11-server-unreachable");
+
+    // The server is back on the same address: the worker's retry delivers everything.
+    server = await startServer({ data, port });
+    await waitText(page, "sync-status", "Đã đồng bộ hết", 60_000);
+    assert.equal(await page.getByTestId("sync-error").count(), 0);
+    assert.equal(storedFor(data, "Trần Thị Bình"), 4, "start, check-in, 2 observations, each once");
+    await shot(page, "12-synced");
+
+    // Sync now again: nothing new, nothing duplicated.
+    await page.getByTestId("sync-now").click();
+    await waitText(page, "toast", "Đã đồng bộ");
+    assert.equal(storedFor(data, "Trần Thị Bình"), 4);
+  } finally {
+    await ctx.close().catch(() => {});
+    await server.stop().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(data, { recursive: true, force: true });
+  }
+});
