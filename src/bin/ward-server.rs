@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use patrol::domain::shift::ShiftSlot;
 use patrol::domain::ward::{Member, Team, Ward, WardSetup};
 use patrol::server::db::ServerDb;
-use patrol::server::http::{self, Limits, Shared};
+use patrol::server::http::{self, Limit, Limits, Shared};
 use patrol::server::import::checkpoints_from_file;
 use patrol::service::handle::DEMO_WARD;
 use std::path::PathBuf;
@@ -41,6 +41,12 @@ enum Command {
         /// The address members open, for links and QR codes.
         #[arg(long, env = "WARD_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Enrollment attempts one address may make at once (then one per 5 s).
+        #[arg(long, default_value_t = 10.0)]
+        enroll_burst: f64,
+        /// Pushes per second one device may make (bursts of twice that).
+        #[arg(long, default_value_t = 20.0)]
+        push_rate: f64,
     },
     /// Create or rename a ward.
     CreateWard {
@@ -174,6 +180,8 @@ async fn main() -> Result<()> {
             dist,
             demo,
             public_url,
+            enroll_burst,
+            push_rate,
         } => {
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
@@ -193,7 +201,17 @@ async fn main() -> Result<()> {
             if !dist.join("index.html").exists() {
                 tracing::warn!(dist = %dist.display(), "no built web app there (run make web); serving the API only");
             }
-            let shared = Shared::new(db, Limits::default());
+            let limits = Limits {
+                enroll_per_ip: Limit {
+                    burst: enroll_burst.max(1.0),
+                    per_second: 0.2,
+                },
+                push_per_device: Limit {
+                    burst: (2.0 * push_rate).max(1.0),
+                    per_second: push_rate.max(0.1),
+                },
+            };
+            let shared = Shared::new(db, limits);
             tracing::info!(%local, epoch = %shared.with_db(|d| d.epoch()).await?, "ward server listening");
             println!(
                 "Serving on http://{local}/ (data in {})",

@@ -20,6 +20,11 @@ impl HttpTransport {
             .timeout(std::time::Duration::from_secs(20))
             .build()
             .expect("a TLS-less client builds");
+        Self::with_client(base, client)
+    }
+
+    /// A transport over a client configured by the caller (tests: no connection reuse).
+    pub fn with_client(base: &str, client: reqwest::Client) -> Self {
         Self {
             base: base.trim_end_matches('/').to_string(),
             client,
