@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CC_wasm32_unknown_unknown=clang-19 AR_wasm32_unknown_unknown=llvm-ar-19
 echo "[build] compiling the app to wasm (release; the first build takes several minutes)"
-cargo build --lib --release --target wasm32-unknown-unknown --features web
+cargo rustc --lib --release --target wasm32-unknown-unknown --features web --crate-type cdylib \
+  --config 'profile.release.panic="abort"'
 rm -rf dist && mkdir -p dist/pkg
 wasm-bindgen --target web --no-typescript --out-dir dist/pkg --out-name patrol \
   target/wasm32-unknown-unknown/release/patrol.wasm
