@@ -33,4 +33,5 @@ test-e2e: ## the full shift in headless Chromium, offline (served by the ward se
 
 bench: web setup-test ## save latency (native and browser) and bundle size
 	cargo bench --bench save_observation
+	cargo bench --bench push_throughput
 	node tests/e2e/bench.mjs
