@@ -106,16 +106,7 @@ mod tests {
         let vi = keys(Lang::Vi);
         let mut needed: Vec<String> = Category::ALL.iter().map(|c| c.key()).collect();
         needed.extend(Action::ALL.iter().map(|a| a.key()));
-        for c in [
-            Compass::N,
-            Compass::NE,
-            Compass::E,
-            Compass::SE,
-            Compass::S,
-            Compass::SW,
-            Compass::W,
-            Compass::NW,
-        ] {
+        for c in Compass::ALL {
             needed.push(c.key().to_string());
         }
         for k in needed {

@@ -158,20 +158,22 @@ pub enum Compass {
 }
 
 impl Compass {
+    /// All eight, clockwise from north.
+    pub const ALL: [Compass; 8] = [
+        Compass::N,
+        Compass::NE,
+        Compass::E,
+        Compass::SE,
+        Compass::S,
+        Compass::SW,
+        Compass::W,
+        Compass::NW,
+    ];
+
     /// The nearest compass point to a bearing in degrees.
     pub fn from_bearing(deg: f64) -> Self {
-        const ALL: [Compass; 8] = [
-            Compass::N,
-            Compass::NE,
-            Compass::E,
-            Compass::SE,
-            Compass::S,
-            Compass::SW,
-            Compass::W,
-            Compass::NW,
-        ];
         let i = ((deg.rem_euclid(360.0) + 22.5) / 45.0).floor() as usize % 8;
-        ALL[i]
+        Self::ALL[i]
     }
 
     /// Translation key, e.g. "compass.ne".

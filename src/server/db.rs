@@ -5,6 +5,7 @@ use super::secret;
 use crate::domain::shift::ShiftSlot;
 use crate::domain::ward::{Checkpoint, Member, Team, Ward, WardSetup};
 use crate::store::outbox::Event;
+use crate::store::rows::{self, CHECKPOINT_COLS, MEMBER_COLS, TEAM_COLS, WARD_COLS};
 use crate::sync::protocol::{
     EventRefusal, FeedItem, PullResponse, PushResponse, MAX_PAYLOAD_BYTES,
 };
@@ -634,62 +635,28 @@ fn auth_by_hash(conn: &Connection, token_hash: &str) -> Result<DeviceAuth, Serve
 fn team_setup(conn: &Connection, team_id: &str) -> Result<WardSetup, ServerError> {
     let (team, ward_id): (Team, String) = conn
         .query_row(
-            "SELECT id, name, leader_phone, slots_json, ward_id FROM team WHERE id = ?1",
+            &format!("SELECT {TEAM_COLS}, ward_id FROM team WHERE id = ?1"),
             [team_id],
-            |r| {
-                let slots: String = r.get(3)?;
-                Ok((
-                    Team {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        leader_phone: r.get(2)?,
-                        slots: serde_json::from_str(&slots).unwrap_or_default(),
-                    },
-                    r.get(4)?,
-                ))
-            },
+            |r| Ok((rows::team(r)?, r.get(4)?)),
         )
         .optional()?
         .ok_or_else(|| ServerError::NotFound(format!("team {team_id}")))?;
     let ward = conn.query_row(
-        "SELECT id, name, tz, police_phone, demo FROM ward WHERE id = ?1",
+        &format!("SELECT {WARD_COLS} FROM ward WHERE id = ?1"),
         [&ward_id],
-        |r| {
-            Ok(Ward {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                tz: r.get(2)?,
-                police_phone: r.get(3)?,
-                demo: r.get(4)?,
-            })
-        },
+        rows::ward,
     )?;
-    let mut stmt =
-        conn.prepare("SELECT id, name, role FROM member WHERE team_id = ?1 ORDER BY name")?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {MEMBER_COLS} FROM member WHERE team_id = ?1 ORDER BY name"
+    ))?;
     let members = stmt
-        .query_map([team_id], |r| {
-            Ok(Member {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                role: r.get(2)?,
-            })
-        })?
+        .query_map([team_id], rows::member)?
         .collect::<Result<_, _>>()?;
-    let mut stmt = conn.prepare("SELECT id, name, seq, lat, lon, radius_m, qr_code FROM checkpoint WHERE team_id = ?1 ORDER BY seq")?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {CHECKPOINT_COLS} FROM checkpoint WHERE team_id = ?1 ORDER BY seq"
+    ))?;
     let checkpoints = stmt
-        .query_map([team_id], |r| {
-            Ok(Checkpoint {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                seq: r.get(2)?,
-                pos: crate::domain::geofence::LatLon {
-                    lat: r.get(3)?,
-                    lon: r.get(4)?,
-                },
-                radius_m: r.get(5)?,
-                qr_code: r.get(6)?,
-            })
-        })?
+        .query_map([team_id], rows::checkpoint)?
         .collect::<Result<_, _>>()?;
     Ok(WardSetup {
         ward,

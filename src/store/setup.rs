@@ -1,9 +1,9 @@
 //! The ward setup on this device: ward, team, members and route.
 
+use super::rows::{self, CHECKPOINT_COLS, MEMBER_COLS, TEAM_COLS, WARD_COLS};
 use super::{Store, StoreError};
-use crate::domain::geofence::LatLon;
-use crate::domain::shift::{ShiftSlot, DEFAULT_TZ};
-use crate::domain::ward::{Checkpoint, Member, Team, Ward, WardSetup};
+use crate::domain::shift::DEFAULT_TZ;
+use crate::domain::ward::{Checkpoint, WardSetup};
 use chrono_tz::Tz;
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -35,63 +35,23 @@ impl Store {
     pub fn setup(&self) -> Result<Option<WardSetup>, StoreError> {
         let ward = self
             .conn
-            .query_row(
-                "SELECT id, name, tz, police_phone, demo FROM ward",
-                [],
-                |r| {
-                    Ok(Ward {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        tz: r.get(2)?,
-                        police_phone: r.get(3)?,
-                        demo: r.get(4)?,
-                    })
-                },
-            )
+            .query_row(&format!("SELECT {WARD_COLS} FROM ward"), [], rows::ward)
             .optional()?;
         let Some(ward) = ward else { return Ok(None) };
-        let team = self.conn.query_row(
-            "SELECT id, name, leader_phone, slots_json FROM team",
-            [],
-            |r| {
-                let slots: String = r.get(3)?;
-                Ok(Team {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    leader_phone: r.get(2)?,
-                    slots: serde_json::from_str::<Vec<ShiftSlot>>(&slots).unwrap_or_default(),
-                })
-            },
-        )?;
-        let mut stmt = self
+        let team = self
             .conn
-            .prepare("SELECT id, name, role FROM member ORDER BY role = 'leader' DESC, name")?;
+            .query_row(&format!("SELECT {TEAM_COLS} FROM team"), [], rows::team)?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {MEMBER_COLS} FROM member ORDER BY role = 'leader' DESC, name"
+        ))?;
         let members = stmt
-            .query_map([], |r| {
-                Ok(Member {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    role: r.get(2)?,
-                })
-            })?
+            .query_map([], rows::member)?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut stmt = self.conn.prepare(
-            "SELECT id, name, seq, lat, lon, radius_m, qr_code FROM checkpoint ORDER BY seq",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {CHECKPOINT_COLS} FROM checkpoint ORDER BY seq"
+        ))?;
         let checkpoints = stmt
-            .query_map([], |r| {
-                Ok(Checkpoint {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    seq: r.get(2)?,
-                    pos: LatLon {
-                        lat: r.get(3)?,
-                        lon: r.get(4)?,
-                    },
-                    radius_m: r.get(5)?,
-                    qr_code: r.get(6)?,
-                })
-            })?
+            .query_map([], rows::checkpoint)?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(WardSetup {
             ward,
