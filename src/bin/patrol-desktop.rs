@@ -5,7 +5,8 @@ fn main() {
     let head = format!("<style>{}</style>", patrol::ui::STYLE);
     let window = WindowBuilder::new()
         .with_title("Tuần tra")
-        .with_inner_size(dioxus::desktop::LogicalSize::new(400.0, 760.0));
+        .with_inner_size(dioxus::desktop::LogicalSize::new(400.0, 760.0))
+        .with_always_on_top(false);
     dioxus::LaunchBuilder::desktop()
         .with_cfg(
             Config::new()

@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 /// Entry point of the page: mounts the app on `<div id="main">`.
 #[wasm_bindgen]
 pub fn start_ui() {
+    console_error_panic_hook::set_once();
     // index.html shows a spinner inside #main until the app mounts; Dioxus appends, so clear it.
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())

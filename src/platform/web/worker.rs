@@ -125,6 +125,7 @@ impl SyncLoop {
 /// Entry point of the worker script: opens the store and starts answering.
 #[wasm_bindgen]
 pub async fn start_worker() {
+    console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let service = match open().await {
         Ok(s) => Rc::new(RefCell::new(s)),
