@@ -8,7 +8,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 run: web ## build the PWA and start the ward server on http://127.0.0.1:8080 (data in ward-data/)
-	cargo run --bin ward-server -- --data ward-data serve --addr 127.0.0.1:$(PORT) --dist dist
+	cargo run --bin ward-server -- --data ward-data serve --addr 127.0.0.1:$(PORT) --dist dist --demo
 
 test: setup-test test-rust test-desktop web test-e2e ## every test: unit, property, store, desktop build, browser
 

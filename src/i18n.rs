@@ -65,7 +65,7 @@ pub fn t(lang: Lang, key: &str) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
-/// The text for `key` with `{name}` placeholders filled; values that are keys are translated too.
+/// The text for `key` with its `{name}` fields filled; values that are keys are translated too.
 pub fn tf(lang: Lang, key: &str, args: &[(String, String)]) -> String {
     let mut out = t(lang, key);
     for (name, value) in args {
@@ -164,7 +164,7 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_are_filled() {
+    fn named_fields_are_filled() {
         let s = tf(
             Lang::En,
             "err.outside",

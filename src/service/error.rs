@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct ApiError {
     /// Translation key, "err.outside".
     pub key: String,
-    /// Values for the message's placeholders.
+    /// Values for the message's `{name}` fields.
     pub args: Vec<(String, String)>,
 }
 
@@ -25,7 +25,7 @@ impl ApiError {
         }
     }
 
-    /// Adds a value for placeholder `{name}`.
+    /// Adds a value for the field `{name}`.
     pub fn arg(mut self, name: &str, value: impl ToString) -> Self {
         self.args.push((name.into(), value.to_string()));
         self

@@ -195,7 +195,7 @@ impl Ui {
         i18n::t(self.lang(), key)
     }
 
-    /// Translates a key and fills its placeholders.
+    /// Translates a key and fills its `{name}` fields.
     pub fn tf(&self, key: &str, args: &[(&str, String)]) -> String {
         let args: Vec<(String, String)> = args
             .iter()
