@@ -310,10 +310,13 @@ async fn main() -> Result<()> {
                     (None, Some(seen)) => format!("last seen {seen}"),
                     (None, None) => format!("enrolled {}", d.enrolled_at),
                 };
-                let offset = d
-                    .clock_offset_ms
-                    .map(|o| o.to_string())
-                    .unwrap_or_else(|| "-".into());
+                let offset = match d.clock_offset_ms {
+                    Some(o) if o.abs() > patrol::sync::protocol::CLOCK_FLAG_MS => {
+                        format!("{o} CLOCK OFF")
+                    }
+                    Some(o) => o.to_string(),
+                    None => "-".into(),
+                };
                 println!(
                     "{:<38} {:<24} {:>8} {:>10}  {state}",
                     d.id, d.member, d.stored_through, offset

@@ -1,6 +1,6 @@
-// The PWA enrolls with a real ward server from a one-time link, runs part of a shift while the
-// server is unreachable, and once the server is back the worker syncs by itself: the server then
-// holds every record exactly once.
+// The PWA enrolls with a real ward server from a one-time link, runs part of a shift offline (the
+// browser offline and the server down), and once both are back the worker syncs by itself: the
+// server then holds every record exactly once.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -16,7 +16,7 @@ function storedFor(data, member) {
   return Number(line.trim().split(/\s{2,}/)[2]);
 }
 
-test("enroll from a link, patrol while the server is down, sync when it is back", { timeout: 240_000 }, async () => {
+test("enroll from a link, patrol offline, sync once back online", { timeout: 240_000 }, async () => {
   let server = await startServer({ demo: true });
   const { data } = server;
   const port = new URL(server.url).port;
@@ -32,7 +32,8 @@ test("enroll from a link, patrol while the server is down, sync when it is back"
     await waitText(page, "sync-status", "Đã đồng bộ hết");
     await shot(page, "10-enrolled");
 
-    // The server goes away; the member patrols on.
+    // The phone loses its connection and the server goes away; the member patrols on.
+    await ctx.setOffline(true);
     await server.stop();
     await page.getByTestId("member-demo-m2").check();
     await page.getByTestId("start").click();
@@ -50,8 +51,9 @@ test("enroll from a link, patrol while the server is down, sync when it is back"
     await waitText(page, "sync-error", "không kết nối được máy chủ", 30_000);
     await shot(page, "11-server-unreachable");
 
-    // The server is back on the same address: the worker's retry delivers everything.
+    // The server is back on the same address and the phone online again: the worker delivers everything.
     server = await startServer({ data, port });
+    await ctx.setOffline(false);
     await waitText(page, "sync-status", "Đã đồng bộ hết", 60_000);
     assert.equal(await page.getByTestId("sync-error").count(), 0);
     assert.equal(storedFor(data, "Trần Thị Bình"), 4, "start, check-in, 2 observations, each once");
