@@ -90,6 +90,62 @@ async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_r
 }
 
 #[tokio::test]
+async fn demo_records_stay_on_the_phone_and_real_ones_start_at_one() {
+    let server = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = RefCell::new(Store::open_file(&dir.path().join("phone.db")).unwrap());
+    {
+        // The member tries the app on the demo ward first.
+        let mut s = store.borrow_mut();
+        s.load_setup(
+            patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap(),
+        )
+        .unwrap();
+        s.start_shift("ca1", &["demo-m1".into()], Utc::now())
+            .unwrap();
+        s.observe(
+            &ObservationInput {
+                category: Some(Category::Other),
+                description: "thử".into(),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    }
+    let net = HttpTransport::new(&server.url);
+    let code = server.code("w2-m1", Duration::hours(1)).await;
+    enroll(&store, &net, &server.url, &code).await.unwrap();
+    assert_eq!(
+        outbox::pending_count(store.borrow().conn()).unwrap(),
+        0,
+        "demo records are not sent"
+    );
+    assert!(store.borrow().active_shift().unwrap().is_none());
+    let mut phone = Phone {
+        store,
+        net,
+        _dir: dir,
+    };
+    patrol(&mut phone, 2);
+    let seqs: Vec<i64> = outbox::pending(phone.store.borrow().conn(), 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    sync(&mut phone).await.unwrap();
+    assert_eq!(
+        outbox::pending_count(phone.store.borrow().conn()).unwrap(),
+        0
+    );
+    assert_eq!(
+        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        (3, 3)
+    );
+}
+
+#[tokio::test]
 async fn leaders_pull_the_team_log_and_members_get_route_changes() {
     let server = start().await;
     let mut member = phone(&server, "demo-m2").await;

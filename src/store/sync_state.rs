@@ -55,7 +55,8 @@ impl Store {
         Ok(())
     }
 
-    /// Saves the credentials and setup from an enrollment, replacing the demo ward, in one transaction.
+    /// Saves the credentials and setup from an enrollment in one transaction, replacing the demo
+    /// ward and dropping what was recorded in it.
     pub fn save_enrollment(
         &mut self,
         server_url: &str,
@@ -63,6 +64,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         let setup: WardSetup = e.setup.clone().validate()?;
         let tx = self.conn.transaction()?;
+        let was_demo: bool = tx
+            .query_row("SELECT demo FROM ward", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or(true);
+        if was_demo && get(&tx, "token")?.is_none() {
+            // The demo is a sandbox whose records never go to the ward police: they are dropped, and
+            // the device's sequence starts again at 1 so the real ward sees no gap.
+            tx.execute_batch(
+                "DELETE FROM correction; DELETE FROM observation; DELETE FROM checkin; DELETE FROM shift;
+                 DELETE FROM outbox; DELETE FROM team_event; UPDATE device SET next_seq = 1;",
+            )?;
+        }
         write_setup(&tx, &setup)?;
         for (k, v) in [
             ("server_url", server_url),

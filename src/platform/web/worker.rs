@@ -93,13 +93,16 @@ impl SyncLoop {
         }
         let result = shared::sync(&*self.service, &FetchTransport::new).await;
         self.running.set(false);
-        if let Ok(state) = self.service.with(|s| s.state(Utc::now())) {
-            post(
-                &self.scope,
-                &Response::Update {
-                    state: Box::new(state),
-                },
-            );
+        // Not enrolled: nothing was synced and the page's state is already current.
+        if !matches!(result, Ok(false)) {
+            if let Ok(state) = self.service.with(|s| s.state(Utc::now())) {
+                post(
+                    &self.scope,
+                    &Response::Update {
+                        state: Box::new(state),
+                    },
+                );
+            }
         }
         match result {
             Ok(false) => {}
