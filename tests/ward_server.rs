@@ -214,19 +214,23 @@ async fn pull_gives_members_the_setup_and_leaders_the_logs() {
         ["shift_started", "observed", "observed"]
     );
     assert!(kinds.iter().any(|k| k == "setup"));
+    let leader_cursor = after;
     // A plain member sees only setups.
-    let mut after = 0;
+    let (mut after, mut seen) = (0, 0);
     loop {
         let page = pull(&server, &member.token, after).await;
         assert!(page.items.iter().all(|i| i.kind == "setup"));
+        seen += page.items.len();
         after = page.cursor;
         if !page.more {
             break;
         }
     }
-    // Nothing new: the cursor stays.
-    let empty = pull(&server, &leader.token, after.max(1_000)).await;
+    assert!(seen > 0, "the member receives the team's setup");
+    // Nothing new since the leader's last page: no items, and the cursor stays.
+    let empty = pull(&server, &leader.token, leader_cursor).await;
     assert!(empty.items.is_empty() && !empty.more);
+    assert_eq!(empty.cursor, leader_cursor);
 }
 
 #[tokio::test]
@@ -256,6 +260,10 @@ async fn revoked_devices_and_other_wards_are_refused() {
     )
     .await;
     let page = pull(&server, &b.token, 0).await;
+    assert!(
+        !page.items.is_empty(),
+        "ward 2's device receives its own setup"
+    );
     assert!(
         page.items.iter().all(|i| i.payload["team"]["id"] == "t2"),
         "{:?}",
@@ -313,7 +321,14 @@ async fn bad_requests_get_clear_4xx_and_store_nothing() {
         ),
         (
             "deeply nested",
-            format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+            // A well-formed event whose payload nests 10,000 levels deep.
+            format!(
+                "{{\"sent_at\": \"{now}\", \"events\": [{{\"seq\": 1, \"event_id\": \"e1\", \"device_id\": \"d\", \
+                 \"kind\": \"observed\", \"entity_id\": \"x\", \"client_time\": \"{now}\", \"payload\": {}{}}}]}}",
+                "[".repeat(10_000),
+                "]".repeat(10_000),
+                now = Utc::now().to_rfc3339()
+            ),
         ),
         (
             "oversized",
@@ -335,6 +350,13 @@ async fn bad_requests_get_clear_4xx_and_store_nothing() {
             .await
             .unwrap_or_else(|_| panic!("{what}: error body is JSON"));
         assert!(!e.message.is_empty(), "{what}");
+        if what == "deeply nested" {
+            assert!(
+                e.message.contains("recursion limit"),
+                "refused for its depth: {}",
+                e.message
+            );
+        }
     }
     let too_many: Vec<_> = (0..501)
         .map(|i| json!({"seq": i + 1, "event_id": format!("e{i}"), "device_id": "d", "kind": "observed", "entity_id": "x", "payload": {}, "client_time": Utc::now()}))

@@ -127,23 +127,14 @@ impl ServerDb {
 
     /// Creates or renames a ward.
     pub fn upsert_ward(&mut self, w: &Ward) -> Result<(), ServerError> {
-        self.conn.execute(
-            "INSERT INTO ward(id, name, tz, police_phone, demo) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(id) DO UPDATE SET name = excluded.name, tz = excluded.tz, police_phone = excluded.police_phone",
-            params![w.id, w.name, w.tz, w.police_phone, w.demo],
-        )?;
-        Ok(())
+        write_ward(&self.conn, w)
     }
 
     /// Creates or updates a team of `ward_id`, with its shift slots.
     pub fn upsert_team(&mut self, ward_id: &str, t: &Team) -> Result<(), ServerError> {
-        self.ward_exists(ward_id)?;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO team(id, ward_id, name, leader_phone, slots_json) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(id) DO UPDATE SET name = excluded.name, leader_phone = excluded.leader_phone, slots_json = excluded.slots_json",
-            params![t.id, ward_id, t.name, t.leader_phone, serde_json::to_string(&t.slots).expect("slots serialise")],
-        )?;
+        exists(&tx, "ward", ward_id)?;
+        write_team(&tx, ward_id, t)?;
         publish_setup(&tx, &t.id)?;
         tx.commit()?;
         Ok(())
@@ -156,66 +147,52 @@ impl ServerDb {
                 "a team needs at least one shift".into(),
             ));
         }
-        let tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE team SET slots_json = ?1 WHERE id = ?2",
-            params![
-                serde_json::to_string(slots).expect("slots serialise"),
-                team_id
-            ],
-        )?;
-        if n == 0 {
-            return Err(ServerError::NotFound(format!("team {team_id}")));
-        }
-        publish_setup(&tx, team_id)?;
-        tx.commit()?;
-        Ok(())
+        let slots = serde_json::to_string(slots).expect("slots serialise");
+        self.edit_team(team_id, |tx| {
+            tx.execute(
+                "UPDATE team SET slots_json = ?1 WHERE id = ?2",
+                params![slots, team_id],
+            )?;
+            Ok(())
+        })
     }
 
     /// Adds or updates a member of a team.
     pub fn upsert_member(&mut self, team_id: &str, m: &Member) -> Result<(), ServerError> {
-        if !matches!(m.role.as_str(), "member" | "leader" | "officer" | "admin") {
-            return Err(ServerError::Invalid(format!(
-                "role '{}' is not member, leader, officer or admin",
-                m.role
-            )));
-        }
-        let tx = self.conn.transaction()?;
-        team_exists(&tx, team_id)?;
-        tx.execute(
-            "INSERT INTO member(id, team_id, name, role) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role",
-            params![m.id, team_id, m.name, m.role],
-        )?;
-        publish_setup(&tx, team_id)?;
-        tx.commit()?;
-        Ok(())
+        self.edit_team(team_id, |tx| write_member(tx, team_id, m))
     }
 
     /// Replaces a team's route.
     pub fn set_route(&mut self, team_id: &str, cps: &[Checkpoint]) -> Result<(), ServerError> {
+        self.edit_team(team_id, |tx| write_route(tx, team_id, cps))
+    }
+
+    /// Loads a whole ward setup (the demo ward) in one transaction, published once.
+    pub fn load_setup(&mut self, s: &WardSetup) -> Result<(), ServerError> {
         let tx = self.conn.transaction()?;
-        team_exists(&tx, team_id)?;
-        tx.execute("DELETE FROM checkpoint WHERE team_id = ?1", [team_id])?;
-        for c in cps {
-            tx.execute(
-                "INSERT INTO checkpoint(id, team_id, name, seq, lat, lon, radius_m, qr_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![c.id, team_id, c.name, c.seq, c.pos.lat, c.pos.lon, c.radius_m, c.qr_code],
-            )?;
+        write_ward(&tx, &s.ward)?;
+        write_team(&tx, &s.ward.id, &s.team)?;
+        for m in &s.members {
+            write_member(&tx, &s.team.id, m)?;
         }
-        publish_setup(&tx, team_id)?;
+        write_route(&tx, &s.team.id, &s.checkpoints)?;
+        publish_setup(&tx, &s.team.id)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Loads a whole ward setup (the demo ward) in one go.
-    pub fn load_setup(&mut self, s: &WardSetup) -> Result<(), ServerError> {
-        self.upsert_ward(&s.ward)?;
-        self.upsert_team(&s.ward.id, &s.team)?;
-        for m in &s.members {
-            self.upsert_member(&s.team.id, m)?;
-        }
-        self.set_route(&s.team.id, &s.checkpoints)
+    /// Changes an existing team in one transaction and publishes its new setup to the feed.
+    fn edit_team(
+        &mut self,
+        team_id: &str,
+        change: impl FnOnce(&Transaction<'_>) -> Result<(), ServerError>,
+    ) -> Result<(), ServerError> {
+        let tx = self.conn.transaction()?;
+        exists(&tx, "team", team_id)?;
+        change(&tx)?;
+        publish_setup(&tx, team_id)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// The setup a member of `team_id` patrols with.
@@ -322,11 +299,6 @@ impl ServerDb {
         let tx = self.conn.transaction()?;
         let mut stored = Vec::with_capacity(events.len());
         let mut refused = Vec::new();
-        let refuse = |e: &Event, code: &str, message: String| EventRefusal {
-            event_id: e.event_id.clone(),
-            code: code.into(),
-            message,
-        };
         {
             let mut find =
                 tx.prepare_cached("SELECT content_hash, device_id FROM event WHERE event_id = ?1")?;
@@ -339,116 +311,109 @@ impl ServerDb {
             let mut feed = tx.prepare_cached(
                 "INSERT INTO feed(team_id, kind, leaders, payload) VALUES (?1, ?2, 1, ?3)",
             )?;
-            for e in events {
-                if e.device_id != auth.device_id {
-                    refused.push(refuse(
-                        e,
-                        "bad_device",
-                        format!(
-                            "event from device {} sent with another device's token",
-                            e.device_id
-                        ),
-                    ));
-                    continue;
-                }
-                if !EVENT_KINDS.contains(&e.kind.as_str()) {
-                    refused.push(refuse(
-                        e,
-                        "bad_kind",
-                        format!("unknown event kind '{}'", e.kind),
-                    ));
-                    continue;
-                }
-                if e.seq < 1
-                    || e.event_id.is_empty()
-                    || e.event_id.len() > 64
-                    || e.entity_id.len() > 64
-                {
-                    refused.push(refuse(
-                        e,
-                        "bad_seq",
-                        "sequence must be ≥ 1 and ids at most 64 characters".into(),
-                    ));
-                    continue;
-                }
-                let payload = serde_json::to_string(&e.payload).expect("JSON values serialise");
-                if payload.len() > MAX_PAYLOAD_BYTES {
-                    refused.push(refuse(
-                        e,
-                        "too_large",
-                        format!(
-                            "payload is {} bytes; at most {MAX_PAYLOAD_BYTES}",
-                            payload.len()
-                        ),
-                    ));
-                    continue;
-                }
-                let hash = content_hash(e, &payload);
-                let existing: Option<(String, String)> = find
-                    .query_row([&e.event_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                match existing {
-                    Some((h, dev)) if h == hash && dev == e.device_id => {
-                        stored.push(e.event_id.clone())
-                    }
-                    Some(_) => {
-                        tracing::warn!(event_id = %e.event_id, device = %e.device_id, "event id reused with different content; original kept");
-                        refused.push(refuse(e, "conflict", "an event with this id and other content is already stored; the original is kept".into()));
-                    }
-                    None => {
-                        let taken: Option<String> = by_seq
-                            .query_row(params![e.device_id, e.seq], |r| r.get(0))
-                            .optional()?;
-                        if taken.is_some() {
-                            refused.push(refuse(
-                                e,
-                                "conflict",
-                                format!(
-                                    "sequence {} of this device is already another event",
-                                    e.seq
-                                ),
-                            ));
-                            continue;
-                        }
-                        insert.execute(params![
-                            e.event_id,
-                            e.device_id,
-                            e.seq,
-                            auth.team_id,
-                            e.kind,
-                            e.entity_id,
-                            payload,
-                            hash,
-                            e.client_time.to_rfc3339(),
-                            now.to_rfc3339()
-                        ])?;
-                        let item = serde_json::json!({ "event_id": e.event_id, "device_id": e.device_id, "seq": e.seq,
-                            "kind": e.kind, "entity_id": e.entity_id, "payload": e.payload, "client_time": e.client_time });
-                        feed.execute(params![auth.team_id, e.kind, item.to_string()])?;
-                        stored.push(e.event_id.clone());
-                    }
-                }
-            }
-        }
-        {
             let mut log = tx.prepare_cached(
                 "INSERT INTO refusal(event_id, device_id, seq, code, payload, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for r in &refused {
-                let Some(e) = events.iter().find(|e| e.event_id == r.event_id) else {
-                    continue;
-                };
-                // Only the device's own events settle a sequence number of its.
-                let seq = (e.device_id == auth.device_id && e.seq >= 1).then_some(e.seq);
+            for e in events {
                 let payload = serde_json::to_string(&e.payload).expect("JSON values serialise");
-                log.execute(params![
-                    e.event_id,
-                    auth.device_id,
-                    seq,
-                    r.code,
-                    payload,
-                    now.to_rfc3339()
-                ])?;
+                let outcome: Result<(), (&str, String)> = 'decide: {
+                    if e.device_id != auth.device_id {
+                        break 'decide Err((
+                            "bad_device",
+                            format!(
+                                "event from device {} sent with another device's token",
+                                e.device_id
+                            ),
+                        ));
+                    }
+                    if !EVENT_KINDS.contains(&e.kind.as_str()) {
+                        break 'decide Err((
+                            "bad_kind",
+                            format!("unknown event kind '{}'", e.kind),
+                        ));
+                    }
+                    if e.seq < 1
+                        || e.event_id.is_empty()
+                        || e.event_id.len() > 64
+                        || e.entity_id.len() > 64
+                    {
+                        break 'decide Err((
+                            "bad_seq",
+                            "sequence must be ≥ 1 and ids at most 64 characters".into(),
+                        ));
+                    }
+                    if payload.len() > MAX_PAYLOAD_BYTES {
+                        break 'decide Err((
+                            "too_large",
+                            format!(
+                                "payload is {} bytes; at most {MAX_PAYLOAD_BYTES}",
+                                payload.len()
+                            ),
+                        ));
+                    }
+                    let hash = content_hash(e, &payload);
+                    let existing: Option<(String, String)> = find
+                        .query_row([&e.event_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    match existing {
+                        Some((h, dev)) if h == hash && dev == e.device_id => Ok(()),
+                        Some(_) => {
+                            tracing::warn!(event_id = %e.event_id, device = %e.device_id, "event id reused with different content; original kept");
+                            Err(("conflict", "an event with this id and other content is already stored; the original is kept".into()))
+                        }
+                        None => {
+                            if by_seq
+                                .query_row(params![e.device_id, e.seq], |r| r.get::<_, String>(0))
+                                .optional()?
+                                .is_some()
+                            {
+                                break 'decide Err((
+                                    "conflict",
+                                    format!(
+                                        "sequence {} of this device is already another event",
+                                        e.seq
+                                    ),
+                                ));
+                            }
+                            insert.execute(params![
+                                e.event_id,
+                                e.device_id,
+                                e.seq,
+                                auth.team_id,
+                                e.kind,
+                                e.entity_id,
+                                payload,
+                                hash,
+                                e.client_time.to_rfc3339(),
+                                now.to_rfc3339()
+                            ])?;
+                            let item = serde_json::json!({ "event_id": e.event_id, "device_id": e.device_id, "seq": e.seq,
+                                "kind": e.kind, "entity_id": e.entity_id, "payload": e.payload, "client_time": e.client_time });
+                            feed.execute(params![auth.team_id, e.kind, item.to_string()])?;
+                            Ok(())
+                        }
+                    }
+                };
+                match outcome {
+                    Ok(()) => stored.push(e.event_id.clone()),
+                    Err((code, message)) => {
+                        // Logged; only the device's own events settle a sequence number of its.
+                        let seq = (e.device_id == auth.device_id && e.seq >= 1).then_some(e.seq);
+                        log.execute(params![
+                            e.event_id,
+                            auth.device_id,
+                            seq,
+                            code,
+                            payload,
+                            now.to_rfc3339()
+                        ])?;
+                        refused.push(EventRefusal {
+                            event_id: e.event_id.clone(),
+                            code: code.into(),
+                            message,
+                        });
+                    }
+                }
             }
         }
         let mut through: i64 = tx.query_row(
@@ -561,32 +526,66 @@ impl ServerDb {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
     }
+}
 
-    fn ward_exists(&self, ward_id: &str) -> Result<(), ServerError> {
-        let ok: bool = self.conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM ward WHERE id = ?1)",
-            [ward_id],
-            |r| r.get(0),
-        )?;
-        if ok {
-            Ok(())
-        } else {
-            Err(ServerError::NotFound(format!("ward {ward_id}")))
-        }
+/// Refuses an id that names no row of `table` ("ward" or "team").
+fn exists(conn: &Connection, table: &str, id: &str) -> Result<(), ServerError> {
+    let found: bool = conn.query_row(
+        &format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE id = ?1)"),
+        [id],
+        |r| r.get(0),
+    )?;
+    if found {
+        Ok(())
+    } else {
+        Err(ServerError::NotFound(format!("{table} {id}")))
     }
 }
 
-fn team_exists(conn: &Connection, team_id: &str) -> Result<(), ServerError> {
-    let ok: bool = conn.query_row(
-        "SELECT EXISTS(SELECT 1 FROM team WHERE id = ?1)",
-        [team_id],
-        |r| r.get(0),
+fn write_ward(conn: &Connection, w: &Ward) -> Result<(), ServerError> {
+    conn.execute(
+        "INSERT INTO ward(id, name, tz, police_phone, demo) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, tz = excluded.tz, police_phone = excluded.police_phone",
+        params![w.id, w.name, w.tz, w.police_phone, w.demo],
     )?;
-    if ok {
-        Ok(())
-    } else {
-        Err(ServerError::NotFound(format!("team {team_id}")))
+    Ok(())
+}
+
+fn write_team(conn: &Connection, ward_id: &str, t: &Team) -> Result<(), ServerError> {
+    conn.execute(
+        "INSERT INTO team(id, ward_id, name, leader_phone, slots_json) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, leader_phone = excluded.leader_phone, slots_json = excluded.slots_json",
+        params![t.id, ward_id, t.name, t.leader_phone, serde_json::to_string(&t.slots).expect("slots serialise")],
+    )?;
+    Ok(())
+}
+
+fn write_member(conn: &Connection, team_id: &str, m: &Member) -> Result<(), ServerError> {
+    if !matches!(m.role.as_str(), "member" | "leader" | "officer" | "admin") {
+        return Err(ServerError::Invalid(format!(
+            "role '{}' is not member, leader, officer or admin",
+            m.role
+        )));
     }
+    conn.execute(
+        "INSERT INTO member(id, team_id, name, role) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role",
+        params![m.id, team_id, m.name, m.role],
+    )?;
+    Ok(())
+}
+
+fn write_route(conn: &Connection, team_id: &str, cps: &[Checkpoint]) -> Result<(), ServerError> {
+    conn.execute("DELETE FROM checkpoint WHERE team_id = ?1", [team_id])?;
+    let mut stmt = conn.prepare(
+        "INSERT INTO checkpoint(id, team_id, name, seq, lat, lon, radius_m, qr_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for c in cps {
+        stmt.execute(params![
+            c.id, team_id, c.name, c.seq, c.pos.lat, c.pos.lon, c.radius_m, c.qr_code
+        ])?;
+    }
+    Ok(())
 }
 
 fn content_hash(e: &Event, payload: &str) -> String {

@@ -344,11 +344,14 @@ impl Store {
 
     /// A checkpoint of the route.
     pub fn checkpoint(&self, id: &str) -> Result<Checkpoint, StoreError> {
-        self.setup()?
-            .ok_or(StoreError::NoWard)?
-            .checkpoints
-            .into_iter()
-            .find(|c| c.id == id)
+        use super::rows::{self, CHECKPOINT_COLS};
+        self.conn
+            .query_row(
+                &format!("SELECT {CHECKPOINT_COLS} FROM checkpoint WHERE id = ?1"),
+                [id],
+                rows::checkpoint,
+            )
+            .optional()?
             .ok_or_else(|| StoreError::Unknown {
                 what: "checkpoint",
                 id: id.into(),

@@ -1,4 +1,4 @@
-// Shared parts of the browser tests: the static server on 127.0.0.1 and Debian's headless Chromium.
+// Shared parts of the browser tests: the ward server on 127.0.0.1 and Debian's headless Chromium.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import os from "node:os";
@@ -27,10 +27,9 @@ export function wardAdmin(data, args) {
  * `demo` creates the demo ward. Resolves to { url, data, stop }.
  */
 export function startServer({ data = mkdtempSync(path.join(os.tmpdir(), "patrol-ward-")), port = 0, demo = false } = {}) {
-  const bin = BIN;
   return new Promise((resolve, reject) => {
     const args = ["--data", data, "serve", "--addr", `127.0.0.1:${port}`, "--dist", path.join(ROOT, "dist")];
-    const child = spawn(bin, demo ? [...args, "--demo"] : args, {
+    const child = spawn(BIN, demo ? [...args, "--demo"] : args, {
       stdio: ["ignore", "pipe", "inherit"],
       env: { ...process.env, RUST_LOG: "warn" },
     });
