@@ -7,8 +7,8 @@ use patrol::domain::ward::{Member, WardSetup};
 use patrol::server::db::ServerDb;
 use patrol::server::http::{self, Limit, Limits, Shared};
 use patrol::service::handle::DEMO_WARD;
-use patrol::store::outbox::Event;
-use patrol::sync::protocol::{PushRequest, PushResponse};
+use patrol::wire::event::Event;
+use patrol::wire::api::{PushRequest, PushResponse};
 use std::time::Instant;
 
 const DEVICES: usize = 50;

@@ -24,6 +24,11 @@ impl Lang {
         }
     }
 
+    /// The language with `code`, or `None` for a code this build does not know.
+    pub fn parse(code: &str) -> Option<Self> {
+        [Lang::Vi, Lang::En].into_iter().find(|l| l.code() == code)
+    }
+
     /// The stored code.
     pub fn code(self) -> &'static str {
         match self {
@@ -65,14 +70,23 @@ pub fn t(lang: Lang, key: &str) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
-/// The text for `key` with its `{name}` fields filled; values that are keys are translated too.
-pub fn tf(lang: Lang, key: &str, args: &[(String, String)]) -> String {
+/// A value for a message's `{name}` field: text shown as it is, or a key translated first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", content = "v", rename_all = "snake_case")]
+pub enum Arg {
+    /// Shown as it is (a number, a name, the server's words).
+    Text(String),
+    /// A translation key (a field's or a thing's name), shown in the UI language.
+    Key(String),
+}
+
+/// The text for `key` with its `{name}` fields filled.
+pub fn tf(lang: Lang, key: &str, args: &[(String, Arg)]) -> String {
     let mut out = t(lang, key);
     for (name, value) in args {
-        let shown = if value.contains('.') && tables().0.contains_key(value) {
-            t(lang, value)
-        } else {
-            value.clone()
+        let shown = match value {
+            Arg::Text(text) => text.clone(),
+            Arg::Key(key) => t(lang, key),
         };
         out = out.replace(&format!("{{{name}}}"), &shown);
     }
@@ -169,13 +183,23 @@ mod tests {
             Lang::En,
             "err.outside",
             &[
-                ("distance".into(), "180 m".into()),
-                ("radius".into(), "40 m".into()),
+                ("distance".into(), Arg::Text("180 m".into())),
+                ("radius".into(), Arg::Text("40 m".into())),
             ],
         );
         assert!(
             s.contains("180 m") && s.contains("40 m") && !s.contains('{'),
             "{s}"
         );
+    }
+
+    #[test]
+    fn text_that_happens_to_be_a_key_is_shown_as_it_is() {
+        let args = [("detail".to_string(), Arg::Text("field.plate".into()))];
+        let s = tf(Lang::En, "err.database", &args);
+        assert!(s.contains("field.plate"), "{s}");
+        let args = [("field".to_string(), Arg::Key("field.plate".into()))];
+        let s = tf(Lang::En, "err.required", &args);
+        assert!(!s.contains("field.plate") && !s.contains('{'), "{s}");
     }
 }

@@ -10,6 +10,7 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod sync;
+pub mod wire;
 
 #[cfg(any(feature = "web", feature = "desktop"))]
 pub mod platform;

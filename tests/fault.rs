@@ -183,7 +183,7 @@ async fn nothing_is_lost_or_duplicated_through_faults_and_crashes() {
                 &Member {
                     id: id.clone(),
                     name: format!("Tổ viên {i}"),
-                    role: "member".into(),
+                    role: patrol::domain::ward::Role::Member,
                 },
             )
             .unwrap();

@@ -1,15 +1,32 @@
-//! The command service as the UI uses it: every reply carries the fresh state or a translated
-//! error key with its values, and refused commands change nothing.
+//! The command service as the UI uses it: every reply carries what changed or a translated error
+//! key with its values, and refused commands change nothing.
 
 use chrono::{Duration, TimeZone, Utc};
 use patrol::domain::geofence::{Fix, LatLon};
 use patrol::domain::records::{CheckInRequest, ObservationInput};
 use patrol::i18n::{tf, Lang};
-use patrol::service::{Command, Notice, Service};
+use patrol::service::{AppState, Change, Local as Command, Notice, Reply, Service};
 use patrol::store::Store;
 
 fn service(dir: &tempfile::TempDir) -> Service {
     Service::new(Store::open_file(&dir.path().join("p.db")).unwrap())
+}
+
+/// The whole state a reply carries (commands that change more than one entry).
+fn full(r: Reply) -> AppState {
+    match r.result.unwrap() {
+        Change::Full { state } => *state,
+        other => panic!("expected the whole state, got {other:?}"),
+    }
+}
+
+/// The count waiting to sync that a reply carries, whole or as an entry.
+fn pending(r: Reply) -> u64 {
+    match r.result.unwrap() {
+        Change::Full { state } => state.pending_sync,
+        Change::Entry { pending_sync, .. } => pending_sync,
+        other => panic!("no pending count in {other:?}"),
+    }
 }
 
 #[test]
@@ -18,7 +35,7 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
     let mut s = service(&dir);
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 13, 30, 0).unwrap();
     // Before any ward: a clear error, not a crash.
-    let r = s.handle(
+    let r = s.run(
         Command::StartShift {
             slot_code: "ca1".into(),
             members: vec!["demo-m1".into()],
@@ -27,7 +44,7 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
     );
     assert_eq!(r.result.unwrap_err().key, "err.no_ward");
 
-    let state = s.handle(Command::LoadDemo, now).result.unwrap();
+    let state = full(s.run(Command::LoadDemo, now));
     assert!(state.setup.as_ref().unwrap().ward.demo);
     let tonight = state.tonight.unwrap();
     assert_eq!(tonight.night.to_string(), "2026-11-22");
@@ -37,7 +54,7 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
         "20:30 local is inside ca1"
     );
 
-    let r = s.handle(
+    let r = s.run(
         Command::StartShift {
             slot_code: "ca1".into(),
             members: vec!["demo-m1".into()],
@@ -45,7 +62,7 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
         now,
     );
     assert_eq!(r.notice, Some(Notice::Saved));
-    assert_eq!(r.result.unwrap().pending_sync, 1);
+    assert_eq!(pending(r), 1);
 
     // A check-in 300 m away: refused, with the distance in the user's language.
     let far = Fix {
@@ -59,7 +76,7 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
         checkpoint_id: "demo-cp3".into(),
         request: CheckInRequest::Gps { fix: far },
     };
-    let err = s.handle(cmd, now).result.unwrap_err();
+    let err = s.run(cmd, now).result.unwrap_err();
     assert_eq!(err.key, "err.outside");
     let vi = tf(Lang::Vi, &err.key, &err.args);
     let en = tf(Lang::En, &err.key, &err.args);
@@ -73,7 +90,7 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
         ..Default::default()
     };
     let err = s
-        .handle(Command::Observe { input: long }, now)
+        .run(Command::Observe { input: long }, now)
         .result
         .unwrap_err();
     assert_eq!(
@@ -83,7 +100,7 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
 
     // A malformed GeoJSON import is refused and the route is unchanged.
     let err = s
-        .handle(
+        .run(
             Command::ImportCheckpoints {
                 geojson: "{\"type\":\"Feature\"".into(),
             },
@@ -92,7 +109,7 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
         .result
         .unwrap_err();
     assert_eq!(err.key, "err.file_format");
-    let state = s.handle(Command::State, now).result.unwrap();
+    let state = full(s.run(Command::State, now));
     assert_eq!(state.setup.unwrap().checkpoints.len(), 5);
     assert_eq!(state.pending_sync, 1, "refused commands wrote no events");
 
@@ -101,9 +118,82 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
         category: Some(patrol::domain::observation::Category::Drugs),
         ..Default::default()
     };
-    let r = s.handle(Command::Observe { input: obs }, now - Duration::hours(3));
+    let r = s.run(Command::Observe { input: obs }, now - Duration::hours(3));
     assert_eq!(r.notice, Some(Notice::ClockWentBack));
-    assert_eq!(r.result.unwrap().pending_sync, 2);
+    assert_eq!(pending(r), 2);
+}
+
+#[test]
+fn a_save_answers_with_the_entry_and_applying_it_equals_a_fresh_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(&dir);
+    let now = Utc.with_ymd_and_hms(2026, 11, 30, 17, 30, 0).unwrap();
+    full(s.run(Command::LoadDemo, now));
+    let mut ui = full(s.run(
+        Command::StartShift {
+            slot_code: "ca2".into(),
+            members: vec!["demo-m1".into(), "demo-m2".into()],
+        },
+        now,
+    ));
+    let near = Fix {
+        pos: LatLon {
+            lat: 21.02880,
+            lon: 105.85310,
+        },
+        accuracy_m: 5.0,
+    };
+    let cmds = vec![
+        Command::CheckIn {
+            checkpoint_id: "demo-cp1".into(),
+            request: CheckInRequest::Manual {
+                reason: "GPS yếu".into(),
+                fix: Some(near),
+            },
+        },
+        Command::Observe {
+            input: ObservationInput {
+                category: Some(patrol::domain::observation::Category::BrokenLightCamera),
+                urgent: true,
+                ..Default::default()
+            },
+        },
+    ];
+    for (i, cmd) in cmds.into_iter().enumerate() {
+        let r = s.run(cmd, now + Duration::minutes(i as i64 + 1));
+        match r.result.unwrap() {
+            c @ Change::Entry { .. } => ui.apply(c),
+            other => panic!("a save answers with its entry, not {other:?}"),
+        }
+    }
+    // Thirty more observations: the reply stays one entry, whatever the log's length.
+    for i in 0..30 {
+        let r = s.run(
+            Command::Observe {
+                input: ObservationInput {
+                    category: Some(patrol::domain::observation::Category::SuspiciousPerson),
+                    ..Default::default()
+                },
+            },
+            now + Duration::minutes(10 + i),
+        );
+        let change = r.result.unwrap();
+        assert!(serde_json::to_string(&change).unwrap().len() < 1_000);
+        ui.apply(change);
+    }
+    let entries = ui.active.as_ref().unwrap().entries.len();
+    assert_eq!(entries, 32);
+    let correction = Command::Correct {
+        target_id: match &ui.active.as_ref().unwrap().entries[1] {
+            patrol::store::records::LogEntry::Observation(o) => o.id.clone(),
+            other => panic!("{other:?}"),
+        },
+        text: "Đèn ở ngõ 14, không phải ngõ 12".into(),
+        new_category: None,
+    };
+    ui.apply(s.run(correction, now + Duration::minutes(50)).result.unwrap());
+    let fresh = full(s.run(Command::State, now + Duration::minutes(50)));
+    assert_eq!(ui, fresh, "the UI's state after applying changes is what the store holds");
 }
 
 #[test]
@@ -111,17 +201,14 @@ fn the_language_choice_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut s = service(&dir);
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 13, 30, 0).unwrap();
+        assert_eq!(full(s.run(Command::State, now)).lang, Lang::Vi);
         assert_eq!(
-            s.handle(Command::State, Utc::now()).result.unwrap().lang,
-            "vi"
+            s.run(Command::SetLang { lang: Lang::En }, now).result.unwrap(),
+            Change::Lang { lang: Lang::En }
         );
-        s.handle(Command::SetLang { lang: "en".into() }, Utc::now())
-            .result
-            .unwrap();
     }
     let mut s = service(&dir);
-    assert_eq!(
-        s.handle(Command::State, Utc::now()).result.unwrap().lang,
-        "en"
-    );
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 13, 30, 0).unwrap();
+    assert_eq!(full(s.run(Command::State, now)).lang, Lang::En);
 }

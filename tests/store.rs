@@ -203,7 +203,7 @@ fn a_whole_shift_is_durable_across_reopen() {
     let kinds: Vec<String> = outbox::pending(s.conn(), 100)
         .unwrap()
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.kind.code().to_string())
         .collect();
     assert_eq!(
         kinds,

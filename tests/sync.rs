@@ -34,7 +34,7 @@ async fn phone(server: &common::Server, member: &str) -> Phone {
 fn patrol(p: &mut Phone, observations: usize) {
     let mut store = p.store.borrow_mut();
     if store.active_shift().unwrap().is_none() {
-        let me = store.sync_value("member_id").unwrap().unwrap();
+        let me = store.sync_value(patrol::store::sync_state::SyncKey::MemberId).unwrap().unwrap();
         store.start_shift("ca1", &[me], Utc::now()).unwrap();
     }
     for i in 0..observations {
@@ -64,7 +64,7 @@ async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_r
     assert_eq!(report.sent, 451);
     assert_eq!(outbox::pending_count(a.store.borrow().conn()).unwrap(), 0);
     assert_eq!(
-        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
         (451, 451)
     );
 
@@ -72,18 +72,18 @@ async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_r
     outbox::unmark_sent_after(a.store.borrow().conn(), 0).unwrap();
     assert_eq!(sync(&mut a).await.unwrap().sent, 451);
     assert_eq!(
-        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
         (451, 451),
         "no copies"
     );
 
     // The server is restored from a backup (new epoch): the phone re-sends what it holds.
     patrol(&mut a, 5);
-    server.shared.with_db(|db| db.new_epoch()).await.unwrap();
+    server.shared.write(|db| db.new_epoch()).await.unwrap();
     let report = sync(&mut a).await.unwrap();
     assert_eq!(report.requeued, 451);
     assert_eq!(
-        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
         (456, 456)
     );
     assert_eq!(outbox::pending_count(a.store.borrow().conn()).unwrap(), 0);
@@ -140,7 +140,7 @@ async fn demo_records_stay_on_the_phone_and_real_ones_start_at_one() {
         0
     );
     assert_eq!(
-        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
         (3, 3)
     );
 }
@@ -167,7 +167,7 @@ async fn leaders_pull_the_team_log_and_members_get_route_changes() {
             .unwrap();
     server
         .shared
-        .with_db(move |db| db.set_route("demo-team-1", &route))
+        .write(move |db| db.set_route("demo-team-1", &route))
         .await
         .unwrap();
     sync(&mut member).await.unwrap();
@@ -183,14 +183,23 @@ async fn a_refused_event_is_parked_and_the_queue_goes_on() {
     let server = start().await;
     let mut a = phone(&server, "demo-m2").await;
     patrol(&mut a, 1);
-    // An event the server will refuse (an unknown kind, as a newer app version might write).
+    // An event the server will refuse: a payload over its size limit.
+    let big = format!("{{\"note\": \"{}\"}}", "x".repeat(patrol::wire::api::MAX_PAYLOAD_BYTES));
     a.store
         .borrow()
         .conn()
-        .execute_batch(
-            "UPDATE device SET next_seq = next_seq + 1;
-             INSERT INTO outbox(seq, event_id, device_id, kind, entity_id, payload, client_time)
-             SELECT next_seq - 1, 'odd-event', id, 'teleported', 'x', '{}', '2026-11-22T13:00:00+00:00' FROM device;",
+        .execute(
+            "UPDATE device SET next_seq = next_seq + 1;",
+            [],
+        )
+        .unwrap();
+    a.store
+        .borrow()
+        .conn()
+        .execute(
+            "INSERT INTO outbox(seq, event_id, device_id, kind, entity_id, payload, client_time)
+             SELECT next_seq - 1, 'odd-event', id, 'observed', 'x', ?1, '2026-11-22T13:00:00+00:00' FROM device",
+            [big],
         )
         .unwrap();
     patrol(&mut a, 2);
@@ -203,9 +212,9 @@ async fn a_refused_event_is_parked_and_the_queue_goes_on() {
     );
     let refused = outbox::refused(a.store.borrow().conn()).unwrap();
     assert_eq!(refused.len(), 1);
-    assert_eq!(refused[0].2, "bad_kind");
+    assert_eq!(refused[0].code, patrol::wire::api::RefusalCode::TooLarge);
     assert_eq!(
-        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
         (4, 4)
     );
 }
@@ -218,7 +227,7 @@ async fn a_revoked_phone_is_told_and_keeps_its_records() {
     let id = outbox::device_id(a.store.borrow().conn()).unwrap();
     server
         .shared
-        .with_db(move |db| db.revoke(&id, Utc::now()))
+        .write(move |db| db.revoke(&id, Utc::now()))
         .await
         .unwrap();
     let err = sync(&mut a).await.unwrap_err();
@@ -235,14 +244,14 @@ async fn a_revoked_phone_is_told_and_keeps_its_records() {
     assert!(a
         .store
         .borrow()
-        .sync_value("last_error")
+        .sync_value(patrol::store::sync_state::SyncKey::LastError)
         .unwrap()
         .unwrap()
         .contains("revoked"));
     assert_eq!(
         a.store
             .borrow()
-            .sync_value("last_error")
+            .sync_value(patrol::store::sync_state::SyncKey::LastError)
             .unwrap()
             .as_deref(),
         Some("revoked")

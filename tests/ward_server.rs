@@ -8,7 +8,7 @@ use common::{start, Server};
 use patrol::domain::observation::Category;
 use patrol::domain::records::ObservationInput;
 use patrol::store::{outbox, Store};
-use patrol::sync::protocol::{EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse};
+use patrol::wire::api::{EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -41,7 +41,7 @@ async fn enroll(server: &Server, member: &str) -> Phone {
     }
 }
 
-async fn push(server: &Server, token: &str, events: &[outbox::Event]) -> reqwest::Response {
+async fn push(server: &Server, token: &str, events: &[patrol::wire::event::Event]) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{}/api/v1/push", server.url))
         .bearer_auth(token)
@@ -147,7 +147,7 @@ async fn push_is_idempotent_and_conflicts_keep_the_original() {
         .unwrap();
     assert_eq!((again.stored.len(), again.stored_through), (5, 5));
     assert_eq!(
-        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
         (5, 5)
     );
 
@@ -160,9 +160,9 @@ async fn push_is_idempotent_and_conflicts_keep_the_original() {
         .await
         .unwrap();
     assert_eq!(r.refused.len(), 1);
-    assert_eq!(r.refused[0].code, "conflict");
+    assert_eq!(r.refused[0].code, patrol::wire::api::RefusalCode::Conflict);
     assert_eq!(
-        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
         (5, 5)
     );
 
@@ -246,9 +246,9 @@ async fn revoked_devices_and_other_wards_are_refused() {
         .json()
         .await
         .unwrap();
-    assert!(r.refused.iter().all(|x| x.code == "bad_device") && r.stored.is_empty());
+    assert!(r.refused.iter().all(|x| x.code == patrol::wire::api::RefusalCode::BadDevice) && r.stored.is_empty());
     assert_eq!(
-        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
         (0, 0)
     );
     // Ward 2's device never sees the demo team's feed.
@@ -273,7 +273,7 @@ async fn revoked_devices_and_other_wards_are_refused() {
     let device = outbox::device_id(a.store.conn()).unwrap();
     server
         .shared
-        .with_db(move |db| db.revoke(&device, Utc::now()))
+        .write(move |db| db.revoke(&device, Utc::now()))
         .await
         .unwrap();
     let r = push(
@@ -383,7 +383,7 @@ async fn bad_requests_get_clear_4xx_and_store_nothing() {
         .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     assert_eq!(
-        server.shared.with_db(|db| db.event_counts()).await.unwrap(),
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
         (0, 0)
     );
 }

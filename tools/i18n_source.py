@@ -119,6 +119,8 @@ ROWS = [
     ("err.duplicate_id", "Mã điểm kiểm tra '{id}' bị trùng.", "Checkpoint id '{id}' appears twice."),
     ("err.database", "Lỗi cơ sở dữ liệu trên máy: {detail}. Dữ liệu chưa thay đổi.", "Database error on this phone: {detail}. Nothing was changed."),
     ("err.corrupt", "Tệp dữ liệu trên máy bị hỏng hoặc không phải cơ sở dữ liệu.", "The data file on this phone is damaged or is not a database."),
+    ("err.corrupt_row", "Một bản ghi trên máy bị hỏng ({what} {id}: {detail}). Bản ghi được giữ nguyên, không bị sửa.", "A record on this phone is damaged ({what} {id}: {detail}). It is kept as it is, not rewritten."),
+    ("sync.feed_rejected", "{n} mục từ máy chủ phường không đọc được (đã bỏ qua, được ghi lại):", "{n} items from the ward server could not be read (skipped, kept on record):"),
     ("err.too_new", "Dữ liệu trên máy do phiên bản mới hơn tạo ra (phiên bản {found}, ứng dụng này hiểu đến {supported}). Hãy cập nhật ứng dụng.", "The data on this phone was written by a newer version (version {found}; this app knows up to {supported}). Please update the app."),
     ("err.no_ward", "Máy này chưa được gán vào phường nào.", "This phone is not set up for a ward yet."),
     ("err.no_shift", "Chưa có ca nào đang chạy.", "No shift is running."),

@@ -39,6 +39,46 @@ pub struct Team {
     pub slots: Vec<ShiftSlot>,
 }
 
+/// What a member may do: everyone patrols; leaders, officers and admins also see the team's logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Tổ viên: patrols and records.
+    #[default]
+    Member,
+    /// Tổ trưởng / tổ phó: leads a team.
+    Leader,
+    /// Ward police officer (công an phường).
+    Officer,
+    /// Runs the ward server.
+    Admin,
+}
+
+impl Role {
+    /// Every role, least rights first.
+    pub const ALL: [Role; 4] = [Role::Member, Role::Leader, Role::Officer, Role::Admin];
+
+    /// The stable code stored in databases and sent on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Leader => "leader",
+            Role::Officer => "officer",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role with `code`, or `None` for a code this build does not know.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// Leaders, officers and admins receive the team's shift logs.
+    pub fn sees_logs(self) -> bool {
+        self != Role::Member
+    }
+}
+
 /// A team member (tổ viên or tổ trưởng).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member {
@@ -46,8 +86,8 @@ pub struct Member {
     pub id: String,
     /// Full name.
     pub name: String,
-    /// "member" or "leader".
-    pub role: String,
+    /// What the member may do.
+    pub role: Role,
 }
 
 /// A checkpoint on the team's route (điểm kiểm tra, chốt).

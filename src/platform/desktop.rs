@@ -1,25 +1,20 @@
 //! The desktop target: the store is a file in the user's data folder; a background task syncs it.
 
 use crate::platform::protocol::StartError;
-use crate::service::shared;
-use crate::service::{ApiError, AppState, Command, Reply, Service};
+use crate::service::door;
+use crate::service::{ApiError, Change, Command, Reply, Service};
 use crate::store::Store;
-use crate::sync::engine::backoff_ms;
 use crate::sync::http::HttpTransport;
+use crate::sync::schedule::{Next, Outcome, Schedule, Trigger};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
-
-/// After a write, wait this long for more before syncing (debounce).
-const AFTER_WRITE: Duration = Duration::from_millis(1_500);
-/// Between successful syncs.
-const PERIOD: Duration = Duration::from_secs(60);
 
 /// A handle on the store; cheap to clone.
 #[derive(Clone)]
 pub struct Core {
     service: Arc<Mutex<Service>>,
-    poke: Arc<Notify>,
+    pokes: Arc<Pokes>,
     rounds: watch::Receiver<u64>,
 }
 
@@ -29,34 +24,57 @@ impl PartialEq for Core {
     }
 }
 
-/// The background sync task: a round after writes (debounced), every minute, and after failures
-/// with exponential backoff and jitter. Each finished round bumps `rounds`.
-async fn sync_loop(service: Arc<Mutex<Service>>, poke: Arc<Notify>, rounds: watch::Sender<u64>) {
-    let mut failures = 0u32;
-    let mut wait = Duration::from_secs(1);
+/// What woke the loop last, for the schedule.
+struct Pokes {
+    notify: Notify,
+    trigger: Mutex<Option<Trigger>>,
+}
+
+impl Pokes {
+    fn send(&self, trigger: Trigger) {
+        *self.trigger.lock().unwrap_or_else(|p| p.into_inner()) = Some(trigger);
+        self.notify.notify_one();
+    }
+}
+
+fn jitter() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    (nanos % 1000) as f64 / 1000.0
+}
+
+/// The background sync task, planned by the shared [`Schedule`]: after writes (debounced), when
+/// enrolled, every minute, and after failures with exponential backoff and jitter. Each finished
+/// round bumps `rounds`.
+async fn sync_loop(service: Arc<Mutex<Service>>, pokes: Arc<Pokes>, rounds: watch::Sender<u64>) {
+    let mut schedule = Schedule::default();
+    let mut next = schedule.next(Trigger::Started, jitter());
     loop {
-        tokio::select! {
-            _ = poke.notified() => tokio::time::sleep(AFTER_WRITE).await,
-            _ = tokio::time::sleep(wait) => {}
-        }
-        wait = match shared::sync(&*service, &HttpTransport::new).await {
-            Ok(_) => {
-                failures = 0;
-                PERIOD
+        let woken = match next {
+            Next::In(ms) => tokio::select! {
+                _ = pokes.notify.notified() => true,
+                _ = tokio::time::sleep(Duration::from_millis(ms)) => false,
+            },
+            Next::WhenPoked => {
+                pokes.notify.notified().await;
+                true
             }
-            Err(e) if e.retryable() => {
-                failures += 1;
-                let unit = (std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .subsec_nanos()
-                    % 1000) as f64
-                    / 1000.0;
-                Duration::from_millis(backoff_ms(failures - 1, unit))
-            }
-            // Revoked or refused as a whole: wait for the member (a write pokes the loop).
-            Err(_) => Duration::from_secs(24 * 3600),
         };
+        if woken {
+            let trigger = pokes.trigger.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(trigger) = trigger {
+                next = schedule.next(trigger, jitter());
+                continue;
+            }
+        }
+        let outcome = match door::sync(&*service, &HttpTransport::new).await {
+            Ok(false) => Outcome::NotEnrolled,
+            Ok(true) => Outcome::Synced,
+            Err(e) => e.outcome(),
+        };
+        next = schedule.next(Trigger::Ended(outcome), jitter());
         rounds.send_modify(|n| *n += 1);
     }
 }
@@ -80,12 +98,15 @@ impl Core {
             error: ApiError::from(e),
         })?;
         let service = Arc::new(Mutex::new(Service::new(store)));
-        let poke = Arc::new(Notify::new());
+        let pokes = Arc::new(Pokes {
+            notify: Notify::new(),
+            trigger: Mutex::new(None),
+        });
         let (tx, rounds) = watch::channel(0);
-        tokio::spawn(sync_loop(service.clone(), poke.clone(), tx));
+        tokio::spawn(sync_loop(service.clone(), pokes.clone(), tx));
         Ok(Core {
             service,
-            poke,
+            pokes,
             rounds,
         })
     }
@@ -93,25 +114,25 @@ impl Core {
     /// Runs a command; local writes take about a millisecond, so they run right here, and
     /// enrolling or syncing goes to the ward server without holding the store while waiting.
     pub async fn call(&self, cmd: Command) -> Reply {
-        let writes = cmd.writes_event() || matches!(cmd, Command::Enroll { .. });
-        let reply = shared::handle(&*self.service, cmd, HttpTransport::new).await;
-        if writes && reply.result.is_ok() {
-            self.poke.notify_one();
+        let trigger = match &cmd {
+            Command::Local(local) if local.writes_event() => Some(Trigger::Wrote),
+            Command::Enroll { .. } => Some(Trigger::Connected),
+            _ => None,
+        };
+        let reply = door::handle(&*self.service, cmd, HttpTransport::new).await;
+        if let (true, Some(trigger)) = (reply.result.is_ok(), trigger) {
+            self.pokes.send(trigger);
         }
         reply
     }
 
-    /// Calls `f` with the fresh state after every background sync round (on the UI's thread).
-    pub fn on_update(&self, f: impl Fn(AppState) + 'static) {
+    /// Calls `f` with what changed after every background sync round (on the UI's thread).
+    pub fn on_update(&self, f: impl Fn(Change) + 'static) {
         let (service, mut rounds) = (self.service.clone(), self.rounds.clone());
         dioxus::prelude::spawn(async move {
             while rounds.changed().await.is_ok() {
-                let state = service
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .state(chrono::Utc::now());
-                if let Ok(state) = state {
-                    f(state);
+                if let Ok(change) = door::refreshed(&*service) {
+                    f(change);
                 }
             }
         });

@@ -25,7 +25,7 @@ pub fn take_enroll_link() -> Option<(String, String)> {
     {
         std::env::var("PATROL_ENROLL")
             .ok()
-            .and_then(|l| crate::sync::protocol::parse_enroll_link(&l))
+            .and_then(|l| crate::wire::api::parse_enroll_link(&l))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Messages between the UI thread and the store's worker, as JSON strings.
 
-use crate::service::{ApiError, AppState, Command, Reply};
+use crate::service::{ApiError, Change, Command, Reply};
 use serde::{Deserialize, Serialize};
 
 /// A command from the UI, with the id its reply will carry.
@@ -43,8 +43,8 @@ pub enum Response {
     },
     /// Fresh state after a background sync round.
     Update {
-        /// The new state.
-        state: Box<AppState>,
+        /// What changed.
+        change: Change,
     },
     /// The answer to request `id`.
     Reply {

@@ -1,5 +1,8 @@
-//! Server errors: each maps to an HTTP status and a stable code, never a 5xx for bad input.
+//! Server errors: each maps to an HTTP status and a stable code; bad input is never a 5xx and a
+//! fault of the server is never blamed on the client.
 
+use crate::store::StoreError;
+use crate::wire::WireError;
 use thiserror::Error;
 
 /// Why a request or admin command failed.
@@ -17,18 +20,46 @@ pub enum ServerError {
     /// The enrollment code is unknown, used or expired.
     #[error("the enrollment code is {0}")]
     Code(&'static str),
+    /// The device id is enrolled for another member.
+    #[error("this device id is already enrolled for another member")]
+    DeviceTaken,
     /// An id names something in another ward or team, or nothing.
     #[error("{0} not found")]
     NotFound(String),
-    /// Too many requests from one address.
+    /// Too many requests from one address or device.
     #[error("too many requests; try again in a moment")]
     RateLimited,
     /// A domain rule refused the data.
     #[error("{0}")]
     Invalid(String),
+    /// A stored row does not parse: kept as it is, reported with its table and id.
+    #[error("a stored record is damaged: {0}")]
+    Corrupt(WireError),
     /// The database failed.
     #[error("database error: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(rusqlite::Error),
+    /// The server failed (a panic, a stopped worker): never the client's fault.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for ServerError {
+    fn from(e: rusqlite::Error) -> Self {
+        match crate::store::rows::corrupt_row(&e) {
+            Some(row) => ServerError::Corrupt(row),
+            None => ServerError::Db(e),
+        }
+    }
+}
+
+impl From<StoreError> for ServerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Sqlite(e) => e.into(),
+            StoreError::CorruptRow(row) => ServerError::Corrupt(row),
+            other => ServerError::Invalid(other.to_string()),
+        }
+    }
 }
 
 impl ServerError {
@@ -39,10 +70,13 @@ impl ServerError {
             ServerError::Unauthorized => "unauthorized",
             ServerError::Revoked => "revoked",
             ServerError::Code(_) => "bad_code",
+            ServerError::DeviceTaken => "device_taken",
             ServerError::NotFound(_) => "not_found",
             ServerError::RateLimited => "rate_limited",
             ServerError::Invalid(_) => "invalid",
+            ServerError::Corrupt(_) => "corrupt",
             ServerError::Db(_) => "database",
+            ServerError::Internal(_) => "internal",
         }
     }
 }

@@ -1,8 +1,13 @@
-//! The ward server: one binary (src/bin/ward-server.rs) serving the PWA, the sync API and the
-//! admin commands, over an embedded SQLite database.
+//! The ward server: serving the PWA, the sync API and the admin commands over an embedded SQLite
+//! database. `app` builds it from a typed configuration; `admin` holds the commands a ward's
+//! administrator runs; `db` the storage, split by what it holds; `http` the routes, the auth
+//! extractor, rate limits and the accept loop.
 
+pub mod admin;
+pub mod app;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod push_rules;
 pub mod secret;

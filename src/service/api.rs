@@ -5,14 +5,41 @@ use crate::domain::observation::Category;
 use crate::domain::records::{CheckInRequest, ObservationInput};
 use crate::domain::shift::SlotWindow;
 use crate::domain::ward::WardSetup;
-use crate::store::records::ShiftLog;
+use crate::i18n::Lang;
+use crate::store::outbox::Refused;
+use crate::store::records::{LogEntry, ShiftLog};
+use crate::domain::ward::Role;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// What the UI asks the core to do.
+/// What the UI asks the core to do: a local command, answered from the store on the device, or
+/// one that needs the ward server. [`crate::service::door::handle`] is the one door for both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    /// Read or change the store on this device.
+    Local(Local),
+    /// Redeem an enrollment code with the ward server at `server_url` (needs the network).
+    Enroll {
+        /// The server's address, e.g. the page's origin.
+        server_url: String,
+        /// The one-time code from the link or QR.
+        code: String,
+    },
+    /// Sync with the ward server now (needs the network).
+    SyncNow,
+}
+
+impl From<Local> for Command {
+    fn from(cmd: Local) -> Self {
+        Command::Local(cmd)
+    }
+}
+
+/// A command the device answers by itself, with no network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
-pub enum Command {
+pub enum Local {
     /// Read the state without changing anything.
     State,
     /// Load the built-in demo ward (only before a real enrollment).
@@ -22,10 +49,10 @@ pub enum Command {
         /// The file's text.
         geojson: String,
     },
-    /// Switch the UI language ("vi" or "en").
+    /// Switch the UI language.
     SetLang {
-        /// Language code.
-        lang: String,
+        /// The language.
+        lang: Lang,
     },
     /// Start a shift.
     StartShift {
@@ -60,29 +87,43 @@ pub enum Command {
         /// Handover note for the next shift.
         handover_note: String,
     },
-    /// Redeem an enrollment code with the ward server at `server_url` (needs the network).
-    Enroll {
-        /// The server's address, e.g. the page's origin.
-        server_url: String,
-        /// The one-time code from the link or QR.
-        code: String,
-    },
-    /// Sync with the ward server now (needs the network).
-    SyncNow,
 }
 
-impl Command {
+impl Local {
     /// Whether the command writes a record that should go to the ward server.
     pub fn writes_event(&self) -> bool {
         matches!(
             self,
-            Command::StartShift { .. }
-                | Command::CheckIn { .. }
-                | Command::Observe { .. }
-                | Command::Correct { .. }
-                | Command::EndShift { .. }
+            Local::StartShift { .. }
+                | Local::CheckIn { .. }
+                | Local::Observe { .. }
+                | Local::Correct { .. }
+                | Local::EndShift { .. }
         )
     }
+}
+
+/// What a command changed, so the UI replaces only those pieces of its state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    /// Everything, read afresh (first load, a new shift, enrollment, a sync).
+    Full {
+        /// The whole state.
+        state: Box<AppState>,
+    },
+    /// An entry appended to the running shift's log: the hot path of a night's patrol.
+    Entry {
+        /// The new entry.
+        entry: LogEntry,
+        /// Events now waiting for the ward server.
+        pending_sync: u64,
+    },
+    /// The UI language.
+    Lang {
+        /// The language now.
+        lang: Lang,
+    },
 }
 
 /// Sync status in words the UI can show.
@@ -91,13 +132,15 @@ pub struct SyncInfo {
     /// The device is enrolled with a ward server.
     pub enrolled: bool,
     /// The member's role from enrollment.
-    pub role: Option<String>,
+    pub role: Option<Role>,
     /// When the last sync succeeded (RFC 3339).
     pub last_success: Option<chrono::DateTime<chrono::Utc>>,
     /// The last sync error, if the last attempt failed.
     pub last_error: Option<String>,
     /// Events the server refused, kept on the phone.
-    pub refused: Vec<(i64, String, String, String)>,
+    pub refused: Vec<Refused>,
+    /// Feed items this device could not read: (cursor, reason).
+    pub feed_rejected: Vec<(i64, String)>,
 }
 
 /// Tonight's patrol night and its shifts.
@@ -140,19 +183,39 @@ pub struct AppState {
     pub last_ended: Option<ShiftLog>,
     /// Events waiting for the ward server.
     pub pending_sync: u64,
-    /// UI language, "vi" or "en".
-    pub lang: String,
+    /// UI language.
+    pub lang: Lang,
     /// This device's id.
     pub device_id: String,
     /// Sync with the ward server.
     pub sync: SyncInfo,
 }
 
+impl AppState {
+    /// Applies what a command changed.
+    pub fn apply(&mut self, change: Change) {
+        match change {
+            Change::Full { state } => *self = *state,
+            Change::Entry {
+                entry,
+                pending_sync,
+            } => {
+                let total = self.setup.as_ref().map_or(0, |s| s.checkpoints.len());
+                if let Some(log) = self.active.as_mut() {
+                    log.push(entry, total);
+                }
+                self.pending_sync = pending_sync;
+            }
+            Change::Lang { lang } => self.lang = lang,
+        }
+    }
+}
+
 /// The answer to a command.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
-    /// The new state, or why nothing changed.
-    pub result: Result<AppState, ApiError>,
+    /// What changed, or why nothing did.
+    pub result: Result<Change, ApiError>,
     /// A notice for a successful write.
     pub notice: Option<Notice>,
 }

@@ -4,6 +4,7 @@ use crate::domain::geofence::{format_distance, GeoError};
 use crate::domain::records::RecordError;
 use crate::domain::text::TextError;
 use crate::domain::ward::WardError;
+use crate::i18n::Arg;
 use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,7 @@ pub struct ApiError {
     /// Translation key, "err.outside".
     pub key: String,
     /// Values for the message's `{name}` fields.
-    pub args: Vec<(String, String)>,
+    pub args: Vec<(String, Arg)>,
 }
 
 impl ApiError {
@@ -25,9 +26,15 @@ impl ApiError {
         }
     }
 
-    /// Adds a value for the field `{name}`.
+    /// Adds a value for the field `{name}`, shown as it is.
     pub fn arg(mut self, name: &str, value: impl ToString) -> Self {
-        self.args.push((name.into(), value.to_string()));
+        self.args.push((name.into(), Arg::Text(value.to_string())));
+        self
+    }
+
+    /// Adds a translation key for the field `{name}`, shown in the UI language.
+    pub fn arg_key(mut self, name: &str, key: impl ToString) -> Self {
+        self.args.push((name.into(), Arg::Key(key.to_string())));
         self
     }
 }
@@ -46,9 +53,9 @@ impl From<GeoError> for ApiError {
 impl From<TextError> for ApiError {
     fn from(e: TextError) -> Self {
         match e {
-            TextError::Required { field } => ApiError::new("err.required").arg("field", field),
+            TextError::Required { field } => ApiError::new("err.required").arg_key("field", field),
             TextError::TooLong { field, len, max } => ApiError::new("err.too_long")
-                .arg("field", field)
+                .arg_key("field", field)
                 .arg("len", len)
                 .arg("max", max),
         }
@@ -94,6 +101,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Sqlite(e) => ApiError::new("err.database").arg("detail", e),
             StoreError::Corrupt => ApiError::new("err.corrupt"),
+            StoreError::CorruptRow(row) => ApiError::new("err.corrupt_row")
+                .arg("what", row.what)
+                .arg("id", row.id)
+                .arg("detail", row.detail),
             StoreError::TooNew { found, supported } => ApiError::new("err.too_new")
                 .arg("found", found)
                 .arg("supported", supported),
@@ -104,7 +115,7 @@ impl From<StoreError> for ApiError {
             StoreError::ShiftRunning => ApiError::new("err.shift_running"),
             StoreError::Enrolled => ApiError::new("err.enrolled"),
             StoreError::Unknown { what, id } => ApiError::new("err.unknown")
-                .arg("what", format!("what.{what}"))
+                .arg_key("what", format!("what.{what}"))
                 .arg("id", id),
         }
     }

@@ -1,10 +1,14 @@
-//! Runs commands against the store and reads back the state.
+//! Runs local commands against the store and answers with what changed.
 
-use super::api::{AppState, Command, Notice, Reply, SyncInfo, Tonight};
+use super::api::{AppState, Change, Local, Notice, Reply, SyncInfo, Tonight};
 use super::error::ApiError;
 use crate::domain::shift::{current_or_next, night_of, windows_for_night};
 use crate::domain::ward::{checkpoints_from_geojson, WardSetup};
+use crate::i18n::Lang;
+use crate::store::records::LogEntry;
+use crate::store::sync_state::SyncKey;
 use crate::store::{outbox, Store, StoreError};
+use crate::wire::WireError;
 use chrono::{DateTime, Utc};
 
 /// The built-in demo ward, clearly marked as such.
@@ -13,6 +17,27 @@ pub const DEMO_WARD: &str = include_str!("../../assets/demo/ward.json");
 /// The core service over one store.
 pub struct Service {
     store: Store,
+}
+
+/// What a local command did: a notice for the user, and what the UI should re-read.
+struct Done {
+    notice: Option<Notice>,
+    change: Changed,
+}
+
+/// Which pieces of the state a command changed.
+enum Changed {
+    Everything,
+    Entry(LogEntry),
+    Lang(Lang),
+}
+
+fn saved(clock_went_back: bool) -> Option<Notice> {
+    Some(if clock_went_back {
+        Notice::ClockWentBack
+    } else {
+        Notice::Saved
+    })
 }
 
 impl Service {
@@ -31,66 +56,94 @@ impl Service {
         &mut self.store
     }
 
-    /// Runs one command at time `now` and reads back the state.
-    pub fn handle(&mut self, cmd: Command, now: DateTime<Utc>) -> Reply {
-        match self.apply(cmd, now) {
-            Ok(notice) => Reply {
-                result: self.state(now).map_err(ApiError::from),
-                notice,
-            },
-            Err(e) => Reply {
-                result: Err(e.into()),
-                notice: None,
-            },
+    /// Runs one local command at time `now` and answers with what changed (the door,
+    /// [`crate::service::door::handle`], sends every local command here).
+    pub fn run(&mut self, cmd: Local, now: DateTime<Utc>) -> Reply {
+        let done = match self.apply(cmd, now) {
+            Ok(done) => done,
+            Err(e) => {
+                return Reply {
+                    result: Err(e.into()),
+                    notice: None,
+                }
+            }
+        };
+        let change = match done.change {
+            Changed::Everything => self.state(now).map(|state| Change::Full {
+                state: Box::new(state),
+            }),
+            Changed::Entry(entry) => outbox::pending_count(self.store.conn())
+                .map(|pending_sync| Change::Entry {
+                    entry,
+                    pending_sync,
+                }),
+            Changed::Lang(lang) => Ok(Change::Lang { lang }),
+        };
+        Reply {
+            result: change.map_err(ApiError::from),
+            notice: done.notice,
         }
     }
 
-    fn apply(&mut self, cmd: Command, now: DateTime<Utc>) -> Result<Option<Notice>, StoreError> {
+    fn apply(&mut self, cmd: Local, now: DateTime<Utc>) -> Result<Done, StoreError> {
         let s = &mut self.store;
-        let clock = |went_back: bool| {
-            Some(if went_back {
-                Notice::ClockWentBack
-            } else {
-                Notice::Saved
-            })
+        let everything = |notice| Done {
+            notice,
+            change: Changed::Everything,
         };
         Ok(match cmd {
-            Command::State => None,
-            Command::LoadDemo => {
+            Local::State => everything(None),
+            Local::LoadDemo => {
                 if s.setup()?.is_some_and(|w| !w.ward.demo) {
                     return Err(StoreError::Enrolled);
                 }
                 s.load_setup(WardSetup::from_json(DEMO_WARD)?)?;
-                Some(Notice::Saved)
+                everything(Some(Notice::Saved))
             }
-            Command::ImportCheckpoints { geojson } => {
+            Local::ImportCheckpoints { geojson } => {
                 s.replace_checkpoints(&checkpoints_from_geojson(&geojson)?)?;
-                Some(Notice::Saved)
+                everything(Some(Notice::Saved))
             }
-            Command::SetLang { lang } => {
-                let lang = if lang == "en" { "en" } else { "vi" };
-                s.set_setting("lang", lang)?;
-                None
+            Local::SetLang { lang } => {
+                s.set_setting("lang", lang.code())?;
+                Done {
+                    notice: None,
+                    change: Changed::Lang(lang),
+                }
             }
-            Command::StartShift { slot_code, members } => {
-                clock(s.start_shift(&slot_code, &members, now)?.clock_went_back)
+            Local::StartShift { slot_code, members } => {
+                everything(saved(s.start_shift(&slot_code, &members, now)?.clock_went_back))
             }
-            Command::CheckIn {
+            Local::CheckIn {
                 checkpoint_id,
                 request,
-            } => clock(s.check_in(&checkpoint_id, &request, now)?.clock_went_back),
-            Command::Observe { input } => clock(s.observe(&input, now)?.clock_went_back),
-            Command::Correct {
+            } => {
+                let r = s.check_in(&checkpoint_id, &request, now)?;
+                Done {
+                    notice: saved(r.clock_went_back),
+                    change: Changed::Entry(LogEntry::CheckIn(r.record)),
+                }
+            }
+            Local::Observe { input } => {
+                let r = s.observe(&input, now)?;
+                Done {
+                    notice: saved(r.clock_went_back),
+                    change: Changed::Entry(LogEntry::Observation(r.record)),
+                }
+            }
+            Local::Correct {
                 target_id,
                 text,
                 new_category,
-            } => clock(
-                s.correct(&target_id, &text, new_category, now)?
-                    .clock_went_back,
-            ),
-            Command::Enroll { .. } | Command::SyncNow => None,
-            Command::EndShift { handover_note } => {
-                clock(s.end_shift(&handover_note, now)?.clock_went_back)
+            } => {
+                let r = s.correct(&target_id, &text, new_category, now)?;
+                Done {
+                    notice: saved(r.clock_went_back),
+                    change: Changed::Entry(LogEntry::Correction(r.record)),
+                }
+            }
+            Local::EndShift { handover_note } => {
+                everything(saved(s.end_shift(&handover_note, now)?.clock_went_back))
             }
         })
     }
@@ -135,14 +188,20 @@ impl Service {
             active,
             last_ended,
             pending_sync: outbox::pending_count(s.conn())?,
-            lang: s.setting("lang")?.unwrap_or_else(|| "vi".into()),
+            lang: match s.setting("lang")? {
+                None => Lang::default(),
+                Some(code) => Lang::parse(&code).ok_or_else(|| {
+                    StoreError::CorruptRow(WireError::new("setting", "lang", format!("unknown language '{code}'")))
+                })?,
+            },
             device_id: outbox::device_id(s.conn())?,
             sync: SyncInfo {
-                enrolled: s.sync_value("token")?.is_some(),
-                role: s.sync_value("role")?,
-                last_success: s.sync_value("last_success")?.and_then(|t| t.parse().ok()),
-                last_error: s.sync_value("last_error")?,
+                enrolled: s.sync_value(SyncKey::Token)?.is_some(),
+                role: s.role()?,
+                last_success: s.last_success()?,
+                last_error: s.sync_value(SyncKey::LastError)?,
                 refused: outbox::refused(s.conn())?,
+                feed_rejected: s.feed_rejected()?,
             },
         })
     }

@@ -1,12 +1,12 @@
-//! The one door into the core: the UI sends a [`Command`] and gets back the new [`AppState`] or an
-//! [`ApiError`] whose message is a translation key. The same handler runs in the browser's worker
-//! and in the desktop app, so every platform behaves alike.
+//! The core's face to the UI: the UI sends a [`Command`] through the one door
+//! ([`door::handle`]) and gets back what changed ([`Change`]) or an [`ApiError`] whose message is a
+//! translation key. The same door runs in the browser's worker and in the desktop app.
 
 pub mod api;
+pub mod door;
 pub mod error;
 pub mod handle;
-pub mod shared;
 
-pub use api::{AppState, Command, Notice, Reply, SyncInfo, Tonight};
+pub use api::{AppState, Change, Command, Local, Notice, Reply, SyncInfo, Tonight};
 pub use error::ApiError;
 pub use handle::Service;

@@ -17,9 +17,19 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_sync",
         include_str!("../../migrations/device_0003_sync.sql"),
     ),
+    (
+        "0004_feed_rejected",
+        include_str!("../../migrations/device_0004_feed_rejected.sql"),
+    ),
 ];
 
-/// The version a fully migrated database has.
+/// The server's migrations, oldest first.
+pub const SERVER_MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_init",
+    include_str!("../../migrations/server_0001_init.sql"),
+)];
+
+/// The version a fully migrated device database has.
 pub fn latest() -> u32 {
     MIGRATIONS.len() as u32
 }
@@ -30,22 +40,29 @@ pub fn version(conn: &Connection) -> Result<u32, StoreError> {
         .map_err(map_open_error)
 }
 
-/// Brings the database up to the latest version; refuses a newer one.
+/// Brings the device database up to the latest version; refuses a newer one.
 pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
     migrate_to(conn, latest())
 }
 
-/// Applies migrations up to `target`; each one and its version bump commit together.
+/// Applies device migrations up to `target`.
 pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, StoreError> {
+    run(conn, MIGRATIONS, target)
+}
+
+/// The one migration runner, for the device's and the server's lists: applies `migrations` up to
+/// `target`, each one and its version bump in one transaction; refuses a database newer than the list.
+pub fn run(conn: &mut Connection, migrations: &[(&str, &str)], target: u32) -> Result<u32, StoreError> {
+    let latest = migrations.len() as u32;
     let found = version(conn)?;
-    if found > latest() {
+    if found > latest {
         return Err(StoreError::TooNew {
             found,
-            supported: latest(),
+            supported: latest,
         });
     }
-    for v in found..target.min(latest()) {
-        let (_, sql) = MIGRATIONS[v as usize];
+    for v in found..target.min(latest) {
+        let (_, sql) = migrations[v as usize];
         let tx = conn.transaction()?;
         tx.execute_batch(sql).map_err(map_open_error)?;
         tx.pragma_update(None, "user_version", v + 1)?;

@@ -10,15 +10,28 @@ pub mod sync_state;
 
 use crate::domain::records::RecordError;
 use crate::domain::ward::WardError;
+use crate::wire::WireError;
 use rusqlite::Connection;
 use thiserror::Error;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match rows::corrupt_row(&e) {
+            Some(row) => StoreError::CorruptRow(row),
+            None => StoreError::Sqlite(e),
+        }
+    }
+}
 
 /// What can go wrong in the store. Every variant leaves the database as it was.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// SQLite itself failed (disk full, I/O error...).
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// A stored row does not parse; it is kept as it is and reported with its table and id.
+    #[error("a stored record is damaged: {0}")]
+    CorruptRow(WireError),
     /// The file is not a SQLite database or is damaged.
     #[error("the database file is damaged or is not a database")]
     Corrupt,

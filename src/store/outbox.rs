@@ -1,32 +1,16 @@
 //! The outbox: one event per change, numbered 1, 2, 3... per device with no gaps, written in the
 //! same transaction as the change itself.
 
+use super::rows;
 use super::StoreError;
+use crate::wire::api::RefusalCode;
+use crate::wire::event::{Event, EventKind};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, Row, Transaction};
 use serde::{Deserialize, Serialize};
 
 /// A device clock more than this far behind the newest time it has seen has jumped backwards.
 pub const CLOCK_BACK_TOLERANCE_S: i64 = 120;
-
-/// An event waiting for (or already acknowledged by) the ward server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    /// Per-device sequence, gap-free from 1.
-    pub seq: i64,
-    /// UUIDv7, the idempotency key on the server.
-    pub event_id: String,
-    /// The device that wrote it.
-    pub device_id: String,
-    /// shift_started, checked_in, observed, corrected, shift_ended.
-    pub kind: String,
-    /// The record it is about.
-    pub entity_id: String,
-    /// The record as JSON.
-    pub payload: serde_json::Value,
-    /// Device clock when written.
-    pub client_time: DateTime<Utc>,
-}
 
 /// What an append tells the caller besides success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +38,7 @@ pub fn device_id(conn: &Connection) -> Result<String, StoreError> {
 /// Appends an event inside `tx`, taking the next sequence number.
 pub fn append(
     tx: &Transaction<'_>,
-    kind: &str,
+    kind: EventKind,
     entity_id: &str,
     payload: &impl Serialize,
     now: DateTime<Utc>,
@@ -63,9 +47,8 @@ pub fn append(
         tx.query_row("SELECT id, next_seq, last_clock FROM device", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
-    let last = DateTime::parse_from_rfc3339(&last_clock)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(now);
+    let last = rows::parse_time(&last_clock)
+        .ok_or_else(|| rows::corrupt("device", &device_id, format!("bad last clock '{last_clock}'")))?;
     let clock_went_back = (last - now).num_seconds() > CLOCK_BACK_TOLERANCE_S;
     let payload = serde_json::to_string(payload).expect("records serialise to JSON");
     tx.execute(
@@ -75,7 +58,7 @@ pub fn append(
             seq,
             uuid::Uuid::now_v7().to_string(),
             device_id,
-            kind,
+            kind.code(),
             entity_id,
             payload,
             now.to_rfc3339()
@@ -106,22 +89,25 @@ pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<Event>, StoreError
         "SELECT seq, event_id, device_id, kind, entity_id, payload, client_time
          FROM outbox WHERE sent_at IS NULL AND refused_code IS NULL ORDER BY seq LIMIT ?1",
     )?;
-    let rows = stmt.query_map([limit as i64], |r| {
-        let payload: String = r.get(5)?;
-        let client_time: String = r.get(6)?;
-        Ok(Event {
-            seq: r.get(0)?,
-            event_id: r.get(1)?,
-            device_id: r.get(2)?,
-            kind: r.get(3)?,
-            entity_id: r.get(4)?,
-            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-            client_time: DateTime::parse_from_rfc3339(&client_time)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_default(),
-        })
-    })?;
+    let rows = stmt.query_map([limit as i64], event_from)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// An event from a row of (seq, event_id, device_id, kind, entity_id, payload, client_time): a
+/// kind, payload or time that does not parse is a corrupt row named by its event id, never sent.
+pub fn event_from(r: &Row<'_>) -> rusqlite::Result<Event> {
+    let event_id: String = r.get(1)?;
+    let kind: String = r.get(3)?;
+    Ok(Event {
+        seq: r.get(0)?,
+        device_id: r.get(2)?,
+        kind: EventKind::from_code(&kind)
+            .ok_or_else(|| rows::corrupt("outbox", &event_id, format!("unknown kind '{kind}'")))?,
+        entity_id: r.get(4)?,
+        payload: rows::json(r, 5, "outbox", &event_id)?,
+        client_time: rows::time(r, 6, "outbox", &event_id)?,
+        event_id,
+    })
 }
 
 /// Marks every event up to and including `seq` as acknowledged by the server.
@@ -148,21 +134,45 @@ pub fn unmark_sent_after(conn: &Connection, seq: i64) -> Result<usize, StoreErro
 pub fn mark_refused(
     conn: &Connection,
     event_id: &str,
-    code: &str,
+    code: RefusalCode,
     message: &str,
 ) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE outbox SET refused_code = ?1, refused_message = ?2 WHERE event_id = ?3",
-        params![code, message, event_id],
+        params![code.code(), message, event_id],
     )?;
     Ok(())
 }
 
-/// Events the server refused, oldest first: (seq, kind, code, message).
-pub fn refused(conn: &Connection) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+/// An event the ward server refused, kept on the phone and listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    /// Its sequence number.
+    pub seq: i64,
+    /// What it recorded.
+    pub kind: EventKind,
+    /// Why the server refused it.
+    pub code: RefusalCode,
+    /// The server's words.
+    pub message: String,
+}
+
+/// Events the server refused, oldest first.
+pub fn refused(conn: &Connection) -> Result<Vec<Refused>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT seq, kind, refused_code, refused_message FROM outbox WHERE refused_code IS NOT NULL ORDER BY seq",
+        "SELECT seq, kind, refused_code, refused_message, event_id FROM outbox WHERE refused_code IS NOT NULL ORDER BY seq",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let rows = stmt.query_map([], |r| {
+        let event_id: String = r.get(4)?;
+        let (kind, code): (String, String) = (r.get(1)?, r.get(2)?);
+        Ok(Refused {
+            seq: r.get(0)?,
+            kind: EventKind::from_code(&kind)
+                .ok_or_else(|| rows::corrupt("outbox", &event_id, format!("unknown kind '{kind}'")))?,
+            code: RefusalCode::from_code(&code)
+                .ok_or_else(|| rows::corrupt("outbox", &event_id, format!("unknown refusal '{code}'")))?,
+            message: r.get(3)?,
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

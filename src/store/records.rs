@@ -1,7 +1,9 @@
 //! Shift records: every write stores its row and its outbox event in one transaction.
 
 use super::outbox;
+use super::rows;
 use super::{Store, StoreError};
+use crate::wire::event::EventKind;
 use crate::domain::geofence::{Fix, LatLon};
 use crate::domain::observation::{Action, Category};
 use crate::domain::records::{
@@ -47,10 +49,35 @@ pub struct ShiftLog {
     pub summary: ShiftSummary,
 }
 
-fn parse_time(s: String) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(&s)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
+impl ShiftLog {
+    /// A shift's log with its figures, over a route of `checkpoints` checkpoints.
+    pub fn new(shift: Shift, entries: Vec<LogEntry>, checkpoints: usize) -> Self {
+        let mut log = ShiftLog {
+            shift,
+            entries,
+            summary: ShiftSummary::default(),
+        };
+        log.summarize(checkpoints);
+        log
+    }
+
+    /// Appends an entry just written and brings the figures up to date.
+    pub fn push(&mut self, entry: LogEntry, checkpoints: usize) {
+        self.entries.push(entry);
+        self.summarize(checkpoints);
+    }
+
+    fn summarize(&mut self, checkpoints: usize) {
+        let (mut cis, mut obs, mut cors) = (Vec::new(), Vec::new(), Vec::new());
+        for e in &self.entries {
+            match e {
+                LogEntry::CheckIn(c) => cis.push(c.clone()),
+                LogEntry::Observation(o) => obs.push(o.clone()),
+                LogEntry::Correction(c) => cors.push(c.clone()),
+            }
+        }
+        self.summary = summarize(checkpoints, &cis, &obs, &cors);
+    }
 }
 
 fn new_id() -> String {
@@ -73,17 +100,30 @@ const SHIFT_COLS: &str =
     "id, team_id, slot_code, night, started_at, members_json, ended_at, handover_note";
 
 fn shift_from(r: &Row<'_>) -> rusqlite::Result<Shift> {
-    let members: String = r.get(5)?;
+    let id: String = r.get(0)?;
+    let night: String = r.get(3)?;
     Ok(Shift {
-        id: r.get(0)?,
         team_id: r.get(1)?,
         slot_code: r.get(2)?,
-        night: r.get::<_, String>(3)?.parse().unwrap_or_default(),
-        started_at: parse_time(r.get(4)?),
-        members_present: serde_json::from_str(&members).unwrap_or_default(),
-        ended_at: r.get::<_, Option<String>>(6)?.map(parse_time),
+        night: night
+            .parse()
+            .map_err(|_| rows::corrupt("shift", &id, format!("bad night '{night}'")))?,
+        started_at: rows::time(r, 4, "shift", &id)?,
+        members_present: rows::json(r, 5, "shift", &id)?,
+        ended_at: rows::opt_time(r, 6, "shift", &id)?,
         handover_note: r.get(7)?,
+        id,
     })
+}
+
+/// A category code from column `col` of a row of `table` with id `id`.
+fn category(r: &Row<'_>, col: usize, table: &'static str, id: &str) -> rusqlite::Result<Option<Category>> {
+    match r.get::<_, Option<String>>(col)? {
+        None => Ok(None),
+        Some(code) => Category::from_code(&code)
+            .map(Some)
+            .ok_or_else(|| rows::corrupt(table, id, format!("unknown category '{code}'"))),
+    }
 }
 
 impl Store {
@@ -128,7 +168,7 @@ impl Store {
             handover_note: None,
         };
         let tx = self.conn.transaction()?;
-        let ap = outbox::append(&tx, "shift_started", &shift.id, &shift, now)?;
+        let ap = outbox::append(&tx, EventKind::ShiftStarted, &shift.id, &shift, now)?;
         tx.execute(
             "INSERT INTO shift(id, team_id, slot_code, night, started_at, members_json, log_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -170,7 +210,7 @@ impl Store {
             at: now,
         };
         let tx = self.conn.transaction()?;
-        let ap = outbox::append(&tx, "checked_in", &rec.id, &rec, now)?;
+        let ap = outbox::append(&tx, EventKind::CheckedIn, &rec.id, &rec, now)?;
         let method = match rec.method {
             CheckInMethod::Gps => "gps",
             CheckInMethod::Qr => "qr",
@@ -222,7 +262,7 @@ impl Store {
             at: now,
         };
         let tx = self.conn.transaction()?;
-        let ap = outbox::append(&tx, "observed", &rec.id, &rec, now)?;
+        let ap = outbox::append(&tx, EventKind::Observed, &rec.id, &rec, now)?;
         tx.execute(
             "INSERT INTO observation(id, shift_id, category, description, plate, people, action, urgent, lat, lon, accuracy_m, at, log_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -282,7 +322,7 @@ impl Store {
             at: now,
         };
         let tx = self.conn.transaction()?;
-        let ap = outbox::append(&tx, "corrected", &rec.id, &rec, now)?;
+        let ap = outbox::append(&tx, EventKind::Corrected, &rec.id, &rec, now)?;
         tx.execute(
             "INSERT INTO correction(id, shift_id, target_id, text, new_category, at, log_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![rec.id, rec.shift_id, rec.target_id, rec.text, rec.new_category.map(Category::code), now.to_rfc3339(), ap.seq],
@@ -305,7 +345,7 @@ impl Store {
             .map_err(RecordError::from)?;
         shift.ended_at = Some(now);
         let tx = self.conn.transaction()?;
-        let ap = outbox::append(&tx, "shift_ended", &shift.id, &shift, now)?;
+        let ap = outbox::append(&tx, EventKind::ShiftEnded, &shift.id, &shift, now)?;
         tx.execute(
             "UPDATE shift SET ended_at = ?1, handover_note = ?2 WHERE id = ?3 AND ended_at IS NULL",
             params![now.to_rfc3339(), shift.handover_note, shift.id],
@@ -366,15 +406,18 @@ impl Store {
              FROM checkin WHERE shift_id = ?1",
         )?;
         for row in stmt.query_map([&shift.id], |r| {
+            let id: String = r.get(0)?;
             let method = match r.get::<_, String>(3)?.as_str() {
                 "gps" => CheckInMethod::Gps,
                 "qr" => CheckInMethod::Qr,
-                _ => CheckInMethod::Manual,
+                "manual" => CheckInMethod::Manual,
+                other => return Err(rows::corrupt("checkin", &id, format!("unknown method '{other}'"))),
             };
             Ok((
                 r.get(11)?,
                 LogEntry::CheckIn(CheckIn {
-                    id: r.get(0)?,
+                    at: rows::time(r, 10, "checkin", &id)?,
+                    id,
                     shift_id: r.get(1)?,
                     checkpoint_id: r.get(2)?,
                     method,
@@ -382,7 +425,6 @@ impl Store {
                     fix: fix_from(r, 5)?,
                     distance_m: r.get(8)?,
                     reason: r.get(9)?,
-                    at: parse_time(r.get(10)?),
                 }),
             ))
         })? {
@@ -393,22 +435,27 @@ impl Store {
              FROM observation WHERE shift_id = ?1",
         )?;
         for row in stmt.query_map([&shift.id], |r| {
+            let id: String = r.get(0)?;
+            let action = match r.get::<_, Option<String>>(6)? {
+                None => None,
+                Some(a) => Some(Action::from_code(&a).ok_or_else(|| {
+                    rows::corrupt("observation", &id, format!("unknown action '{a}'"))
+                })?),
+            };
             Ok((
                 r.get(12)?,
                 LogEntry::Observation(Observation {
-                    id: r.get(0)?,
                     shift_id: r.get(1)?,
-                    category: Category::from_code(&r.get::<_, String>(2)?)
-                        .unwrap_or(Category::Other),
+                    category: category(r, 2, "observation", &id)?
+                        .ok_or_else(|| rows::corrupt("observation", &id, "no category"))?,
                     description: r.get(3)?,
                     plate: r.get(4)?,
                     people: r.get(5)?,
-                    action: r
-                        .get::<_, Option<String>>(6)?
-                        .and_then(|a| Action::from_code(&a)),
+                    action,
                     urgent: r.get(7)?,
                     fix: fix_from(r, 8)?,
-                    at: parse_time(r.get(11)?),
+                    at: rows::time(r, 11, "observation", &id)?,
+                    id,
                 }),
             ))
         })? {
@@ -418,17 +465,16 @@ impl Store {
             .conn
             .prepare("SELECT id, shift_id, target_id, text, new_category, at, log_seq FROM correction WHERE shift_id = ?1")?;
         for row in stmt.query_map([&shift.id], |r| {
+            let id: String = r.get(0)?;
             Ok((
                 r.get(6)?,
                 LogEntry::Correction(Correction {
-                    id: r.get(0)?,
                     shift_id: r.get(1)?,
                     target_id: r.get(2)?,
                     text: r.get(3)?,
-                    new_category: r
-                        .get::<_, Option<String>>(4)?
-                        .and_then(|c| Category::from_code(&c)),
-                    at: parse_time(r.get(5)?),
+                    new_category: category(r, 4, "correction", &id)?,
+                    at: rows::time(r, 5, "correction", &id)?,
+                    id,
                 }),
             ))
         })? {
@@ -441,19 +487,6 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM checkpoint", [], |r| {
                 r.get::<_, i64>(0)
             })? as usize;
-        let (mut cis, mut obs, mut cors) = (Vec::new(), Vec::new(), Vec::new());
-        for e in &entries {
-            match e {
-                LogEntry::CheckIn(c) => cis.push(c.clone()),
-                LogEntry::Observation(o) => obs.push(o.clone()),
-                LogEntry::Correction(c) => cors.push(c.clone()),
-            }
-        }
-        let summary = summarize(total, &cis, &obs, &cors);
-        Ok(ShiftLog {
-            shift,
-            entries,
-            summary,
-        })
+        Ok(ShiftLog::new(shift, entries, total))
     }
 }

@@ -5,7 +5,7 @@ use super::{Store, StoreError};
 use crate::domain::shift::DEFAULT_TZ;
 use crate::domain::ward::{Checkpoint, WardSetup};
 use chrono_tz::Tz;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{OptionalExtension, Transaction};
 
 impl Store {
     /// Replaces the ward setup with `setup` in one transaction.
@@ -25,8 +25,7 @@ impl Store {
             .optional()?
             .ok_or(StoreError::NoWard)?;
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM checkpoint", [])?;
-        insert_checkpoints(&tx, &team_id, checkpoints)?;
+        rows::write_route(&tx, &team_id, checkpoints)?;
         tx.commit()?;
         Ok(())
     }
@@ -76,43 +75,11 @@ pub(crate) fn write_setup(tx: &Transaction<'_>, setup: &WardSetup) -> Result<(),
     tx.execute_batch(
         "DELETE FROM checkpoint; DELETE FROM member; DELETE FROM team; DELETE FROM ward;",
     )?;
-    let w = &setup.ward;
-    tx.execute(
-        "INSERT INTO ward(id, name, tz, police_phone, demo) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![w.id, w.name, w.tz, w.police_phone, w.demo],
-    )?;
-    let t = &setup.team;
-    tx.execute(
-        "INSERT INTO team(id, ward_id, name, leader_phone, slots_json) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            t.id,
-            w.id,
-            t.name,
-            t.leader_phone,
-            serde_json::to_string(&t.slots).expect("slots serialise")
-        ],
-    )?;
+    rows::write_ward(tx, &setup.ward)?;
+    rows::write_team(tx, &setup.ward.id, &setup.team)?;
     for m in &setup.members {
-        tx.execute(
-            "INSERT INTO member(id, team_id, name, role) VALUES (?1, ?2, ?3, ?4)",
-            params![m.id, t.id, m.name, m.role],
-        )?;
+        rows::write_member(tx, &setup.team.id, m)?;
     }
-    insert_checkpoints(tx, &t.id, &setup.checkpoints)
-}
-
-fn insert_checkpoints(
-    tx: &Transaction<'_>,
-    team_id: &str,
-    cps: &[Checkpoint],
-) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare(
-        "INSERT INTO checkpoint(id, team_id, name, seq, lat, lon, radius_m, qr_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for c in cps {
-        stmt.execute(params![
-            c.id, team_id, c.name, c.seq, c.pos.lat, c.pos.lon, c.radius_m, c.qr_code
-        ])?;
-    }
+    rows::write_route(tx, &setup.team.id, &setup.checkpoints)?;
     Ok(())
 }

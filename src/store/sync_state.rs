@@ -4,8 +4,10 @@
 use super::outbox;
 use super::setup::write_setup;
 use super::{Store, StoreError};
-use crate::domain::ward::WardSetup;
-use crate::sync::protocol::{EnrollResponse, PullResponse, PushResponse};
+use crate::domain::ward::{Role, WardSetup};
+use crate::wire::api::{EnrollResponse, PullResponse, PushResponse};
+use crate::wire::feed::FeedBody;
+use crate::wire::WireError;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -20,36 +22,132 @@ pub struct PushApplied {
     pub requeued: usize,
 }
 
-fn get(tx: &rusqlite::Connection, key: &str) -> Result<Option<String>, StoreError> {
+/// What the device keeps about syncing, one row each in `sync_state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncKey {
+    /// The ward server's address.
+    ServerUrl,
+    /// The bearer token.
+    Token,
+    /// The member this device belongs to.
+    MemberId,
+    /// The member's role.
+    Role,
+    /// The server's epoch last seen.
+    Epoch,
+    /// The feed cursor pulled through.
+    Cursor,
+    /// The highest sequence the server acknowledged.
+    AckedThrough,
+    /// When the ward server was last reached successfully (RFC 3339).
+    LastSuccess,
+    /// The last sync error's code.
+    LastError,
+}
+
+impl SyncKey {
+    /// The key's name in the table.
+    pub fn code(self) -> &'static str {
+        match self {
+            SyncKey::ServerUrl => "server_url",
+            SyncKey::Token => "token",
+            SyncKey::MemberId => "member_id",
+            SyncKey::Role => "role",
+            SyncKey::Epoch => "epoch",
+            SyncKey::Cursor => "cursor",
+            SyncKey::AckedThrough => "acked_through",
+            SyncKey::LastSuccess => "last_success",
+            SyncKey::LastError => "last_error",
+        }
+    }
+}
+
+fn get(tx: &rusqlite::Connection, key: SyncKey) -> Result<Option<String>, StoreError> {
     Ok(tx
-        .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+        .query_row("SELECT value FROM sync_state WHERE key = ?1", [key.code()], |r| {
             r.get(0)
         })
         .optional()?)
 }
 
-fn set(tx: &Transaction<'_>, key: &str, value: &str) -> Result<(), StoreError> {
+/// A stored number, such as the cursor; one that does not parse is a corrupt row.
+fn get_i64(tx: &rusqlite::Connection, key: SyncKey) -> Result<i64, StoreError> {
+    match get(tx, key)? {
+        None => Ok(0),
+        Some(v) => v.parse().map_err(|_| {
+            StoreError::CorruptRow(WireError::new("sync_state", key.code(), format!("not a number: '{v}'")))
+        }),
+    }
+}
+
+fn set(tx: &Transaction<'_>, key: SyncKey, value: &str) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO sync_state(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![key, value],
+        params![key.code(), value],
     )?;
     Ok(())
 }
 
+fn clear(tx: &Transaction<'_>, key: SyncKey) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM sync_state WHERE key = ?1", [key.code()])?;
+    Ok(())
+}
+
+/// What applying a pull page did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PullApplied {
+    /// Items applied.
+    pub applied: usize,
+    /// Items this device could not read, recorded in `feed_rejected`.
+    pub rejected: usize,
+}
+
 impl Store {
-    /// A sync value: server_url, token, member_id, role, epoch, cursor, acked_through, last_success, last_error.
-    pub fn sync_value(&self, key: &str) -> Result<Option<String>, StoreError> {
+    /// A sync value.
+    pub fn sync_value(&self, key: SyncKey) -> Result<Option<String>, StoreError> {
         get(&self.conn, key)
+    }
+
+    /// The feed cursor pulled through (0 before the first pull).
+    pub fn cursor(&self) -> Result<i64, StoreError> {
+        get_i64(&self.conn, SyncKey::Cursor)
+    }
+
+    /// The member's role from enrollment; a stored role this build does not know is a corrupt row.
+    pub fn role(&self) -> Result<Option<Role>, StoreError> {
+        get(&self.conn, SyncKey::Role)?
+            .map(|r| {
+                Role::from_code(&r).ok_or_else(|| {
+                    StoreError::CorruptRow(WireError::new("sync_state", "role", format!("unknown role '{r}'")))
+                })
+            })
+            .transpose()
+    }
+
+    /// When the ward server was last reached successfully.
+    pub fn last_success(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        get(&self.conn, SyncKey::LastSuccess)?
+            .map(|t| {
+                super::rows::parse_time(&t).ok_or_else(|| {
+                    StoreError::CorruptRow(WireError::new("sync_state", "last_success", format!("bad time '{t}'")))
+                })
+            })
+            .transpose()
+    }
+
+    /// Feed items this device could not read: (cursor, reason), oldest first.
+    pub fn feed_rejected(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT cursor, reason FROM feed_rejected ORDER BY cursor")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Records a sync error in words for the UI (or clears it).
     pub fn set_sync_error(&mut self, error: Option<&str>) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         match error {
-            Some(e) => set(&tx, "last_error", e)?,
-            None => {
-                tx.execute("DELETE FROM sync_state WHERE key = 'last_error'", [])?;
-            }
+            Some(e) => set(&tx, SyncKey::LastError, e)?,
+            None => clear(&tx, SyncKey::LastError)?,
         }
         tx.commit()?;
         Ok(())
@@ -68,22 +166,23 @@ impl Store {
             .query_row("SELECT demo FROM ward", [], |r| r.get(0))
             .optional()?
             .unwrap_or(true);
-        if was_demo && get(&tx, "token")?.is_none() {
+        if was_demo && get(&tx, SyncKey::Token)?.is_none() {
             // The demo is a sandbox whose records never go to the ward police: they are dropped, and
             // the device's sequence starts again at 1 so the real ward sees no gap.
             tx.execute_batch(
                 "DELETE FROM correction; DELETE FROM observation; DELETE FROM checkin; DELETE FROM shift;
-                 DELETE FROM outbox; DELETE FROM team_event; UPDATE device SET next_seq = 1;",
+                 DELETE FROM outbox; DELETE FROM team_event; DELETE FROM feed_rejected;
+                 UPDATE device SET next_seq = 1;",
             )?;
         }
         write_setup(&tx, &setup)?;
         for (k, v) in [
-            ("server_url", server_url),
-            ("token", e.token.as_str()),
-            ("member_id", e.member_id.as_str()),
-            ("role", e.role.as_str()),
-            ("epoch", e.epoch.as_str()),
-            ("cursor", "0"),
+            (SyncKey::ServerUrl, server_url),
+            (SyncKey::Token, e.token.as_str()),
+            (SyncKey::MemberId, e.member_id.as_str()),
+            (SyncKey::Role, e.role.code()),
+            (SyncKey::Epoch, e.epoch.as_str()),
+            (SyncKey::Cursor, "0"),
         ] {
             set(&tx, k, v)?;
         }
@@ -100,7 +199,7 @@ impl Store {
     ) -> Result<PushApplied, StoreError> {
         let tx = self.conn.transaction()?;
         let mut applied = PushApplied::default();
-        let known_epoch = get(&tx, "epoch")?;
+        let known_epoch = get(&tx, SyncKey::Epoch)?;
         if known_epoch.as_deref().is_some_and(|e| e != reply.epoch) {
             // Restored from a backup: everything this device still holds goes again.
             applied.requeued = tx.execute(
@@ -108,51 +207,60 @@ impl Store {
                 [],
             )?;
         }
-        let acked: i64 = get(&tx, "acked_through")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let acked = get_i64(&tx, SyncKey::AckedThrough)?;
         if reply.stored_through < acked {
             applied.requeued += outbox::unmark_sent_after(&tx, reply.stored_through)?;
         }
         for r in &reply.refused {
-            outbox::mark_refused(&tx, &r.event_id, &r.code, &r.message)?;
+            outbox::mark_refused(&tx, &r.event_id, r.code, &r.message)?;
             applied.refused += 1;
         }
         applied.marked_sent = outbox::mark_sent_through(&tx, reply.stored_through, now)?;
-        set(&tx, "epoch", &reply.epoch)?;
-        set(&tx, "acked_through", &reply.stored_through.to_string())?;
-        set(&tx, "last_success", &now.to_rfc3339())?;
-        tx.execute("DELETE FROM sync_state WHERE key = 'last_error'", [])?;
+        set(&tx, SyncKey::Epoch, &reply.epoch)?;
+        set(&tx, SyncKey::AckedThrough, &reply.stored_through.to_string())?;
+        set(&tx, SyncKey::LastSuccess, &now.to_rfc3339())?;
+        clear(&tx, SyncKey::LastError)?;
         tx.commit()?;
         Ok(applied)
     }
 
-    /// Applies a pull page and saves its cursor in one transaction.
-    pub fn apply_pull(&mut self, page: &PullResponse) -> Result<(), StoreError> {
+    /// Applies a pull page and saves its cursor in one transaction. An item this device cannot
+    /// read, or a setup that breaks a rule, is recorded in `feed_rejected` with the reason (and
+    /// logged by the caller); the cursor moves past it either way.
+    pub fn apply_pull(
+        &mut self,
+        page: &PullResponse,
+        now: DateTime<Utc>,
+    ) -> Result<PullApplied, StoreError> {
         let tx = self.conn.transaction()?;
+        let mut done = PullApplied::default();
         for item in &page.items {
-            if item.kind == "setup" {
-                let setup: WardSetup =
-                    serde_json::from_value(item.payload.clone()).map_err(|e| {
-                        StoreError::Ward(crate::domain::ward::WardError::Format(e.to_string()))
-                    })?;
-                // A team without a route yet cannot patrol: keep the last usable setup.
-                if let Ok(setup) = setup.validate() {
+            match item.body() {
+                Ok(FeedBody::Setup(setup)) => {
                     write_setup(&tx, &setup)?;
+                    done.applied += 1;
                 }
-            } else {
-                let p = &item.payload;
-                let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
-                tx.execute(
-                    "INSERT OR IGNORE INTO team_event(event_id, cursor, device_id, kind, entity_id, payload, client_time)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![text("event_id"), item.cursor, text("device_id"), item.kind, text("entity_id"), p["payload"].to_string(), text("client_time")],
-                )?;
+                Ok(FeedBody::Event(e)) => {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO team_event(event_id, cursor, device_id, kind, entity_id, payload, client_time)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![e.event_id, item.cursor, e.device_id, e.kind.code(), e.entity_id, e.payload.to_string(), e.client_time.to_rfc3339()],
+                    )?;
+                    done.applied += 1;
+                }
+                Err(reason) => {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO feed_rejected(cursor, kind, reason, payload) VALUES (?1, ?2, ?3, ?4)",
+                        params![item.cursor, item.kind, reason.detail, item.payload.to_string()],
+                    )?;
+                    done.rejected += 1;
+                }
             }
         }
-        set(&tx, "cursor", &page.cursor.to_string())?;
+        set(&tx, SyncKey::Cursor, &page.cursor.to_string())?;
+        set(&tx, SyncKey::LastSuccess, &now.to_rfc3339())?;
         tx.commit()?;
-        Ok(())
+        Ok(done)
     }
 
     /// How many team events (leaders) this device holds.

@@ -1,8 +1,9 @@
 //! The sync engine: push the outbox in batches, then pull the feed; the network is a [`Transport`]
 //! so the same engine runs in the browser's worker and on native.
 
+use crate::store::sync_state::SyncKey;
 use crate::store::{outbox, Store, StoreError};
-use crate::sync::protocol::{
+use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
 };
 use chrono::{DateTime, Utc};
@@ -57,23 +58,33 @@ impl SyncError {
             _ => false,
         }
     }
+
+    /// How a round that failed with this error ended, for the schedule.
+    pub fn outcome(&self) -> super::schedule::Outcome {
+        if self.retryable() {
+            super::schedule::Outcome::Retryable
+        } else {
+            super::schedule::Outcome::Permanent
+        }
+    }
 }
 
-/// Brief access to the store: the engine never holds it across a network wait, so the UI's
-/// commands are answered while a sync is under way.
-pub trait StoreAccess {
-    /// Runs `f` with the store.
-    fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R;
+/// Brief access to something shared between tasks (the store, the service): a RefCell in the
+/// browser's worker, a Mutex on desktop. The engine never holds it across a network wait, so the
+/// UI's commands are answered while a sync is under way.
+pub trait Shared<T> {
+    /// Runs `f` with the shared value.
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R;
 }
 
-impl StoreAccess for std::cell::RefCell<Store> {
-    fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+impl<T> Shared<T> for std::cell::RefCell<T> {
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         f(&mut self.borrow_mut())
     }
 }
 
-impl StoreAccess for std::sync::Mutex<Store> {
-    fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+impl<T> Shared<T> for std::sync::Mutex<T> {
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         f(&mut self.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
@@ -108,12 +119,14 @@ pub struct Report {
     pub refused: usize,
     /// Events queued again after a new epoch or a lost acknowledgement.
     pub requeued: usize,
-    /// Feed items pulled.
+    /// Feed items pulled and applied.
     pub pulled: usize,
+    /// Feed items this device could not read (recorded, skipped).
+    pub rejected: usize,
 }
 
 /// Redeems an enrollment code and saves the credentials and setup.
-pub async fn enroll<S: StoreAccess, T: Transport>(
+pub async fn enroll<S: Shared<Store>, T: Transport>(
     store: &S,
     transport: &T,
     server_url: &str,
@@ -131,13 +144,13 @@ pub async fn enroll<S: StoreAccess, T: Transport>(
 }
 
 /// One round: push until the queue is empty (or stuck), then pull until the feed is exhausted.
-pub async fn sync_once<S: StoreAccess, T: Transport>(
+pub async fn sync_once<S: Shared<Store>, T: Transport>(
     store: &S,
     transport: &T,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<Report, SyncError> {
     let token = store
-        .with(|s| s.sync_value("token"))?
+        .with(|s| s.sync_value(SyncKey::Token))?
         .ok_or(SyncError::NotEnrolled)?;
     let mut report = Report::default();
     let result = async {
@@ -173,13 +186,11 @@ pub async fn sync_once<S: StoreAccess, T: Transport>(
             }
         }
         loop {
-            let after: i64 = store
-                .with(|s| s.sync_value("cursor"))?
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
+            let after = store.with(|s| s.cursor())?;
             let page = transport.pull(&token, after).await?;
-            report.pulled += page.items.len();
-            store.with(|s| s.apply_pull(&page))?;
+            let applied = store.with(|s| s.apply_pull(&page, now()))?;
+            report.pulled += applied.applied;
+            report.rejected += applied.rejected;
             if !page.more {
                 break;
             }
@@ -191,26 +202,4 @@ pub async fn sync_once<S: StoreAccess, T: Transport>(
         store.with(|s| s.set_sync_error(Some(e.code())))?;
     }
     result.map(|_| report)
-}
-
-/// Delay before retry `attempt` (0-based): exponential from 2 s to 5 min, with ±50% jitter from `unit` in 0..1.
-pub fn backoff_ms(attempt: u32, unit: f64) -> u64 {
-    let base = 2_000f64 * 2f64.powi(attempt.min(16) as i32);
-    let capped = base.min(300_000.0);
-    (capped * (0.5 + unit.clamp(0.0, 1.0))) as u64
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn backoff_grows_and_stays_bounded(attempt in 0u32..100, unit in 0.0f64..1.0) {
-            let d = backoff_ms(attempt, unit);
-            prop_assert!((1_000..=450_000).contains(&d));
-            prop_assert!(backoff_ms(attempt + 1, unit) >= d || d >= 150_000);
-        }
-    }
 }

@@ -2,7 +2,7 @@
 //! uses `fetch` (platform/web/fetch.rs) to keep reqwest out of the phone's download.
 
 use super::engine::{SyncError, Transport};
-use super::protocol::{
+use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
 };
 use serde::de::DeserializeOwned;

@@ -1,9 +1,10 @@
 //! The state every screen shares, and the one way to change it: [`Ui::send`].
 
 use crate::domain::ward::WardSetup;
-use crate::i18n::{self, Lang};
+use crate::i18n::{self, Arg, Lang};
 use crate::platform::{Core, Gps};
-use crate::service::{AppState, Command, Notice};
+use crate::service::{AppState, Change, Command, Notice, SyncInfo, Tonight};
+use crate::store::records::ShiftLog;
 use chrono_tz::Tz;
 use dioxus::prelude::*;
 
@@ -29,12 +30,27 @@ pub struct Toast {
     pub error: bool,
 }
 
-/// Shared UI state: copies are cheap (signals).
+/// Shared UI state: copies are cheap (signals). The store's state is kept in pieces, each its own
+/// signal, so a save re-renders only the screens that read what it changed.
 #[derive(Clone, Copy)]
 pub struct Ui {
     core: Signal<Core>,
-    /// The latest state read from the store.
-    pub state: Signal<Option<AppState>>,
+    /// The first state has arrived from the store.
+    pub loaded: Signal<bool>,
+    /// The ward setup, if loaded.
+    pub setup: Signal<Option<WardSetup>>,
+    /// Tonight's shifts.
+    pub tonight: Signal<Option<Tonight>>,
+    /// The running shift and its log.
+    pub active: Signal<Option<ShiftLog>>,
+    /// The last ended shift, while none runs.
+    pub last_ended: Signal<Option<ShiftLog>>,
+    /// Events waiting for the ward server.
+    pub pending_sync: Signal<u64>,
+    /// The UI language.
+    pub lang: Signal<Lang>,
+    /// Sync with the ward server.
+    pub sync: Signal<SyncInfo>,
     /// The last message.
     pub toast: Signal<Option<Toast>>,
     /// The GPS.
@@ -59,7 +75,14 @@ impl Ui {
         use_context_provider(|| {
             let ui = Ui {
                 core: Signal::new(core),
-                state: Signal::new(None),
+                loaded: Signal::new(false),
+                setup: Signal::new(None),
+                tonight: Signal::new(None),
+                active: Signal::new(None),
+                last_ended: Signal::new(None),
+                pending_sync: Signal::new(0),
+                lang: Signal::new(Lang::default()),
+                sync: Signal::new(SyncInfo::default()),
                 toast: Signal::new(None),
                 gps: Signal::new(Gps::Waiting),
                 online: Signal::new(true),
@@ -70,13 +93,9 @@ impl Ui {
                 enrolling: Signal::new(false),
             };
             ui.start_sensors();
-            let state = ui.state;
-            ui.core.read().on_update(move |s| {
-                let mut state = state;
-                state.set(Some(s))
-            });
+            ui.core.read().on_update(move |change| ui.apply(change));
             spawn(async move {
-                ui.send(Command::State).await;
+                ui.send(crate::service::Local::State).await;
                 if let Some((server_url, code)) = crate::platform::take_enroll_link() {
                     let mut enrolling = ui.enrolling;
                     enrolling.set(true);
@@ -115,8 +134,52 @@ impl Ui {
         self.persisted.set(Some(true));
     }
 
-    /// Sends a command; on success stores the new state and returns true, else shows the error.
-    pub async fn send(mut self, cmd: Command) -> bool {
+    /// Applies what a command changed, setting only the pieces that differ.
+    pub fn apply(self, change: Change) {
+        fn put<T: PartialEq + 'static>(mut sig: Signal<T>, value: T) {
+            if *sig.peek() != value {
+                sig.set(value);
+            }
+        }
+        match change {
+            Change::Full { state } => {
+                let AppState {
+                    setup,
+                    tonight,
+                    active,
+                    last_ended,
+                    pending_sync,
+                    lang,
+                    device_id: _,
+                    sync,
+                } = *state;
+                put(self.setup, setup);
+                put(self.tonight, tonight);
+                put(self.active, active);
+                put(self.last_ended, last_ended);
+                put(self.pending_sync, pending_sync);
+                put(self.lang, lang);
+                put(self.sync, sync);
+                put(self.loaded, true);
+            }
+            Change::Entry {
+                entry,
+                pending_sync,
+            } => {
+                let total = self.setup.peek().as_ref().map_or(0, |s| s.checkpoints.len());
+                let mut active = self.active;
+                if let Some(log) = active.write().as_mut() {
+                    log.push(entry, total);
+                }
+                put(self.pending_sync, pending_sync);
+            }
+            Change::Lang { lang } => put(self.lang, lang),
+        }
+    }
+
+    /// Sends a command; on success applies what changed and returns true, else shows the error.
+    pub async fn send(mut self, cmd: impl Into<Command>) -> bool {
+        let cmd = cmd.into();
         let core = self.core.read().clone();
         // A new command replaces the last message, so what is shown is always about this one.
         self.toast.set(None);
@@ -124,8 +187,8 @@ impl Ui {
         let reply = core.call(cmd).await;
         self.busy.set(false);
         match reply.result {
-            Ok(state) => {
-                self.state.set(Some(state));
+            Ok(change) => {
+                self.apply(change);
                 let lang = self.lang();
                 match reply.notice {
                     Some(Notice::Saved) => {
@@ -183,11 +246,7 @@ impl Ui {
 
     /// The UI language.
     pub fn lang(&self) -> Lang {
-        self.state
-            .read()
-            .as_ref()
-            .map(|s| Lang::from_code(&s.lang))
-            .unwrap_or_default()
+        *self.lang.read()
     }
 
     /// Translates a key.
@@ -195,23 +254,20 @@ impl Ui {
         i18n::t(self.lang(), key)
     }
 
-    /// Translates a key and fills its `{name}` fields.
+    /// Translates a key and fills its `{name}` fields with text shown as it is.
     pub fn tf(&self, key: &str, args: &[(&str, String)]) -> String {
-        let args: Vec<(String, String)> = args
+        let args: Vec<(String, Arg)> = args
             .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
+            .map(|(k, v)| (k.to_string(), Arg::Text(v.clone())))
             .collect();
         i18n::tf(self.lang(), key, &args)
     }
 
-    /// The ward setup, if loaded.
-    pub fn setup(&self) -> Option<WardSetup> {
-        self.state.read().as_ref().and_then(|s| s.setup.clone())
-    }
-
     /// The ward's time zone.
     pub fn tz(&self) -> Tz {
-        self.setup()
+        self.setup
+            .read()
+            .as_ref()
             .and_then(|s| s.ward.tz.parse().ok())
             .unwrap_or(crate::domain::shift::DEFAULT_TZ)
     }

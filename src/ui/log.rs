@@ -6,7 +6,7 @@ use super::tonight::Summary;
 use crate::domain::geofence::format_distance;
 use crate::domain::observation::Category;
 use crate::domain::records::{CheckInMethod, Correction};
-use crate::service::Command;
+use crate::service::Local;
 use crate::store::records::LogEntry;
 use dioxus::prelude::*;
 
@@ -14,8 +14,9 @@ use dioxus::prelude::*;
 #[component]
 pub fn Log() -> Element {
     let ui = Ui::get();
-    let state = ui.state.read().clone().expect("state loaded");
-    let (log, ended) = match (state.active.clone(), state.last_ended.clone()) {
+    // Read in place: a 200-entry log is not copied on each render.
+    let (active, last_ended) = (ui.active.read(), ui.last_ended.read());
+    let (log, ended) = match (active.as_ref(), last_ended.as_ref()) {
         (Some(l), _) => (l, false),
         (None, Some(l)) => (l, true),
         (None, None) => return rsx! { p { class: "card muted", {ui.t("log.empty")} } },
@@ -31,7 +32,8 @@ pub fn Log() -> Element {
             }
         })
         .collect();
-    let names = state.setup.map(|s| s.checkpoints).unwrap_or_default();
+    let setup = ui.setup.read();
+    let names: &[crate::domain::ward::Checkpoint] = setup.as_ref().map_or(&[], |s| &s.checkpoints);
     rsx! {
         if ended { Summary { log: log.clone() } }
         if log.entries.is_empty() { p { class: "card muted", {ui.t("log.empty")} } }
@@ -172,7 +174,7 @@ fn CorrectForm(target_id: String, is_observation: bool) -> Element {
                     onclick: move |_| {
                         let target_id = target_id.clone();
                         async move {
-                            if ui.send(Command::Correct { target_id, text: text(), new_category: cat() }).await {
+                            if ui.send(Local::Correct { target_id, text: text(), new_category: cat() }).await {
                                 open.set(false);
                                 text.set(String::new());
                             }

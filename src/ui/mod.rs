@@ -6,9 +6,10 @@ pub mod fmt;
 pub mod log;
 pub mod observe;
 pub mod route;
+pub mod sos;
 pub mod tonight;
 
-use crate::i18n::{self, Lang};
+use crate::i18n::{self, Arg, Lang};
 use crate::platform::protocol::StartError;
 use crate::platform::Core;
 use ctx::{Tab, Ui};
@@ -47,7 +48,7 @@ pub fn App() -> Element {
                 StartError::Unsupported { detail } => i18n::tf(
                     lang,
                     "storage.unavailable",
-                    &[("detail".into(), detail.clone())],
+                    &[("detail".into(), Arg::Text(detail.clone()))],
                 ),
                 StartError::OtherTab => i18n::t(lang, "storage.other_tab"),
                 StartError::Store { error } => i18n::tf(lang, &error.key, &error.args),
@@ -56,7 +57,7 @@ pub fn App() -> Element {
                 div { class: "boot fatal", "data-testid": "fatal",
                     p { "{text}" }
                     p { class: "en", {match e {
-                        StartError::Unsupported { detail } => i18n::tf(Lang::En, "storage.unavailable", &[("detail".into(), detail.clone())]),
+                        StartError::Unsupported { detail } => i18n::tf(Lang::En, "storage.unavailable", &[("detail".into(), Arg::Text(detail.clone()))]),
                         StartError::OtherTab => i18n::t(Lang::En, "storage.other_tab"),
                         StartError::Store { error } => i18n::tf(Lang::En, &error.key, &error.args),
                     }} }
@@ -71,8 +72,8 @@ pub fn App() -> Element {
 #[component]
 fn Main(core: Core) -> Element {
     let ui = Ui::provide(core);
-    let tab = ui.tab.read().clone();
-    if ui.state.read().is_none() {
+    let tab = *ui.tab.read();
+    if !*ui.loaded.read() {
         return rsx! { div { class: "boot", div { class: "spinner" } } };
     }
     rsx! {
@@ -88,7 +89,7 @@ fn Main(core: Core) -> Element {
                 }
             }
             chrome::Toast {}
-            chrome::Sos {}
+            sos::Sos {}
             chrome::Tabs {}
         }
     }

@@ -3,7 +3,7 @@
 use super::ctx::Ui;
 use crate::domain::observation::{Action, Category};
 use crate::domain::records::ObservationInput;
-use crate::service::Command;
+use crate::service::Local;
 use dioxus::prelude::*;
 
 /// The Observe screen.
@@ -11,7 +11,9 @@ use dioxus::prelude::*;
 pub fn Observe() -> Element {
     let ui = Ui::get();
     let mut input = use_signal(ObservationInput::default);
-    let running = ui.state.read().as_ref().is_some_and(|s| s.active.is_some());
+    // A memo: saving an observation changes the log, not whether a shift runs, so no re-render.
+    let running = use_memo(move || ui.active.read().is_some());
+    let running = running();
     if !running {
         return rsx! { p { class: "card muted", "data-testid": "observe-no-shift", {ui.t("observe.no_shift")} } };
     }
@@ -61,7 +63,7 @@ pub fn Observe() -> Element {
                     onclick: move |_| async move {
                         let mut data = input.read().clone();
                         data.fix = ui.gps.read().fix();
-                        if ui.send(Command::Observe { input: data }).await { input.set(ObservationInput::default()); }
+                        if ui.send(Local::Observe { input: data }).await { input.set(ObservationInput::default()); }
                     },
                     {ui.t("observe.save")}
                 }

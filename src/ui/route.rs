@@ -5,7 +5,7 @@ use crate::domain::geofence::{format_distance, Compass};
 use crate::domain::records::{CheckIn, CheckInRequest};
 use crate::domain::ward::Checkpoint;
 use crate::platform::Gps;
-use crate::service::Command;
+use crate::service::Local;
 use crate::store::records::LogEntry;
 use dioxus::prelude::*;
 
@@ -19,8 +19,8 @@ enum Form {
 #[component]
 pub fn Route() -> Element {
     let ui = Ui::get();
-    let state = ui.state.read().clone().expect("state loaded");
-    let Some(setup) = state.setup else {
+    let setup = ui.setup.read();
+    let Some(setup) = setup.as_ref() else {
         return rsx! { p { class: "card", {ui.t("setup.none")} } };
     };
     let gps = ui.gps.read().clone();
@@ -29,15 +29,15 @@ pub fn Route() -> Element {
         Gps::Fix(f) => ui.tf("route.gps_acc", &[("acc", format_distance(f.accuracy_m))]),
         Gps::Unavailable(why) => ui.tf("route.gps_none", &[("detail", why.clone())]),
     };
-    let checkins: Vec<CheckIn> = state
-        .active
+    let active = ui.active.read();
+    let checkins: Vec<&CheckIn> = active
         .as_ref()
         .map(|l| {
             l.entries
                 .iter()
                 .filter_map(|e| {
                     if let LogEntry::CheckIn(c) = e {
-                        Some(c.clone())
+                        Some(c)
                     } else {
                         None
                     }
@@ -45,7 +45,7 @@ pub fn Route() -> Element {
                 .collect()
         })
         .unwrap_or_default();
-    let running = state.active.is_some();
+    let running = active.is_some();
     rsx! {
         p { class: if matches!(gps, Gps::Fix(_)) { "gps ok" } else { "gps" }, "data-testid": "gps", "{gps_line}" }
         if !running { p { class: "card muted", "data-testid": "route-no-shift", {ui.t("route.no_shift")} } }
@@ -82,7 +82,7 @@ fn CheckpointRow(cp: Checkpoint, running: bool, visited: bool, verified: bool) -
         let checkpoint_id = id.clone();
         async move {
             if ui
-                .send(Command::CheckIn {
+                .send(Local::CheckIn {
                     checkpoint_id,
                     request,
                 })

@@ -2,7 +2,8 @@
 
 use super::ctx::{Tab, Ui};
 use super::fmt;
-use crate::service::Command;
+use crate::service::{Command, Local};
+use crate::domain::ward::Role;
 use crate::store::records::ShiftLog;
 use dioxus::prelude::*;
 use std::collections::BTreeSet;
@@ -11,12 +12,15 @@ use std::collections::BTreeSet;
 #[component]
 pub fn Tonight() -> Element {
     let ui = Ui::get();
-    let state = ui.state.read().clone().expect("state loaded");
-    let Some(setup) = state.setup.clone() else {
+    let Some(setup) = ui.setup.read().clone() else {
         return rsx! { NoWard {} };
     };
-    let tonight = state.tonight.clone().expect("a ward has a tonight");
+    let Some(tonight) = ui.tonight.read().clone() else {
+        return rsx! { NoWard {} };
+    };
     let tz = ui.tz();
+    let running = ui.active.read().as_ref().map(|log| (log.shift.slot_code.clone(), log.shift.started_at));
+    let last_ended = ui.last_ended.read().clone();
     rsx! {
         section { class: "card",
             h1 { {ui.tf("tonight.title", &[("date", fmt::date(tonight.night))])} }
@@ -31,14 +35,14 @@ pub fn Tonight() -> Element {
                 }
             }
         }
-        if let Some(log) = state.active.clone() {
+        if let Some((code, started_at)) = running {
             section { class: "card running", "data-testid": "running",
-                p { {ui.tf("tonight.running", &[("code", fmt::slot(&log.shift.slot_code)), ("time", fmt::clock(log.shift.started_at, tz))])} }
+                p { {ui.tf("tonight.running", &[("code", fmt::slot(&code)), ("time", fmt::clock(started_at, tz))])} }
                 EndShift {}
             }
         } else {
             StartShift { suggested: tonight.suggested.clone().or_else(|| tonight.windows.first().map(|w| w.code.clone())).unwrap_or_default() }
-            if let Some(log) = state.last_ended.clone() { Summary { log } }
+            if let Some(log) = last_ended { Summary { log } }
         }
         section { class: "card",
             h2 { {ui.t("tonight.route")} }
@@ -55,8 +59,7 @@ pub fn Tonight() -> Element {
 #[component]
 fn SyncCard() -> Element {
     let ui = Ui::get();
-    let state = ui.state.read().clone().expect("state loaded");
-    let sync = state.sync;
+    let sync = ui.sync.read().clone();
     let tz = ui.tz();
     rsx! {
         section { class: "card sync", "data-testid": "sync-card",
@@ -65,14 +68,18 @@ fn SyncCard() -> Element {
             if !sync.enrolled {
                 p { class: "muted", {ui.t("sync.not_enrolled")} }
             } else {
-                p { {ui.tf("sync.enrolled", &[("role", ui.t(&format!("role.{}", sync.role.clone().unwrap_or_default())))])} }
+                p { {ui.tf("sync.enrolled", &[("role", ui.t(&format!("role.{}", sync.role.unwrap_or_default().code())))])} }
                 p { "data-testid": "sync-last",
                     {match sync.last_success { Some(t) => ui.tf("sync.last", &[("time", fmt::clock(t, tz))]), None => ui.t("sync.never") }}
                 }
                 if let Some(code) = &sync.last_error { p { class: "sync-error", "data-testid": "sync-error", {ui.t(&format!("sync.err_{code}"))} } }
                 if !sync.refused.is_empty() {
                     p { {ui.tf("sync.refused", &[("n", sync.refused.len().to_string())])} }
-                    ul { for (seq, kind, _, message) in sync.refused.iter() { li { key: "{seq}", "#{seq} {kind}: {message}" } } }
+                    ul { for r in sync.refused.iter() { li { key: "{r.seq}", "#{r.seq} {r.kind.code()}: {r.message}" } } }
+                }
+                if !sync.feed_rejected.is_empty() {
+                    p { "data-testid": "feed-rejected", {ui.tf("sync.feed_rejected", &[("n", sync.feed_rejected.len().to_string())])} }
+                    ul { for (cursor, reason) in sync.feed_rejected.iter() { li { key: "{cursor}", "#{cursor}: {reason}" } } }
                 }
                 button { class: "big", "data-testid": "sync-now", disabled: *ui.busy.read(),
                     onclick: move |_| async move { ui.send(Command::SyncNow).await; },
@@ -90,7 +97,7 @@ fn NoWard() -> Element {
         section { class: "card", "data-testid": "no-ward",
             p { {ui.t("setup.none")} }
             button { class: "big primary", "data-testid": "load-demo", disabled: *ui.busy.read(),
-                onclick: move |_| async move { ui.send(Command::LoadDemo).await; },
+                onclick: move |_| async move { ui.send(Local::LoadDemo).await; },
                 {ui.t("setup.load_demo")}
             }
             p { class: "muted", {ui.t("setup.demo_note")} }
@@ -108,7 +115,7 @@ fn ImportRoute() -> Element {
                 onchange: move |e: FormEvent| async move {
                     let Some(file) = e.files().into_iter().next() else { return };
                     match file.read_string().await {
-                        Ok(geojson) => { ui.send(Command::ImportCheckpoints { geojson }).await; }
+                        Ok(geojson) => { ui.send(Local::ImportCheckpoints { geojson }).await; }
                         Err(err) => {
                             let mut t = ui.toast;
                             t.set(Some(super::ctx::Toast { text: ui.tf("err.file_format", &[("detail", err.to_string())]), error: true }));
@@ -123,7 +130,9 @@ fn ImportRoute() -> Element {
 #[component]
 fn StartShift(suggested: String) -> Element {
     let ui = Ui::get();
-    let setup = ui.setup().expect("ward loaded");
+    let Some(setup) = ui.setup.read().clone() else {
+        return rsx! {};
+    };
     let mut slot = use_signal(|| suggested.clone());
     let mut present = use_signal(BTreeSet::<String>::new);
     rsx! {
@@ -146,12 +155,12 @@ fn StartShift(suggested: String) -> Element {
                         } }
                     }
                     span { "{m.name}" }
-                    if m.role == "leader" { small { class: "muted", " · " {ui.t("member.leader")} } }
+                    if m.role == Role::Leader { small { class: "muted", " · " {ui.t("member.leader")} } }
                 }
             }
             button { class: "big primary", "data-testid": "start", disabled: *ui.busy.read(),
                 onclick: move |_| async move {
-                    let cmd = Command::StartShift { slot_code: slot(), members: present.read().iter().cloned().collect() };
+                    let cmd = Local::StartShift { slot_code: slot(), members: present.read().iter().cloned().collect() };
                     if ui.send(cmd).await { ui.go(Tab::Route); }
                 },
                 {ui.t("tonight.start")}
@@ -170,7 +179,7 @@ fn EndShift() -> Element {
         }
         button { class: "big danger", "data-testid": "end-shift", disabled: *ui.busy.read(),
             onclick: move |_| async move {
-                if ui.send(Command::EndShift { handover_note: note() }).await { note.set(String::new()); ui.scroll_top(); }
+                if ui.send(Local::EndShift { handover_note: note() }).await { note.set(String::new()); ui.scroll_top(); }
             },
             {ui.t("end.confirm")}
         }

@@ -1,10 +1,12 @@
-//! A real ward server for the tests: the demo ward plus a second ward, on a free port of 127.0.0.1.
+//! A real ward server for the tests, built by the same `Application::build` as `ward-server
+//! serve`: the demo ward plus a second ward, on a free port of 127.0.0.1.
 #![allow(dead_code)]
 
 use chrono::{Duration, Utc};
-use patrol::domain::ward::{Member, Team, Ward, WardSetup};
+use patrol::domain::ward::{Member, Role, Team, Ward, WardSetup};
+use patrol::server::app::{Application, ServerConfig};
 use patrol::server::db::ServerDb;
-use patrol::server::http::{self, Limits, Shared};
+use patrol::server::http::Shared;
 use patrol::service::handle::DEMO_WARD;
 
 /// A running server and its data directory.
@@ -13,13 +15,15 @@ pub struct Server {
     pub url: String,
     /// Its state, for direct checks.
     pub shared: std::sync::Arc<Shared>,
-    _dir: tempfile::TempDir,
+    /// The data directory.
+    pub dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
-/// Starts a ward server with the demo ward and a second ward, on a free port.
-pub async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let mut db = ServerDb::open(dir.path()).unwrap();
+/// Writes the demo ward and a second ward (w2, team t2, member w2-m1) into `dir`'s database.
+pub fn seed(dir: &std::path::Path) {
+    let mut db = ServerDb::open(dir).unwrap();
     db.load_setup(&WardSetup::from_json(DEMO_WARD).unwrap())
         .unwrap();
     db.upsert_ward(&Ward {
@@ -45,7 +49,7 @@ pub async fn start() -> Server {
         &Member {
             id: "w2-m1".into(),
             name: "Võ Văn Em".into(),
-            role: "member".into(),
+            role: Role::Member,
         },
     )
     .unwrap();
@@ -53,24 +57,58 @@ pub async fn start() -> Server {
         patrol::server::import::checkpoints_from_csv("name,lat,lon\nCầu Mới,10.77,106.70\n")
             .unwrap();
     db.set_route("t2", &route).unwrap();
-    let shared = Shared::new(db, Limits::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = http::router(shared.clone(), None);
-    tokio::spawn(http::serve(listener, app, std::future::pending()));
+}
+
+/// Starts a seeded ward server on a free port.
+pub async fn start() -> Server {
+    start_with(|_| {}).await
+}
+
+/// Starts a seeded ward server whose configuration `tune` may change first.
+pub async fn start_with(tune: impl FnOnce(&mut ServerConfig)) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let mut config = ServerConfig::new("127.0.0.1:0", dir.path());
+    tune(&mut config);
+    serve(Application::build(config).await.unwrap(), dir)
+}
+
+/// Runs a built application in the background until the returned server is stopped or dropped.
+pub fn serve(app: Application, dir: tempfile::TempDir) -> Server {
+    let url = app.url();
+    let shared = app.shared();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
     Server {
         url,
         shared,
-        _dir: dir,
+        dir,
+        stop: Some(stop),
+        task: Some(task),
     }
 }
 
 impl Server {
+    /// A one-time enrollment code for `member`.
     pub async fn code(&self, member: &str, ttl: Duration) -> String {
         let member = member.to_string();
         self.shared
-            .with_db(move |db| db.issue_code(&member, ttl, Utc::now()))
+            .write(move |db| db.issue_code(&member, ttl, Utc::now()))
             .await
             .unwrap()
+    }
+
+    /// Stops the server and waits until it has let go of its listener.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, dir)
     }
 }

@@ -1,7 +1,7 @@
 //! The UI side of the worker: starts it, waits for "ready", and matches replies to calls.
 
 use crate::platform::protocol::{Request, Response, StartError};
-use crate::service::{ApiError, AppState, Command, Reply};
+use crate::service::{ApiError, Change, Command, Reply};
 use futures_channel::oneshot;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ struct Inner {
     next_id: Cell<u64>,
     pending: RefCell<HashMap<u64, oneshot::Sender<Reply>>>,
     ready: RefCell<Option<oneshot::Sender<Result<(), StartError>>>>,
-    on_update: RefCell<Option<Box<dyn Fn(AppState)>>>,
+    on_update: RefCell<Option<Box<dyn Fn(Change)>>>,
 }
 
 /// A handle on the store, wherever it runs; cheap to clone.
@@ -70,9 +70,9 @@ impl Core {
                         let _ = tx.send(Err(error));
                     }
                 }
-                Ok(Response::Update { state }) => {
+                Ok(Response::Update { change }) => {
                     if let Some(f) = inner.on_update.borrow().as_ref() {
-                        f(*state);
+                        f(change);
                     }
                 }
                 Ok(Response::Reply { id, reply }) => {
@@ -119,8 +119,8 @@ impl Core {
         }
     }
 
-    /// Calls `f` with the fresh state after every background sync round.
-    pub fn on_update(&self, f: impl Fn(AppState) + 'static) {
+    /// Calls `f` with what changed after every background sync round.
+    pub fn on_update(&self, f: impl Fn(Change) + 'static) {
         *self.inner.on_update.borrow_mut() = Some(Box::new(f));
     }
 

@@ -1,7 +1,7 @@
 //! The worker's transport: the browser's `fetch`, with a 20 s timeout.
 
 use crate::sync::engine::{SyncError, Transport};
-use crate::sync::protocol::{
+use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
 };
 use serde::de::DeserializeOwned;

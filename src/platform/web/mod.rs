@@ -26,38 +26,45 @@ pub fn start_ui() {
 /// Benchmark hook for bench.html: opens the store, then saves `n` observations one by one through
 /// the worker, as the Observe screen does, starting a new shift every `per_shift` saves. Returns
 /// each save's milliseconds, from the call to the reply with the fresh state, then as many
-/// read-only round trips (`Command::State`) for comparison.
+/// read-only round trips (`Local::State`) for comparison.
 #[wasm_bindgen]
 pub async fn bench_save(n: u32, per_shift: u32) -> Result<Vec<f64>, JsValue> {
     use crate::domain::observation::{Action, Category};
     use crate::domain::records::ObservationInput;
-    use crate::service::{AppState, Command};
+    use crate::service::{AppState, Change, Local};
     let core = client::Core::start()
         .await
         .map_err(|e| JsValue::from_str(&format!("{e:?}")))?;
-    let call = |cmd: Command| {
+    let call = |cmd: Local| {
         let core = core.clone();
         async move {
-            core.call(cmd)
+            core.call(cmd.into())
                 .await
                 .result
                 .map_err(|e| JsValue::from_str(&e.key))
         }
     };
-    let fresh_shift = |state: AppState| async move {
-        if state.active.is_some() {
-            call(Command::EndShift {
+    let full = |change: Change| match change {
+        Change::Full { state } => Ok(*state),
+        _ => Err(JsValue::from_str("expected the whole state")),
+    };
+    let fresh_shift = |running: bool| async move {
+        if running {
+            call(Local::EndShift {
                 handover_note: String::new(),
             })
             .await?;
         }
-        call(Command::StartShift {
-            slot_code: "ca1".into(),
-            members: vec!["demo-m1".into()],
-        })
-        .await
+        full(
+            call(Local::StartShift {
+                slot_code: "ca1".into(),
+                members: vec!["demo-m1".into()],
+            })
+            .await?,
+        )
     };
-    let mut state = fresh_shift(call(Command::LoadDemo).await?).await?;
+    let loaded: AppState = full(call(Local::LoadDemo).await?)?;
+    let mut state = fresh_shift(loaded.active.is_some()).await?;
     let perf = web_sys::window()
         .and_then(|w| w.performance())
         .ok_or_else(|| JsValue::from_str("no performance clock"))?;
@@ -71,19 +78,21 @@ pub async fn bench_save(n: u32, per_shift: u32) -> Result<Vec<f64>, JsValue> {
     let mut times = Vec::with_capacity(2 * n as usize);
     for i in 0..n {
         if i > 0 && i % per_shift.max(1) == 0 {
-            fresh_shift(state).await?;
+            state = fresh_shift(true).await?;
         }
         let t0 = perf.now();
-        state = call(Command::Observe {
+        let change = call(Local::Observe {
             input: input.clone(),
         })
         .await?;
+        // Up to the updated screen state: the UI applies the change the same way.
+        state.apply(change);
         times.push(perf.now() - t0);
     }
     // The same round trip with no write: what the commit itself costs is the difference.
     for _ in 0..n {
         let t0 = perf.now();
-        call(Command::State).await?;
+        call(Local::State).await?;
         times.push(perf.now() - t0);
     }
     Ok(times)

@@ -123,7 +123,7 @@ pub async fn scan_qr(input_id: &str) -> Result<Option<String>, String> {
 pub fn take_enroll_link() -> Option<(String, String)> {
     let window = web_sys::window()?;
     let href = window.location().href().ok()?;
-    let found = crate::sync::protocol::parse_enroll_link(&href)?;
+    let found = crate::wire::api::parse_enroll_link(&href)?;
     if let Ok(history) = window.history() {
         let clean = href.split('#').next().unwrap_or_default().to_string();
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&clean));

@@ -4,11 +4,10 @@
 
 use super::fetch::FetchTransport;
 use crate::platform::protocol::{Request, Response, StartError};
-use crate::service::shared::{self, SharedService};
+use crate::service::door;
 use crate::service::{ApiError, Command, Service};
 use crate::store::{Durability, Store};
-use crate::sync::engine::backoff_ms;
-use chrono::Utc;
+use crate::sync::schedule::{Next, Outcome, Schedule, Trigger};
 use sqlite_wasm_rs::WasmOsCallback;
 use sqlite_wasm_vfs::sahpool::{install, OpfsSAHError, OpfsSAHPoolCfgBuilder};
 use std::cell::{Cell, RefCell};
@@ -18,10 +17,6 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 /// The database file's name inside the OPFS pool.
 const DB_NAME: &str = "patrol.db";
-/// After a write, wait this long for more before syncing (debounce).
-const AFTER_WRITE_MS: i32 = 1_500;
-/// Between successful syncs.
-const PERIOD_MS: i32 = 60_000;
 
 fn post(scope: &DedicatedWorkerGlobalScope, msg: &Response) {
     let text = serde_json::to_string(msg).expect("responses serialise");
@@ -57,20 +52,29 @@ async fn open() -> Result<Service, StartError> {
     Ok(Service::new(store))
 }
 
-/// The sync loop: one round at a time, re-armed after writes, on `online`, and on a timer with
-/// exponential backoff and jitter after failures.
+/// The sync loop: one round at a time, planned by the shared [`Schedule`] after writes, when the
+/// connection comes back, and after each round.
 struct SyncLoop {
     scope: DedicatedWorkerGlobalScope,
     service: Rc<RefCell<Service>>,
     running: Cell<bool>,
     again: Cell<bool>,
-    failures: Cell<u32>,
+    schedule: Cell<Schedule>,
     timer: Cell<Option<i32>>,
 }
 
 impl SyncLoop {
-    /// Runs a round after `delay_ms`, replacing any round already planned.
-    fn poke(self: &Rc<Self>, delay_ms: i32) {
+    /// Plans the next round after `trigger`, replacing any round already planned.
+    fn on(self: &Rc<Self>, trigger: Trigger) {
+        let mut schedule = self.schedule.get();
+        let next = schedule.next(trigger, js_sys::Math::random());
+        self.schedule.set(schedule);
+        if let Next::In(delay_ms) = next {
+            self.after(delay_ms.min(i32::MAX as u64) as i32);
+        }
+    }
+
+    fn after(self: &Rc<Self>, delay_ms: i32) {
         if let Some(t) = self.timer.take() {
             self.scope.clear_timeout_with_handle(t);
         }
@@ -91,36 +95,23 @@ impl SyncLoop {
             self.again.set(true);
             return;
         }
-        let result = shared::sync(&*self.service, &FetchTransport::new).await;
+        let result = door::sync(&*self.service, &FetchTransport::new).await;
         self.running.set(false);
         // Not enrolled: nothing was synced and the page's state is already current.
         if !matches!(result, Ok(false)) {
-            if let Ok(state) = self.service.with(|s| s.state(Utc::now())) {
-                post(
-                    &self.scope,
-                    &Response::Update {
-                        state: Box::new(state),
-                    },
-                );
+            if let Ok(change) = door::refreshed(&*self.service) {
+                post(&self.scope, &Response::Update { change });
             }
         }
-        match result {
-            Ok(false) => {}
-            Ok(true) => {
-                self.failures.set(0);
-                self.poke(if self.again.replace(false) {
-                    0
-                } else {
-                    PERIOD_MS
-                });
-            }
-            Err(e) if e.retryable() => {
-                let n = self.failures.get();
-                self.failures.set(n + 1);
-                self.poke(backoff_ms(n, js_sys::Math::random()) as i32);
-            }
-            // Revoked or refused as a whole: wait for the member (a write, or coming back online).
-            Err(_) => {}
+        let outcome = match &result {
+            Ok(false) => Outcome::NotEnrolled,
+            Ok(true) => Outcome::Synced,
+            Err(e) => e.outcome(),
+        };
+        if self.again.replace(false) && outcome == Outcome::Synced {
+            self.after(0);
+        } else {
+            self.on(Trigger::Ended(outcome));
         }
     }
 }
@@ -142,7 +133,7 @@ pub async fn start_worker() {
         service: service.clone(),
         running: Cell::new(false),
         again: Cell::new(false),
-        failures: Cell::new(0),
+        schedule: Cell::new(Schedule::default()),
         timer: Cell::new(None),
     });
     let (reply_scope, loop_) = (scope.clone(), sync.clone());
@@ -155,13 +146,16 @@ pub async fn start_worker() {
         };
         let (service, scope, loop_) = (service.clone(), reply_scope.clone(), loop_.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            let writes = req.cmd.writes_event();
-            let enrolled = matches!(req.cmd, Command::Enroll { .. });
-            let reply = shared::handle(&*service, req.cmd, FetchTransport::new).await;
+            let trigger = match &req.cmd {
+                Command::Local(local) if local.writes_event() => Some(Trigger::Wrote),
+                Command::Enroll { .. } => Some(Trigger::Connected),
+                _ => None,
+            };
+            let reply = door::handle(&*service, req.cmd, FetchTransport::new).await;
             let ok = reply.result.is_ok();
             post(&scope, &Response::Reply { id: req.id, reply });
-            if ok && (writes || enrolled) {
-                loop_.poke(if enrolled { 0 } else { AFTER_WRITE_MS });
+            if let (true, Some(trigger)) = (ok, trigger) {
+                loop_.on(trigger);
             }
         });
     });
@@ -169,9 +163,9 @@ pub async fn start_worker() {
     // The worker lives as long as the page: the handlers must too.
     on_message.forget();
     let online_loop = sync.clone();
-    let on_online = Closure::<dyn FnMut()>::new(move || online_loop.poke(0));
+    let on_online = Closure::<dyn FnMut()>::new(move || online_loop.on(Trigger::Connected));
     let _ = scope.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
     on_online.forget();
     post(&scope, &Response::Ready);
-    sync.poke(1_000);
+    sync.on(Trigger::Started);
 }

@@ -1,35 +1,19 @@
-//! Commands that need the network (enroll, sync now) next to the local ones, over a service that
-//! the UI's commands and the background sync share: a RefCell in the browser worker, a Mutex on
-//! desktop. The store is never held across a network wait.
+//! The one door into the core for the UI on every platform: local commands run on the store,
+//! enrolling and syncing go to the ward server. The service is shared with the background sync (a
+//! RefCell in the browser worker, a Mutex on desktop) and never held across a network wait.
 
-use super::api::{Command, Notice, Reply};
+use super::api::{Change, Command, Local, Notice, Reply};
 use super::error::ApiError;
 use super::handle::Service;
+use crate::store::sync_state::SyncKey;
 use crate::store::Store;
-use crate::sync::engine::{self, StoreAccess, SyncError, Transport};
+use crate::sync::engine::{self, Shared, SyncError, Transport};
 use chrono::Utc;
 
-/// A service shared between tasks.
-pub trait SharedService {
-    /// Runs `f` with the service.
-    fn with<R>(&self, f: impl FnOnce(&mut Service) -> R) -> R;
-}
-
-impl SharedService for std::cell::RefCell<Service> {
-    fn with<R>(&self, f: impl FnOnce(&mut Service) -> R) -> R {
-        f(&mut self.borrow_mut())
-    }
-}
-
-impl SharedService for std::sync::Mutex<Service> {
-    fn with<R>(&self, f: impl FnOnce(&mut Service) -> R) -> R {
-        f(&mut self.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
-
+/// The store inside a shared service, as the sync engine borrows it.
 struct StoreOf<'a, S>(&'a S);
 
-impl<S: SharedService> StoreAccess for StoreOf<'_, S> {
+impl<S: Shared<Service>> Shared<Store> for StoreOf<'_, S> {
     fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         self.0.with(|svc| f(svc.store_mut()))
     }
@@ -53,13 +37,14 @@ impl From<SyncError> for ApiError {
     }
 }
 
-/// Runs any command: network ones through `transport_for(server_url)`, the rest locally.
-pub async fn handle<S: SharedService, T: Transport>(
+/// Runs any command: network ones through `transport_for(server_url)`, the rest on the store.
+pub async fn handle<S: Shared<Service>, T: Transport>(
     svc: &S,
     cmd: Command,
     transport_for: impl Fn(&str) -> T,
 ) -> Reply {
     let outcome = match cmd {
+        Command::Local(local) => return svc.with(|s| s.run(local, Utc::now())),
         Command::Enroll { server_url, code } => {
             let transport = transport_for(&server_url);
             engine::enroll(&StoreOf(svc), &transport, &server_url, &code)
@@ -67,11 +52,10 @@ pub async fn handle<S: SharedService, T: Transport>(
                 .map(|_| Notice::Enrolled)
         }
         Command::SyncNow => sync(svc, &transport_for).await.map(|_| Notice::Synced),
-        local => return svc.with(|s| s.handle(local, Utc::now())),
     };
     match outcome {
         Ok(notice) => {
-            let mut reply = svc.with(|s| s.handle(Command::State, Utc::now()));
+            let mut reply = svc.with(|s| s.run(Local::State, Utc::now()));
             reply.notice = Some(notice);
             reply
         }
@@ -82,12 +66,21 @@ pub async fn handle<S: SharedService, T: Transport>(
     }
 }
 
+/// The whole state after a background change (a sync round), as a change the UI applies.
+pub fn refreshed<S: Shared<Service>>(svc: &S) -> Result<Change, ApiError> {
+    svc.with(|s| s.state(Utc::now()))
+        .map(|state| Change::Full {
+            state: Box::new(state),
+        })
+        .map_err(ApiError::from)
+}
+
 /// One background sync round; `Ok(false)` when the device is not enrolled (nothing to do).
-pub async fn sync<S: SharedService, T: Transport>(
+pub async fn sync<S: Shared<Service>, T: Transport>(
     svc: &S,
     transport_for: &impl Fn(&str) -> T,
 ) -> Result<bool, SyncError> {
-    let Some(url) = svc.with(|s| s.store().sync_value("server_url"))? else {
+    let Some(url) = svc.with(|s| s.store().sync_value(SyncKey::ServerUrl))? else {
         return Ok(false);
     };
     engine::sync_once(&StoreOf(svc), &transport_for(&url), Utc::now).await?;

@@ -1,8 +1,9 @@
 //! The ward server's API v1, as JSON bodies. The device's ward, team and role always come from its
 //! token on the server, never from these bodies.
 
-use crate::domain::ward::WardSetup;
-use crate::store::outbox::Event;
+use super::event::Event;
+use super::feed::FeedItem;
+use crate::domain::ward::{Role, WardSetup};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -32,8 +33,8 @@ pub struct EnrollResponse {
     pub token: String,
     /// The member this device belongs to.
     pub member_id: String,
-    /// member, leader, officer or admin.
-    pub role: String,
+    /// The member's role.
+    pub role: Role,
     /// The ward, team, roster and route.
     pub setup: WardSetup,
     /// The server's epoch (changes when it is restored from a backup).
@@ -50,13 +51,46 @@ pub struct PushRequest {
     pub events: Vec<Event>,
 }
 
+/// Why the server refused one event of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalCode {
+    /// The id (or the device's sequence number) is already another event; the original is kept.
+    Conflict,
+    /// The event names another device than the token's.
+    BadDevice,
+    /// A sequence below 1, or an id longer than 64 characters.
+    BadSeq,
+    /// The payload is larger than [`MAX_PAYLOAD_BYTES`].
+    TooLarge,
+}
+
+impl RefusalCode {
+    /// The stable code stored in databases and sent on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            RefusalCode::Conflict => "conflict",
+            RefusalCode::BadDevice => "bad_device",
+            RefusalCode::BadSeq => "bad_seq",
+            RefusalCode::TooLarge => "too_large",
+        }
+    }
+
+    /// The refusal with `code`, or `None` for a code this build does not know.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Conflict, Self::BadDevice, Self::BadSeq, Self::TooLarge]
+            .into_iter()
+            .find(|c| c.code() == code)
+    }
+}
+
 /// Why one event of a batch was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRefusal {
     /// The event.
     pub event_id: String,
-    /// A stable code: conflict, bad_device, bad_kind, too_large, bad_seq.
-    pub code: String,
+    /// Why, as a stable code.
+    pub code: RefusalCode,
     /// Human-readable detail.
     pub message: String,
 }
@@ -74,17 +108,6 @@ pub struct PushResponse {
     pub stored_through: i64,
     /// Server clock minus device clock, milliseconds.
     pub clock_offset_ms: i64,
-}
-
-/// One item of the pull feed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FeedItem {
-    /// Server cursor, increasing in commit order.
-    pub cursor: i64,
-    /// "setup" (a team's roster and route) or an event kind (leaders only).
-    pub kind: String,
-    /// The setup or the event.
-    pub payload: serde_json::Value,
 }
 
 /// GET /api/v1/pull?after=CURSOR: what changed since the cursor.

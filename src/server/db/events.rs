@@ -1,0 +1,151 @@
+//! Pushed events, stored exactly once: each batch in one transaction, each event decided by
+//! [`crate::server::push_rules::decide`], refusals logged, and `stored_through` moved on.
+
+use super::enrollment::DeviceAuth;
+use super::ServerDb;
+use crate::server::error::ServerError;
+use crate::server::push_rules::{decide, settles_seq, Decision, Stored};
+use crate::wire::api::{EventRefusal, PushResponse, CLOCK_FLAG_MS};
+use crate::wire::event::Event;
+use crate::wire::feed::FeedBody;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+impl ServerDb {
+    /// Stores a batch of events exactly once, in one transaction.
+    pub fn push(
+        &mut self,
+        auth: &DeviceAuth,
+        sent_at: DateTime<Utc>,
+        events: &[Event],
+        now: DateTime<Utc>,
+    ) -> Result<PushResponse, ServerError> {
+        let epoch = super::epoch(&self.conn)?;
+        let tx = self.conn.transaction()?;
+        let mut stored = Vec::with_capacity(events.len());
+        let mut refused = Vec::new();
+        {
+            let mut find =
+                tx.prepare_cached("SELECT content_hash, device_id FROM event WHERE event_id = ?1")?;
+            let mut by_seq = tx.prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM event WHERE device_id = ?1 AND seq = ?2)",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO event(event_id, device_id, seq, team_id, kind, entity_id, payload, content_hash, client_time, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            let mut feed = tx.prepare_cached(
+                "INSERT INTO feed(team_id, kind, leaders, payload) VALUES (?1, ?2, 1, ?3)",
+            )?;
+            let mut log = tx.prepare_cached(
+                "INSERT INTO refusal(event_id, device_id, seq, code, payload, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for e in events {
+                let payload = serde_json::to_string(&e.payload).expect("JSON values serialise");
+                let hash = content_hash(e, &payload);
+                let facts = Stored {
+                    same_id: find
+                        .query_row([&e.event_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?,
+                    seq_taken: by_seq.query_row(params![e.device_id, e.seq], |r| r.get(0))?,
+                };
+                match decide(&auth.device_id, e, payload.len(), &hash, &facts) {
+                    Decision::Store => {
+                        insert.execute(params![
+                            e.event_id,
+                            e.device_id,
+                            e.seq,
+                            auth.team_id,
+                            e.kind.code(),
+                            e.entity_id,
+                            payload,
+                            hash,
+                            e.client_time.to_rfc3339(),
+                            now.to_rfc3339()
+                        ])?;
+                        let item = FeedBody::Event(e.clone());
+                        feed.execute(params![auth.team_id, e.kind.code(), item.to_json().to_string()])?;
+                        stored.push(e.event_id.clone());
+                    }
+                    Decision::AlreadyStored => stored.push(e.event_id.clone()),
+                    Decision::Refuse(code, message) => {
+                        if facts.same_id.is_some() {
+                            tracing::warn!(event_id = %e.event_id, device = %e.device_id, "event id reused with different content; original kept");
+                        }
+                        tracing::info!(event_id = %e.event_id, device = %auth.device_id, code = code.code(), %message, "event refused");
+                        log.execute(params![
+                            e.event_id,
+                            auth.device_id,
+                            settles_seq(&auth.device_id, e),
+                            code.code(),
+                            payload,
+                            now.to_rfc3339()
+                        ])?;
+                        refused.push(EventRefusal {
+                            event_id: e.event_id.clone(),
+                            code,
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+        let mut through: i64 = tx.query_row(
+            "SELECT stored_through FROM device WHERE id = ?1",
+            [&auth.device_id],
+            |r| r.get(0),
+        )?;
+        {
+            let mut next = tx.prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM event WHERE device_id = ?1 AND seq = ?2)
+                     OR EXISTS(SELECT 1 FROM refusal WHERE device_id = ?1 AND seq = ?2)",
+            )?;
+            while next.query_row(params![auth.device_id, through + 1], |r| {
+                r.get::<_, bool>(0)
+            })? {
+                through += 1;
+            }
+        }
+        let clock_offset_ms = (now - sent_at).num_milliseconds();
+        if clock_offset_ms.abs() > CLOCK_FLAG_MS {
+            tracing::warn!(device = %auth.device_id, clock_offset_ms, "device clock is more than 10 minutes off");
+        }
+        tx.execute(
+            "UPDATE device SET stored_through = ?1, last_seen = ?2, clock_offset_ms = ?3 WHERE id = ?4",
+            params![through, now.to_rfc3339(), clock_offset_ms, auth.device_id],
+        )?;
+        tx.commit()?;
+        Ok(PushResponse {
+            epoch,
+            stored,
+            refused,
+            stored_through: through,
+            clock_offset_ms,
+        })
+    }
+
+    /// How many events are stored, and how many distinct event ids (equal unless something is wrong).
+    pub fn event_counts(&self) -> Result<(i64, i64), ServerError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM event",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+}
+
+fn content_hash(e: &Event, payload: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        e.kind.code(),
+        e.entity_id.as_str(),
+        payload,
+        &e.client_time.to_rfc3339(),
+        &e.seq.to_string(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
+}

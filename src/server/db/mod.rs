@@ -1,0 +1,135 @@
+//! The server's database: one writer connection (SQLite serialises writers, which keeps cursors
+//! in commit order) and a pool of read-only connections, so in WAL a long read never waits for a
+//! push and a push never waits for a read. The code is split by what it holds: [`setup`],
+//! [`enrollment`], [`events`] and [`feed`].
+
+pub mod enrollment;
+pub mod events;
+pub mod feed;
+pub mod setup;
+
+pub use enrollment::{DeviceAuth, DeviceRow};
+
+use super::error::ServerError;
+use crate::store::migrate::{self, SERVER_MIGRATIONS};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "ward.db";
+
+/// The server database's writer (and the admin commands' connection).
+pub struct ServerDb {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl ServerDb {
+    /// Opens or creates `dir/ward.db`, migrates it, and gives it an epoch on first open.
+    pub fn open(dir: &Path) -> Result<Self, ServerError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ServerError::Invalid(format!("data directory {}: {e}", dir.display())))?;
+        let path = dir.join(DB_FILE);
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        migrate::run(&mut conn, SERVER_MIGRATIONS, SERVER_MIGRATIONS.len() as u32)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?1)",
+            [uuid::Uuid::now_v7().to_string()],
+        )?;
+        Ok(Self { conn, path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The server's epoch.
+    pub fn epoch(&self) -> Result<String, ServerError> {
+        epoch(&self.conn)
+    }
+
+    /// Gives the database a new epoch: run after restoring it from a backup, so devices re-send.
+    pub fn new_epoch(&self) -> Result<String, ServerError> {
+        let e = uuid::Uuid::now_v7().to_string();
+        self.conn
+            .execute("UPDATE meta SET value = ?1 WHERE key = 'epoch'", [&e])?;
+        Ok(e)
+    }
+
+    /// The pull feed for a device (on the writer; the server reads it from its pool).
+    pub fn pull(
+        &self,
+        auth: &DeviceAuth,
+        after: i64,
+        limit: usize,
+    ) -> Result<crate::wire::api::PullResponse, ServerError> {
+        feed::pull(&self.conn, auth, after, limit)
+    }
+
+    /// The connection, for tests that need to look at or damage rows directly.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// The server's epoch, on any connection.
+pub fn epoch(conn: &Connection) -> Result<String, ServerError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'epoch'")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Refuses an id that names no row of `table` ("ward" or "team").
+fn exists(conn: &Connection, table: &str, id: &str) -> Result<(), ServerError> {
+    let found: bool = conn.query_row(
+        &format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE id = ?1)"),
+        [id],
+        |r| r.get(0),
+    )?;
+    if found {
+        Ok(())
+    } else {
+        Err(ServerError::NotFound(format!("{table} {id}")))
+    }
+}
+
+/// Read-only connections to the database, opened on demand and reused.
+pub struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReadPool {
+    /// A pool over the database at `path` (already created and migrated by [`ServerDb::open`]).
+    pub fn new(path: &Path) -> Self {
+        ReadPool {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` on a read-only connection (blocking: call it off the async threads).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, ServerError>) -> Result<T, ServerError> {
+        let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match taken {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(10))?;
+                c
+            }
+        };
+        let out = f(&conn);
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+        out
+    }
+}

@@ -1,0 +1,153 @@
+//! Wards, teams, members and routes: each edit is one transaction that also publishes the changed
+//! teams' setups to the feed, so every phone of those teams receives the change.
+
+use super::{exists, ServerDb};
+use crate::domain::shift::ShiftSlot;
+use crate::domain::ward::{Checkpoint, Member, Team, Ward, WardSetup};
+use crate::server::error::ServerError;
+use crate::store::rows::{
+    self, write_member, write_route, write_team, write_ward, CHECKPOINT_COLS, MEMBER_COLS,
+    TEAM_COLS, WARD_COLS,
+};
+use crate::wire::feed::{FeedBody, SETUP_KIND};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+impl ServerDb {
+    /// Creates or changes a ward; a change reaches the phones of every team of the ward.
+    pub fn upsert_ward(&mut self, w: &Ward) -> Result<(), ServerError> {
+        let tx = self.conn.transaction()?;
+        write_ward(&tx, w)?;
+        let teams: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT id FROM team WHERE ward_id = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([&w.id], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for team in &teams {
+            publish_setup(&tx, team)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Creates or updates a team of `ward_id`, with its shift slots.
+    pub fn upsert_team(&mut self, ward_id: &str, t: &Team) -> Result<(), ServerError> {
+        let tx = self.conn.transaction()?;
+        exists(&tx, "ward", ward_id)?;
+        write_team(&tx, ward_id, t)?;
+        publish_setup(&tx, &t.id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replaces a team's shift slots.
+    pub fn set_slots(&mut self, team_id: &str, slots: &[ShiftSlot]) -> Result<(), ServerError> {
+        if slots.is_empty() {
+            return Err(ServerError::Invalid(
+                "a team needs at least one shift".into(),
+            ));
+        }
+        let slots = serde_json::to_string(slots).expect("slots serialise");
+        self.edit_team(team_id, |tx| {
+            tx.execute(
+                "UPDATE team SET slots_json = ?1 WHERE id = ?2",
+                params![slots, team_id],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Adds or updates a member of a team.
+    pub fn upsert_member(&mut self, team_id: &str, m: &Member) -> Result<(), ServerError> {
+        self.edit_team(team_id, |tx| write_member(tx, team_id, m))
+    }
+
+    /// Replaces a team's route.
+    pub fn set_route(&mut self, team_id: &str, cps: &[Checkpoint]) -> Result<(), ServerError> {
+        self.edit_team(team_id, |tx| write_route(tx, team_id, cps))
+    }
+
+    /// Loads a whole ward setup (the demo ward) in one transaction, published once.
+    pub fn load_setup(&mut self, s: &WardSetup) -> Result<(), ServerError> {
+        let tx = self.conn.transaction()?;
+        write_ward(&tx, &s.ward)?;
+        write_team(&tx, &s.ward.id, &s.team)?;
+        for m in &s.members {
+            write_member(&tx, &s.team.id, m)?;
+        }
+        write_route(&tx, &s.team.id, &s.checkpoints)?;
+        publish_setup(&tx, &s.team.id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Changes an existing team in one transaction and publishes its new setup to the feed.
+    fn edit_team(
+        &mut self,
+        team_id: &str,
+        change: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<()>,
+    ) -> Result<(), ServerError> {
+        let tx = self.conn.transaction()?;
+        exists(&tx, "team", team_id)?;
+        change(&tx)?;
+        publish_setup(&tx, team_id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The setup a member of `team_id` patrols with.
+    pub fn team_setup(&self, team_id: &str) -> Result<WardSetup, ServerError> {
+        team_setup(&self.conn, team_id)
+    }
+
+    /// Whether any ward exists.
+    pub fn has_wards(&self) -> Result<bool, ServerError> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS(SELECT 1 FROM ward)", [], |r| r.get(0))?)
+    }
+}
+
+/// The setup of `team_id`, read on any connection.
+pub fn team_setup(conn: &Connection, team_id: &str) -> Result<WardSetup, ServerError> {
+    let (team, ward_id): (Team, String) = conn
+        .query_row(
+            &format!("SELECT {TEAM_COLS}, ward_id FROM team WHERE id = ?1"),
+            [team_id],
+            |r| Ok((rows::team(r)?, r.get(4)?)),
+        )
+        .optional()?
+        .ok_or_else(|| ServerError::NotFound(format!("team {team_id}")))?;
+    let ward = conn.query_row(
+        &format!("SELECT {WARD_COLS} FROM ward WHERE id = ?1"),
+        [&ward_id],
+        rows::ward,
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {MEMBER_COLS} FROM member WHERE team_id = ?1 ORDER BY name"
+    ))?;
+    let members = stmt
+        .query_map([team_id], rows::member)?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {CHECKPOINT_COLS} FROM checkpoint WHERE team_id = ?1 ORDER BY seq"
+    ))?;
+    let checkpoints = stmt
+        .query_map([team_id], rows::checkpoint)?
+        .collect::<Result<_, _>>()?;
+    Ok(WardSetup {
+        ward,
+        team,
+        members,
+        checkpoints,
+    })
+}
+
+/// Appends the team's current setup to the feed, inside the transaction that changed it.
+fn publish_setup(tx: &Transaction<'_>, team_id: &str) -> Result<(), ServerError> {
+    let setup = FeedBody::Setup(team_setup(tx, team_id)?);
+    tx.execute(
+        "INSERT INTO feed(team_id, kind, leaders, payload) VALUES (?1, ?2, 0, ?3)",
+        params![team_id, SETUP_KIND, setup.to_json().to_string()],
+    )?;
+    Ok(())
+}

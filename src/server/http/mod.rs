@@ -1,0 +1,319 @@
+//! The HTTP face of the ward server: /api/v1 (enroll, push, pull, health) and the PWA's files.
+//! Writes go to the one writer; reads (auth, pull, health) to the read pool.
+
+pub mod auth;
+pub mod limit;
+pub mod serve;
+
+use super::db::{self, ReadPool, ServerDb};
+use super::error::ServerError;
+use crate::wire::api::{
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, MAX_BATCH,
+    MAX_BODY_BYTES,
+};
+use auth::{Client, Device};
+use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use limit::{Buckets, Limit};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Rate limits of the API.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Every API request per client address (many phones may share one carrier address).
+    pub per_address: Limit,
+    /// Enrollment attempts per client address.
+    pub enroll_per_address: Limit,
+    /// Pushes and pulls per device.
+    pub per_device: Limit,
+    /// Client addresses and devices remembered at most, each.
+    pub max_tracked: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_address: Limit {
+                burst: 600.0,
+                per_second: 100.0,
+            },
+            enroll_per_address: Limit {
+                burst: 10.0,
+                per_second: 0.2,
+            },
+            per_device: Limit {
+                burst: 40.0,
+                per_second: 20.0,
+            },
+            max_tracked: 100_000,
+        }
+    }
+}
+
+/// Time limits on one request.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimeouts {
+    /// A request body must arrive within this.
+    pub body: Duration,
+    /// A whole request must be answered within this.
+    pub total: Duration,
+}
+
+impl Default for RequestTimeouts {
+    fn default() -> Self {
+        RequestTimeouts {
+            body: Duration::from_secs(30),
+            total: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct Shared {
+    writer: Mutex<ServerDb>,
+    readers: ReadPool,
+    limits: Limits,
+    addr_buckets: Buckets<IpAddr>,
+    enroll_buckets: Buckets<IpAddr>,
+    device_buckets: Buckets<String>,
+}
+
+impl Shared {
+    /// Wraps an opened database.
+    pub fn new(db: ServerDb, limits: Limits) -> Arc<Self> {
+        let readers = ReadPool::new(db.path());
+        Arc::new(Shared {
+            writer: Mutex::new(db),
+            readers,
+            limits,
+            addr_buckets: Buckets::new(limits.max_tracked),
+            enroll_buckets: Buckets::new(limits.max_tracked),
+            device_buckets: Buckets::new(limits.max_tracked),
+        })
+    }
+
+    /// Runs `f` on the one writer, off the async threads.
+    pub async fn write<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut ServerDb) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
+        let me = self.clone();
+        blocking(move || {
+            let mut db = me.writer.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut db)
+        })
+        .await
+    }
+
+    /// Runs `f` on a read-only connection of the pool, off the async threads.
+    pub async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
+        let me = self.clone();
+        blocking(move || me.readers.read(f)).await
+    }
+}
+
+/// Runs blocking work on tokio's blocking threads; a panic there is the server's fault (500).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, ServerError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => {
+            tracing::error!(error = %e, "a database task panicked");
+            Err(ServerError::Internal("a database task failed".into()))
+        }
+        Err(e) => Err(ServerError::Internal(format!("worker stopped: {e}"))),
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ServerError::BadRequest(_) | ServerError::Code(_) => StatusCode::BAD_REQUEST,
+            ServerError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ServerError::Revoked => StatusCode::FORBIDDEN,
+            ServerError::DeviceTaken => StatusCode::CONFLICT,
+            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServerError::Corrupt(row) => {
+                tracing::error!(%row, "damaged row");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ServerError::Db(e) => {
+                tracing::error!(error = %e, "database error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ServerError::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: self.code().into(),
+                message: self.to_string(),
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// A JSON body whose every rejection (syntax, shape, size, nesting) is a 400 with our error body.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ServerError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) => Err(ServerError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+async fn health(
+    State(shared): State<Arc<Shared>>,
+    _client: Client,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    let epoch = shared.read(|conn| db::epoch(conn)).await?;
+    Ok(Json(
+        serde_json::json!({ "ok": true, "epoch": epoch, "api": "v1" }),
+    ))
+}
+
+async fn enroll(
+    State(shared): State<Arc<Shared>>,
+    Client(addr): Client,
+    Body(req): Body<EnrollRequest>,
+) -> Result<Json<EnrollResponse>, ServerError> {
+    if !shared.enroll_buckets.take(
+        &addr,
+        shared.limits.enroll_per_address,
+        std::time::Instant::now(),
+    ) {
+        return Err(ServerError::RateLimited);
+    }
+    let resp = shared
+        .write(move |db| {
+            let (token, auth) = db.redeem(&req.code, &req.device_id, Utc::now())?;
+            Ok(EnrollResponse {
+                token,
+                member_id: auth.member_id,
+                role: auth.role,
+                setup: db.team_setup(&auth.team_id)?,
+                epoch: db.epoch()?,
+            })
+        })
+        .await?;
+    tracing::info!(member = %resp.member_id, "device enrolled");
+    Ok(Json(resp))
+}
+
+async fn push(
+    State(shared): State<Arc<Shared>>,
+    Device(auth): Device,
+    Body(req): Body<PushRequest>,
+) -> Result<Json<PushResponse>, ServerError> {
+    if req.events.len() > MAX_BATCH {
+        return Err(ServerError::BadRequest(format!(
+            "a batch holds at most {MAX_BATCH} events; this one has {}",
+            req.events.len()
+        )));
+    }
+    Ok(Json(
+        shared
+            .write(move |db| db.push(&auth, req.sent_at, &req.events, Utc::now()))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PullQuery {
+    after: Option<i64>,
+    limit: Option<usize>,
+}
+
+async fn pull(
+    State(shared): State<Arc<Shared>>,
+    Device(auth): Device,
+    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<PullResponse>, ServerError> {
+    let Query(q) = query.map_err(|e| ServerError::BadRequest(e.body_text()))?;
+    let after = q.after.unwrap_or(0).max(0);
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    Ok(Json(
+        shared
+            .read(move |conn| db::feed::pull(conn, &auth, after, limit))
+            .await?,
+    ))
+}
+
+async fn api_not_found() -> ServerError {
+    ServerError::NotFound("no such API; this server speaks /api/v1".into())
+}
+
+/// A panic in a handler is the server's fault: a 500 with our error body, and the server goes on.
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    tracing::error!(%detail, "a handler panicked");
+    ServerError::Internal("the request failed inside the server".into()).into_response()
+}
+
+/// The whole app: the API under /api/v1, and the PWA from `dist` (index.html for unknown paths).
+pub fn router(shared: Arc<Shared>, dist: Option<PathBuf>, timeouts: RequestTimeouts) -> Router {
+    router_with(Router::new(), shared, dist, timeouts)
+}
+
+/// [`router`] with extra routes (the tests add one that panics).
+pub fn router_with(
+    extra: Router<Arc<Shared>>,
+    shared: Arc<Shared>,
+    dist: Option<PathBuf>,
+    timeouts: RequestTimeouts,
+) -> Router {
+    let api = extra
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/enroll", post(enroll))
+        .route("/api/v1/push", post(push))
+        .route("/api/v1/pull", get(pull))
+        .route("/api/{*rest}", get(api_not_found).post(api_not_found))
+        .with_state(shared)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let app = match dist {
+        Some(dir) => {
+            let index = dir.join("index.html");
+            api.fallback_service(
+                tower_http::services::ServeDir::new(dir)
+                    .fallback(tower_http::services::ServeFile::new(index)),
+            )
+        }
+        None => api,
+    };
+    app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(timeouts.body))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeouts.total,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}

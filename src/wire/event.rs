@@ -1,0 +1,85 @@
+//! An outbox event: one change on one device, numbered gap-free per device, identified by a UUIDv7.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A shift started.
+    ShiftStarted,
+    /// A check-in at a checkpoint.
+    CheckedIn,
+    /// An observation.
+    Observed,
+    /// A correction appended to an earlier entry.
+    Corrected,
+    /// A shift ended.
+    ShiftEnded,
+}
+
+impl EventKind {
+    /// Every kind, in the order a shift produces them.
+    pub const ALL: [EventKind; 5] = [
+        EventKind::ShiftStarted,
+        EventKind::CheckedIn,
+        EventKind::Observed,
+        EventKind::Corrected,
+        EventKind::ShiftEnded,
+    ];
+
+    /// The stable code stored in databases and sent on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            EventKind::ShiftStarted => "shift_started",
+            EventKind::CheckedIn => "checked_in",
+            EventKind::Observed => "observed",
+            EventKind::Corrected => "corrected",
+            EventKind::ShiftEnded => "shift_ended",
+        }
+    }
+
+    /// The kind with `code`, or `None` for a code this build does not know.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// An event waiting for (or already acknowledged by) the ward server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Per-device sequence, gap-free from 1.
+    pub seq: i64,
+    /// UUIDv7, the idempotency key on the server.
+    pub event_id: String,
+    /// The device that wrote it.
+    pub device_id: String,
+    /// What it records.
+    pub kind: EventKind,
+    /// The record it is about.
+    pub entity_id: String,
+    /// The record as JSON.
+    pub payload: serde_json::Value,
+    /// Device clock when written.
+    pub client_time: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    #[test]
+    fn kind_codes_round_trip_and_match_serde() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::from_code(k.code()), Some(k));
+            assert_eq!(
+                serde_json::to_value(k).unwrap(),
+                serde_json::Value::String(k.code().into())
+            );
+        }
+        assert_eq!(EventKind::from_code("photo_added"), None);
+        assert!(serde_json::from_str::<EventKind>("\"photo_added\"").is_err());
+    }
+}
