@@ -5,7 +5,8 @@
 use chrono::{Duration, Utc};
 use patrol::domain::ward::{Member, WardSetup};
 use patrol::server::db::ServerDb;
-use patrol::server::http::{self, Limit, Limits, Shared};
+use patrol::server::app::{Application, ServerConfig};
+use patrol::server::http::limit::Limit;
 use patrol::service::handle::DEMO_WARD;
 use patrol::wire::event::Event;
 use patrol::wire::api::{PushRequest, PushResponse};
@@ -52,7 +53,7 @@ fn main() {
             &Member {
                 id: member.clone(),
                 name: member.clone(),
-                role: "member".into(),
+                role: patrol::domain::ward::Role::Member,
             },
         )
         .unwrap();
@@ -63,27 +64,21 @@ fn main() {
         let (token, _) = db.redeem(&code, &device, Utc::now()).unwrap();
         devices.push((device.clone(), token, events_for(&device, per_device)));
     }
-    let limits = Limits {
-        enroll_per_ip: Limit {
-            burst: 10.0,
-            per_second: 1.0,
-        },
-        push_per_device: Limit {
-            burst: 1e9,
-            per_second: 1e9,
-        },
+    drop(db);
+    let unlimited = Limit {
+        burst: 1e9,
+        per_second: 1e9,
     };
-    let shared = Shared::new(db, limits);
+    let mut config = ServerConfig::new("127.0.0.1:0", dir.path().join("ward"));
+    config.limits.per_device = unlimited;
+    config.limits.per_address = unlimited;
+    let app = rt.block_on(Application::build(config)).unwrap();
+    let shared = app.shared();
     let total = DEVICES * per_device;
 
     let (elapsed, mut latencies) = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/api/v1/push", listener.local_addr().unwrap());
-        tokio::spawn(http::serve(
-            listener,
-            http::router(shared.clone(), None),
-            std::future::pending(),
-        ));
+        let url = format!("{}/api/v1/push", app.url());
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
         let client = reqwest::Client::new();
         let start = Instant::now();
         let mut tasks = Vec::new();
@@ -118,7 +113,7 @@ fn main() {
         }
         (start.elapsed().as_secs_f64(), all)
     });
-    let (stored, distinct) = rt.block_on(shared.with_db(|db| db.event_counts())).unwrap();
+    let (stored, distinct) = rt.block_on(shared.write(|db| db.event_counts())).unwrap();
     assert_eq!((stored as usize, distinct as usize), (total, total));
 
     // The raw SQLite insert rate of the same rows into the same table, same pragmas and batch size.

@@ -378,3 +378,79 @@ proptest! {
         prop_assert_eq!(next, got.len() as i64 + 1);
     }
 }
+
+#[test]
+fn a_damaged_row_is_reported_with_its_id_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let mut s = Store::open_file(&path).unwrap();
+    s.load_setup(patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap())
+        .unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 30, 14, 0, 0).unwrap();
+    s.start_shift("ca1", &["demo-m1".to_string()], now).unwrap();
+    let saved = s
+        .observe(
+            &patrol::domain::records::ObservationInput {
+                category: Some(Category::Drugs),
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap();
+    let id = saved.record.id.clone();
+    // A category this build does not know, and a time that is no time.
+    s.conn()
+        .execute("UPDATE observation SET category = 'teleport' WHERE id = ?1", [&id])
+        .unwrap();
+    let shift = s.active_shift().unwrap().unwrap();
+    match s.shift_log(shift.clone()) {
+        Err(patrol::store::StoreError::CorruptRow(row)) => {
+            assert_eq!((row.what, row.id.as_str()), ("observation", id.as_str()));
+            assert!(row.detail.contains("teleport"), "{row}");
+        }
+        other => panic!("expected a corrupt row, got {other:?}"),
+    }
+    let kept: String = s
+        .conn()
+        .query_row("SELECT category FROM observation WHERE id = ?1", [&id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, "teleport", "the row is not rewritten");
+    s.conn()
+        .execute(
+            "UPDATE outbox SET client_time = 'yesterday' WHERE entity_id = ?1",
+            [&id],
+        )
+        .unwrap();
+    match outbox::pending(s.conn(), 10) {
+        Err(patrol::store::StoreError::CorruptRow(row)) => assert_eq!(row.what, "outbox"),
+        other => panic!("a damaged event is never sent as something else: {other:?}"),
+    }
+}
+
+#[test]
+fn a_failure_inside_the_transaction_uses_up_no_sequence_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open_file(&dir.path().join("p.db")).unwrap();
+    s.load_setup(patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap())
+        .unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 30, 14, 0, 0).unwrap();
+    s.start_shift("ca1", &["demo-m1".to_string()], now).unwrap();
+    // The observation row's insert fails after its outbox event was appended in the same
+    // transaction (a trigger stands in for a full disk): both roll back.
+    s.conn()
+        .execute_batch(
+            "CREATE TRIGGER fail_once BEFORE INSERT ON observation
+             WHEN (SELECT COUNT(*) FROM observation) = 0
+             BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    let input = patrol::domain::records::ObservationInput {
+        category: Some(Category::FireHazard),
+        ..Default::default()
+    };
+    assert!(s.observe(&input, now).is_err());
+    assert_eq!(seqs(&s), vec![1], "the failed save left no event");
+    s.conn().execute_batch("DROP TRIGGER fail_once").unwrap();
+    s.observe(&input, now).unwrap();
+    assert_eq!(seqs(&s), vec![1, 2], "the next save takes the next number, no gap");
+}

@@ -272,3 +272,46 @@ async fn a_revoked_phone_is_told_and_keeps_its_records() {
         .unwrap_err();
     assert!(err.retryable(), "{err}");
 }
+
+#[tokio::test]
+async fn a_feed_item_the_phone_cannot_read_is_recorded_and_never_stops_the_pulls() {
+    let server = start().await;
+    let mut leader = phone(&server, "demo-m1").await;
+    sync(&mut leader).await.unwrap();
+    // A kind this build does not know (as a newer server might send), and a setup that is no
+    // setup at all; then a real change after them.
+    server
+        .shared
+        .write(|db| {
+            db.conn().execute_batch(
+                "INSERT INTO feed(team_id, kind, leaders, payload) VALUES ('demo-team-1', 'photo_added', 0, '{\"photo\": 1}');
+                 INSERT INTO feed(team_id, kind, leaders, payload) VALUES ('demo-team-1', 'setup', 0, '{\"ward\": 1}');",
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let mut ward = leader.store.borrow().setup().unwrap().unwrap().ward;
+    ward.police_phone = "0243777888".into();
+    server
+        .shared
+        .write(move |db| db.upsert_ward(&ward))
+        .await
+        .unwrap();
+    let report = sync(&mut leader).await.unwrap();
+    assert_eq!(report.rejected, 2);
+    assert_eq!(report.pulled, 1, "the change after the bad items arrived");
+    let store = leader.store.borrow();
+    assert_eq!(
+        store.setup().unwrap().unwrap().ward.police_phone,
+        "0243777888"
+    );
+    let rejected = store.feed_rejected().unwrap();
+    assert_eq!(rejected.len(), 2);
+    assert!(rejected[0].1.contains("photo_added"), "{rejected:?}");
+    assert!(rejected[1].0 > rejected[0].0);
+    drop(store);
+    // The next round starts after them: nothing again, no error.
+    let report = sync(&mut leader).await.unwrap();
+    assert_eq!((report.pulled, report.rejected), (0, 0));
+}

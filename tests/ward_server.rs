@@ -405,3 +405,227 @@ async fn enrollment_is_rate_limited() {
     assert_eq!(&statuses[..10], &[400; 10], "wrong codes are refused");
     assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn a_code_never_takes_over_another_members_device() {
+    let server = start().await;
+    let mut victim = enroll(&server, "demo-m2").await;
+    let victim_id = outbox::device_id(victim.store.conn()).unwrap();
+    // The attacker holds a valid code of their own and has seen the victim's device id.
+    let code = server.code("w2-m1", Duration::hours(1)).await;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/enroll", server.url))
+        .json(&json!({ "code": code, "device_id": victim_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let body: ErrorBody = resp.json().await.unwrap();
+    assert_eq!(body.error, "device_taken");
+    // The victim's device still belongs to the victim, and its token still works.
+    observe(&mut victim, 1);
+    let events = outbox::pending(victim.store.conn(), 10).unwrap();
+    let resp = push(&server, &victim.token, &events).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let r: PushResponse = resp.json().await.unwrap();
+    assert_eq!(r.stored.len(), events.len());
+    let devices = server
+        .shared
+        .write(|db| db.devices("demo-ward"))
+        .await
+        .unwrap();
+    let row = devices.iter().find(|d| d.id == victim_id).unwrap();
+    assert_eq!(row.member, "Trần Thị Bình");
+    // The same member re-enrolling the same device gets a new token; the old one stops working.
+    let code = server.code("demo-m2", Duration::hours(1)).await;
+    let again: EnrollResponse = reqwest::Client::new()
+        .post(format!("{}/api/v1/enroll", server.url))
+        .json(&json!({ "code": code, "device_id": victim_id }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(again.token, victim.token);
+    assert_eq!(push(&server, &victim.token, &[]).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_ward_change_reaches_every_phone_of_its_teams() {
+    let server = start().await;
+    let phone = enroll(&server, "demo-m2").await;
+    let mut after = 0;
+    loop {
+        let page = pull(&server, &phone.token, after).await;
+        after = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    let mut ward = phone.store.setup().unwrap().unwrap().ward;
+    assert_ne!(ward.police_phone, "0243999111");
+    ward.police_phone = "0243999111".into();
+    server
+        .shared
+        .write(move |db| db.upsert_ward(&ward))
+        .await
+        .unwrap();
+    let page = pull(&server, &phone.token, after).await;
+    assert_eq!(page.items.len(), 1, "one new setup for the phone's team");
+    match page.items[0].body().unwrap() {
+        patrol::wire::feed::FeedBody::Setup(s) => assert_eq!(s.ward.police_phone, "0243999111"),
+        other => panic!("expected a setup, got {other:?}"),
+    }
+    // The other ward's phones hear nothing of it.
+    let other = enroll(&server, "w2-m1").await;
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = pull(&server, &other.token, after).await;
+        seen.extend(page.items.iter().filter_map(|i| match i.body() {
+            Ok(patrol::wire::feed::FeedBody::Setup(s)) => Some(s.ward.police_phone),
+            _ => None,
+        }));
+        after = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    assert!(!seen.is_empty() && seen.iter().all(|p| p == "0241"), "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_panic_in_a_handler_or_a_database_task_is_the_servers_fault() {
+    use axum::routing::get;
+    let dir = tempfile::tempdir().unwrap();
+    common::seed(dir.path());
+    let config = patrol::server::app::ServerConfig::new("127.0.0.1:0", dir.path());
+    let routes = axum::Router::new()
+        .route(
+            "/api/v1/test-panic",
+            get(|| async {
+                if std::env::var_os("PATH").is_some() {
+                    panic!("a bug in a handler");
+                }
+                "unreachable"
+            }),
+        )
+        .route(
+            "/api/v1/test-db-panic",
+            get(
+                |axum::extract::State(shared): axum::extract::State<
+                    std::sync::Arc<patrol::server::http::Shared>,
+                >| async move {
+                    shared
+                        .write(|_db| -> Result<(), patrol::server::error::ServerError> {
+                            panic!("a bug in a database call")
+                        })
+                        .await
+                },
+            ),
+        );
+    let app = patrol::server::app::Application::build(config)
+        .await
+        .unwrap()
+        .with_routes(routes);
+    let server = common::serve(app, dir);
+    let client = reqwest::Client::new();
+    for path in ["test-panic", "test-db-panic"] {
+        let resp = client
+            .get(format!("{}/api/v1/{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        let body: ErrorBody = resp.json().await.unwrap();
+        assert_eq!(body.error, "internal", "{path}");
+    }
+    // The server, and its writer, go on.
+    let resp = client
+        .get(format!("{}/api/v1/health", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let code = server.code("demo-m2", Duration::hours(1)).await;
+    assert_eq!(code.len(), 10);
+}
+
+#[tokio::test]
+async fn health_and_pull_are_answered_while_the_writer_is_held() {
+    let server = start().await;
+    let phone = enroll(&server, "demo-m1").await;
+    // A long push: the writer is held until the test lets go.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+    let writer = server.shared.clone();
+    let long_push = tokio::spawn(async move {
+        writer
+            .write(move |_db| {
+                let _ = started_tx.send(());
+                held.recv().unwrap();
+                Ok(())
+            })
+            .await
+    });
+    started.await.unwrap();
+    // Neither waits for the writer: a hang here would fail the test at the client's timeout.
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let health = client
+        .get(format!("{}/api/v1/health", server.url))
+        .send()
+        .await
+        .expect("health answered while the writer is held");
+    assert_eq!(health.status(), StatusCode::OK);
+    let page = client
+        .get(format!("{}/api/v1/pull?after=0", server.url))
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .expect("pull answered while the writer is held");
+    assert_eq!(page.status(), StatusCode::OK);
+    let page: PullResponse = page.json().await.unwrap();
+    assert!(!page.items.is_empty());
+    assert!(!long_push.is_finished(), "the writer was held throughout");
+    release.send(()).unwrap();
+    long_push.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn an_idle_connection_is_closed_and_junk_tokens_meet_the_address_limit() {
+    use tokio::io::AsyncReadExt;
+    let server = common::start_with(|c| {
+        c.conn.header_timeout = std::time::Duration::from_secs(1);
+        c.limits.per_address = patrol::server::http::limit::Limit {
+            burst: 5.0,
+            per_second: 0.001,
+        };
+    })
+    .await;
+    // A client that connects and sends nothing is let go.
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut buf = [0u8; 256];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(30), idle.read(&mut buf))
+        .await
+        .expect("the server closes an idle connection")
+        .unwrap_or(0);
+    assert!(n == 0 || String::from_utf8_lossy(&buf[..n]).contains("408"));
+    // Junk tokens from one address: refused by the address limit before any lookup.
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let resp = client
+            .get(format!("{}/api/v1/pull", server.url))
+            .bearer_auth(format!("junk-{i}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+}
