@@ -21,7 +21,7 @@ fn events_for(device: &str, n: usize) -> Vec<Event> {
             seq: i as i64 + 1,
             event_id: uuid::Uuid::now_v7().to_string(),
             device_id: device.to_string(),
-            kind: "observed".into(),
+            kind: patrol::wire::event::EventKind::Observed,
             entity_id: uuid::Uuid::now_v7().to_string(),
             payload: serde_json::json!({
                 "category": "suspicious_vehicle", "description": "Hai người đi xe máy không biển số, chạy chậm quanh chợ",
@@ -140,7 +140,7 @@ fn main() {
                         e.event_id,
                         device,
                         e.seq,
-                        e.kind,
+                        e.kind.code(),
                         e.entity_id,
                         e.payload.to_string(),
                         e.client_time.to_rfc3339(),
