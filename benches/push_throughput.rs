@@ -4,12 +4,12 @@
 
 use chrono::{Duration, Utc};
 use patrol::domain::ward::{Member, WardSetup};
-use patrol::server::db::ServerDb;
 use patrol::server::app::{Application, ServerConfig};
+use patrol::server::db::ServerDb;
 use patrol::server::http::limit::Limit;
 use patrol::service::handle::DEMO_WARD;
-use patrol::wire::event::Event;
 use patrol::wire::api::{PushRequest, PushResponse};
+use patrol::wire::event::Event;
 use std::time::Instant;
 
 const DEVICES: usize = 50;

@@ -191,9 +191,16 @@ fn a_save_answers_with_the_entry_and_applying_it_equals_a_fresh_read() {
         text: "Đèn ở ngõ 14, không phải ngõ 12".into(),
         new_category: None,
     };
-    ui.apply(s.run(correction, now + Duration::minutes(50)).result.unwrap());
+    ui.apply(
+        s.run(correction, now + Duration::minutes(50))
+            .result
+            .unwrap(),
+    );
     let fresh = full(s.run(Command::State, now + Duration::minutes(50)));
-    assert_eq!(ui, fresh, "the UI's state after applying changes is what the store holds");
+    assert_eq!(
+        ui, fresh,
+        "the UI's state after applying changes is what the store holds"
+    );
 }
 
 #[test]
@@ -204,7 +211,9 @@ fn the_language_choice_is_kept() {
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 13, 30, 0).unwrap();
         assert_eq!(full(s.run(Command::State, now)).lang, Lang::Vi);
         assert_eq!(
-            s.run(Command::SetLang { lang: Lang::En }, now).result.unwrap(),
+            s.run(Command::SetLang { lang: Lang::En }, now)
+                .result
+                .unwrap(),
             Change::Lang { lang: Lang::En }
         );
     }

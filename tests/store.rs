@@ -384,8 +384,10 @@ fn a_damaged_row_is_reported_with_its_id_and_left_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
     let mut s = Store::open_file(&path).unwrap();
-    s.load_setup(patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap())
-        .unwrap();
+    s.load_setup(
+        patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap(),
+    )
+    .unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 30, 14, 0, 0).unwrap();
     s.start_shift("ca1", &["demo-m1".to_string()], now).unwrap();
     let saved = s
@@ -400,7 +402,10 @@ fn a_damaged_row_is_reported_with_its_id_and_left_as_it_is() {
     let id = saved.record.id.clone();
     // A category this build does not know, and a time that is no time.
     s.conn()
-        .execute("UPDATE observation SET category = 'teleport' WHERE id = ?1", [&id])
+        .execute(
+            "UPDATE observation SET category = 'teleport' WHERE id = ?1",
+            [&id],
+        )
         .unwrap();
     let shift = s.active_shift().unwrap().unwrap();
     match s.shift_log(shift.clone()) {
@@ -412,7 +417,11 @@ fn a_damaged_row_is_reported_with_its_id_and_left_as_it_is() {
     }
     let kept: String = s
         .conn()
-        .query_row("SELECT category FROM observation WHERE id = ?1", [&id], |r| r.get(0))
+        .query_row(
+            "SELECT category FROM observation WHERE id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(kept, "teleport", "the row is not rewritten");
     s.conn()
@@ -431,8 +440,10 @@ fn a_damaged_row_is_reported_with_its_id_and_left_as_it_is() {
 fn a_failure_inside_the_transaction_uses_up_no_sequence_number() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open_file(&dir.path().join("p.db")).unwrap();
-    s.load_setup(patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap())
-        .unwrap();
+    s.load_setup(
+        patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap(),
+    )
+    .unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 30, 14, 0, 0).unwrap();
     s.start_shift("ca1", &["demo-m1".to_string()], now).unwrap();
     // The observation row's insert fails after its outbox event was appended in the same
@@ -452,5 +463,9 @@ fn a_failure_inside_the_transaction_uses_up_no_sequence_number() {
     assert_eq!(seqs(&s), vec![1], "the failed save left no event");
     s.conn().execute_batch("DROP TRIGGER fail_once").unwrap();
     s.observe(&input, now).unwrap();
-    assert_eq!(seqs(&s), vec![1, 2], "the next save takes the next number, no gap");
+    assert_eq!(
+        seqs(&s),
+        vec![1, 2],
+        "the next save takes the next number, no gap"
+    );
 }

@@ -34,7 +34,10 @@ async fn phone(server: &common::Server, member: &str) -> Phone {
 fn patrol(p: &mut Phone, observations: usize) {
     let mut store = p.store.borrow_mut();
     if store.active_shift().unwrap().is_none() {
-        let me = store.sync_value(patrol::store::sync_state::SyncKey::MemberId).unwrap().unwrap();
+        let me = store
+            .sync_value(patrol::store::sync_state::SyncKey::MemberId)
+            .unwrap()
+            .unwrap();
         store.start_shift("ca1", &[me], Utc::now()).unwrap();
     }
     for i in 0..observations {
@@ -184,14 +187,14 @@ async fn a_refused_event_is_parked_and_the_queue_goes_on() {
     let mut a = phone(&server, "demo-m2").await;
     patrol(&mut a, 1);
     // An event the server will refuse: a payload over its size limit.
-    let big = format!("{{\"note\": \"{}\"}}", "x".repeat(patrol::wire::api::MAX_PAYLOAD_BYTES));
+    let big = format!(
+        "{{\"note\": \"{}\"}}",
+        "x".repeat(patrol::wire::api::MAX_PAYLOAD_BYTES)
+    );
     a.store
         .borrow()
         .conn()
-        .execute(
-            "UPDATE device SET next_seq = next_seq + 1;",
-            [],
-        )
+        .execute("UPDATE device SET next_seq = next_seq + 1;", [])
         .unwrap();
     a.store
         .borrow()

@@ -41,7 +41,11 @@ async fn enroll(server: &Server, member: &str) -> Phone {
     }
 }
 
-async fn push(server: &Server, token: &str, events: &[patrol::wire::event::Event]) -> reqwest::Response {
+async fn push(
+    server: &Server,
+    token: &str,
+    events: &[patrol::wire::event::Event],
+) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{}/api/v1/push", server.url))
         .bearer_auth(token)
@@ -246,7 +250,12 @@ async fn revoked_devices_and_other_wards_are_refused() {
         .json()
         .await
         .unwrap();
-    assert!(r.refused.iter().all(|x| x.code == patrol::wire::api::RefusalCode::BadDevice) && r.stored.is_empty());
+    assert!(
+        r.refused
+            .iter()
+            .all(|x| x.code == patrol::wire::api::RefusalCode::BadDevice)
+            && r.stored.is_empty()
+    );
     assert_eq!(
         server.shared.write(|db| db.event_counts()).await.unwrap(),
         (0, 0)
@@ -448,7 +457,10 @@ async fn a_code_never_takes_over_another_members_device() {
         .await
         .unwrap();
     assert_ne!(again.token, victim.token);
-    assert_eq!(push(&server, &victim.token, &[]).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        push(&server, &victim.token, &[]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -492,7 +504,10 @@ async fn a_ward_change_reaches_every_phone_of_its_teams() {
             break;
         }
     }
-    assert!(!seen.is_empty() && seen.iter().all(|p| p == "0241"), "{seen:?}");
+    assert!(
+        !seen.is_empty() && seen.iter().all(|p| p == "0241"),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]

@@ -124,19 +124,26 @@ async fn main() -> Result<()> {
                         if db.has_wards()? {
                             return Ok(None);
                         }
-                        db.load_setup(&WardSetup::from_json(DEMO_WARD)
-                            .map_err(|e| patrol::server::error::ServerError::Invalid(e.to_string()))?)?;
-                        db.issue_code("demo-m1", Duration::days(7), Utc::now()).map(Some)
+                        db.load_setup(&WardSetup::from_json(DEMO_WARD).map_err(|e| {
+                            patrol::server::error::ServerError::Invalid(e.to_string())
+                        })?)?;
+                        db.issue_code("demo-m1", Duration::days(7), Utc::now())
+                            .map(Some)
                     })
                     .await?;
                 if let Some(code) = code {
-                    println!("Created the DEMO ward (not a real ward). Enroll a phone as its leader:");
+                    println!(
+                        "Created the DEMO ward (not a real ward). Enroll a phone as its leader:"
+                    );
                     admin::print_code(&public_url, &code, None)?;
                 }
             }
             let epoch = shared.read(|c| patrol::server::db::epoch(c)).await?;
             tracing::info!(%local, %epoch, "ward server listening");
-            println!("Serving on http://{local}/ (data in {})", cli.data.display());
+            println!(
+                "Serving on http://{local}/ (data in {})",
+                cli.data.display()
+            );
             app.run_until_stopped(shutdown_signal()).await?;
         }
         Command::Admin(cmd) => {

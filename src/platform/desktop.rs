@@ -63,7 +63,11 @@ async fn sync_loop(service: Arc<Mutex<Service>>, pokes: Arc<Pokes>, rounds: watc
             }
         };
         if woken {
-            let trigger = pokes.trigger.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let trigger = pokes
+                .trigger
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
             if let Some(trigger) = trigger {
                 next = schedule.next(trigger, jitter());
                 continue;

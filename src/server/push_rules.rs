@@ -29,14 +29,27 @@ pub const MAX_ID_LEN: usize = 64;
 
 /// Decides what to do with `e`, sent with `device_id`'s token, whose payload is `payload_len`
 /// bytes of JSON with content hash `hash`, given what is `stored`.
-pub fn decide(device_id: &str, e: &Event, payload_len: usize, hash: &str, stored: &Stored) -> Decision {
+pub fn decide(
+    device_id: &str,
+    e: &Event,
+    payload_len: usize,
+    hash: &str,
+    stored: &Stored,
+) -> Decision {
     if e.device_id != device_id {
         return Decision::Refuse(
             RefusalCode::BadDevice,
-            format!("event from device {} sent with another device's token", e.device_id),
+            format!(
+                "event from device {} sent with another device's token",
+                e.device_id
+            ),
         );
     }
-    if e.seq < 1 || e.event_id.is_empty() || e.event_id.len() > MAX_ID_LEN || e.entity_id.len() > MAX_ID_LEN {
+    if e.seq < 1
+        || e.event_id.is_empty()
+        || e.event_id.len() > MAX_ID_LEN
+        || e.entity_id.len() > MAX_ID_LEN
+    {
         return Decision::Refuse(
             RefusalCode::BadSeq,
             format!("sequence must be ≥ 1 and ids 1–{MAX_ID_LEN} characters"),
@@ -52,7 +65,8 @@ pub fn decide(device_id: &str, e: &Event, payload_len: usize, hash: &str, stored
         Some((h, dev)) if h == hash && dev == device_id => Decision::AlreadyStored,
         Some(_) => Decision::Refuse(
             RefusalCode::Conflict,
-            "an event with this id and other content is already stored; the original is kept".into(),
+            "an event with this id and other content is already stored; the original is kept"
+                .into(),
         ),
         None if stored.seq_taken => Decision::Refuse(
             RefusalCode::Conflict,
@@ -89,29 +103,128 @@ mod tests {
     #[test]
     fn the_decision_table() {
         let mine = "dev-a";
-        let same = Stored { same_id: Some(("h1".into(), mine.into())), seq_taken: true };
-        let other_content = Stored { same_id: Some(("h2".into(), mine.into())), seq_taken: true };
-        let other_device = Stored { same_id: Some(("h1".into(), "dev-b".into())), seq_taken: false };
-        let seq_taken = Stored { same_id: None, seq_taken: true };
+        let same = Stored {
+            same_id: Some(("h1".into(), mine.into())),
+            seq_taken: true,
+        };
+        let other_content = Stored {
+            same_id: Some(("h2".into(), mine.into())),
+            seq_taken: true,
+        };
+        let other_device = Stored {
+            same_id: Some(("h1".into(), "dev-b".into())),
+            seq_taken: false,
+        };
+        let seq_taken = Stored {
+            same_id: None,
+            seq_taken: true,
+        };
         let long = "x".repeat(65);
         let cases: Vec<(&str, Event, usize, Stored, Option<RefusalCode>, bool)> = vec![
-            ("new event", event(mine, 1, "e1"), 10, Stored::default(), None, false),
-            ("re-send, same content", event(mine, 1, "e1"), 10, same, None, true),
-            ("same id, other content", event(mine, 1, "e1"), 10, other_content, Some(RefusalCode::Conflict), false),
-            ("same id, other device", event(mine, 1, "e1"), 10, other_device, Some(RefusalCode::Conflict), false),
-            ("sequence already used", event(mine, 3, "e9"), 10, seq_taken, Some(RefusalCode::Conflict), false),
-            ("another device's event", event("dev-b", 1, "e1"), 10, Stored::default(), Some(RefusalCode::BadDevice), false),
-            ("sequence 0", event(mine, 0, "e1"), 10, Stored::default(), Some(RefusalCode::BadSeq), false),
-            ("negative sequence", event(mine, -4, "e1"), 10, Stored::default(), Some(RefusalCode::BadSeq), false),
-            ("empty id", event(mine, 1, ""), 10, Stored::default(), Some(RefusalCode::BadSeq), false),
-            ("id too long", event(mine, 1, &long), 10, Stored::default(), Some(RefusalCode::BadSeq), false),
-            ("payload at the limit", event(mine, 1, "e1"), MAX_PAYLOAD_BYTES, Stored::default(), None, false),
-            ("payload too large", event(mine, 1, "e1"), MAX_PAYLOAD_BYTES + 1, Stored::default(), Some(RefusalCode::TooLarge), false),
+            (
+                "new event",
+                event(mine, 1, "e1"),
+                10,
+                Stored::default(),
+                None,
+                false,
+            ),
+            (
+                "re-send, same content",
+                event(mine, 1, "e1"),
+                10,
+                same,
+                None,
+                true,
+            ),
+            (
+                "same id, other content",
+                event(mine, 1, "e1"),
+                10,
+                other_content,
+                Some(RefusalCode::Conflict),
+                false,
+            ),
+            (
+                "same id, other device",
+                event(mine, 1, "e1"),
+                10,
+                other_device,
+                Some(RefusalCode::Conflict),
+                false,
+            ),
+            (
+                "sequence already used",
+                event(mine, 3, "e9"),
+                10,
+                seq_taken,
+                Some(RefusalCode::Conflict),
+                false,
+            ),
+            (
+                "another device's event",
+                event("dev-b", 1, "e1"),
+                10,
+                Stored::default(),
+                Some(RefusalCode::BadDevice),
+                false,
+            ),
+            (
+                "sequence 0",
+                event(mine, 0, "e1"),
+                10,
+                Stored::default(),
+                Some(RefusalCode::BadSeq),
+                false,
+            ),
+            (
+                "negative sequence",
+                event(mine, -4, "e1"),
+                10,
+                Stored::default(),
+                Some(RefusalCode::BadSeq),
+                false,
+            ),
+            (
+                "empty id",
+                event(mine, 1, ""),
+                10,
+                Stored::default(),
+                Some(RefusalCode::BadSeq),
+                false,
+            ),
+            (
+                "id too long",
+                event(mine, 1, &long),
+                10,
+                Stored::default(),
+                Some(RefusalCode::BadSeq),
+                false,
+            ),
+            (
+                "payload at the limit",
+                event(mine, 1, "e1"),
+                MAX_PAYLOAD_BYTES,
+                Stored::default(),
+                None,
+                false,
+            ),
+            (
+                "payload too large",
+                event(mine, 1, "e1"),
+                MAX_PAYLOAD_BYTES + 1,
+                Stored::default(),
+                Some(RefusalCode::TooLarge),
+                false,
+            ),
         ];
         for (name, e, len, stored, refusal, already) in cases {
             let d = decide(mine, &e, len, "h1", &stored);
             match (refusal, already) {
-                (Some(code), _) => assert!(matches!(d, Decision::Refuse(c, _) if c == code), "{name}: {d:?}"),
+                (Some(code), _) => assert!(
+                    matches!(d, Decision::Refuse(c, _) if c == code),
+                    "{name}: {d:?}"
+                ),
                 (None, true) => assert_eq!(d, Decision::AlreadyStored, "{name}"),
                 (None, false) => assert_eq!(d, Decision::Store, "{name}"),
             }

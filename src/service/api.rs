@@ -4,11 +4,11 @@ use super::error::ApiError;
 use crate::domain::observation::Category;
 use crate::domain::records::{CheckInRequest, ObservationInput};
 use crate::domain::shift::SlotWindow;
+use crate::domain::ward::Role;
 use crate::domain::ward::WardSetup;
 use crate::i18n::Lang;
 use crate::store::outbox::Refused;
 use crate::store::records::{LogEntry, ShiftLog};
-use crate::domain::ward::Role;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 

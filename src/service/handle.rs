@@ -72,11 +72,12 @@ impl Service {
             Changed::Everything => self.state(now).map(|state| Change::Full {
                 state: Box::new(state),
             }),
-            Changed::Entry(entry) => outbox::pending_count(self.store.conn())
-                .map(|pending_sync| Change::Entry {
+            Changed::Entry(entry) => {
+                outbox::pending_count(self.store.conn()).map(|pending_sync| Change::Entry {
                     entry,
                     pending_sync,
-                }),
+                })
+            }
             Changed::Lang(lang) => Ok(Change::Lang { lang }),
         };
         Reply {
@@ -111,9 +112,9 @@ impl Service {
                     change: Changed::Lang(lang),
                 }
             }
-            Local::StartShift { slot_code, members } => {
-                everything(saved(s.start_shift(&slot_code, &members, now)?.clock_went_back))
-            }
+            Local::StartShift { slot_code, members } => everything(saved(
+                s.start_shift(&slot_code, &members, now)?.clock_went_back,
+            )),
             Local::CheckIn {
                 checkpoint_id,
                 request,
@@ -191,7 +192,11 @@ impl Service {
             lang: match s.setting("lang")? {
                 None => Lang::default(),
                 Some(code) => Lang::parse(&code).ok_or_else(|| {
-                    StoreError::CorruptRow(WireError::new("setting", "lang", format!("unknown language '{code}'")))
+                    StoreError::CorruptRow(WireError::new(
+                        "setting",
+                        "lang",
+                        format!("unknown language '{code}'"),
+                    ))
                 })?,
             },
             device_id: outbox::device_id(s.conn())?,

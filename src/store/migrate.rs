@@ -52,7 +52,11 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, StoreError>
 
 /// The one migration runner, for the device's and the server's lists: applies `migrations` up to
 /// `target`, each one and its version bump in one transaction; refuses a database newer than the list.
-pub fn run(conn: &mut Connection, migrations: &[(&str, &str)], target: u32) -> Result<u32, StoreError> {
+pub fn run(
+    conn: &mut Connection,
+    migrations: &[(&str, &str)],
+    target: u32,
+) -> Result<u32, StoreError> {
     let latest = migrations.len() as u32;
     let found = version(conn)?;
     if found > latest {

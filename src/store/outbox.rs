@@ -47,8 +47,13 @@ pub fn append(
         tx.query_row("SELECT id, next_seq, last_clock FROM device", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
-    let last = rows::parse_time(&last_clock)
-        .ok_or_else(|| rows::corrupt("device", &device_id, format!("bad last clock '{last_clock}'")))?;
+    let last = rows::parse_time(&last_clock).ok_or_else(|| {
+        rows::corrupt(
+            "device",
+            &device_id,
+            format!("bad last clock '{last_clock}'"),
+        )
+    })?;
     let clock_went_back = (last - now).num_seconds() > CLOCK_BACK_TOLERANCE_S;
     let payload = serde_json::to_string(payload).expect("records serialise to JSON");
     tx.execute(
@@ -167,10 +172,12 @@ pub fn refused(conn: &Connection) -> Result<Vec<Refused>, StoreError> {
         let (kind, code): (String, String) = (r.get(1)?, r.get(2)?);
         Ok(Refused {
             seq: r.get(0)?,
-            kind: EventKind::from_code(&kind)
-                .ok_or_else(|| rows::corrupt("outbox", &event_id, format!("unknown kind '{kind}'")))?,
-            code: RefusalCode::from_code(&code)
-                .ok_or_else(|| rows::corrupt("outbox", &event_id, format!("unknown refusal '{code}'")))?,
+            kind: EventKind::from_code(&kind).ok_or_else(|| {
+                rows::corrupt("outbox", &event_id, format!("unknown kind '{kind}'"))
+            })?,
+            code: RefusalCode::from_code(&code).ok_or_else(|| {
+                rows::corrupt("outbox", &event_id, format!("unknown refusal '{code}'"))
+            })?,
             message: r.get(3)?,
         })
     })?;

@@ -3,7 +3,6 @@
 use super::outbox;
 use super::rows;
 use super::{Store, StoreError};
-use crate::wire::event::EventKind;
 use crate::domain::geofence::{Fix, LatLon};
 use crate::domain::observation::{Action, Category};
 use crate::domain::records::{
@@ -13,6 +12,7 @@ use crate::domain::records::{
 use crate::domain::shift::night_of;
 use crate::domain::text::{self, LONG_TEXT_MAX};
 use crate::domain::ward::Checkpoint;
+use crate::wire::event::EventKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -117,7 +117,12 @@ fn shift_from(r: &Row<'_>) -> rusqlite::Result<Shift> {
 }
 
 /// A category code from column `col` of a row of `table` with id `id`.
-fn category(r: &Row<'_>, col: usize, table: &'static str, id: &str) -> rusqlite::Result<Option<Category>> {
+fn category(
+    r: &Row<'_>,
+    col: usize,
+    table: &'static str,
+    id: &str,
+) -> rusqlite::Result<Option<Category>> {
     match r.get::<_, Option<String>>(col)? {
         None => Ok(None),
         Some(code) => Category::from_code(&code)
@@ -411,7 +416,13 @@ impl Store {
                 "gps" => CheckInMethod::Gps,
                 "qr" => CheckInMethod::Qr,
                 "manual" => CheckInMethod::Manual,
-                other => return Err(rows::corrupt("checkin", &id, format!("unknown method '{other}'"))),
+                other => {
+                    return Err(rows::corrupt(
+                        "checkin",
+                        &id,
+                        format!("unknown method '{other}'"),
+                    ))
+                }
             };
             Ok((
                 r.get(11)?,

@@ -13,25 +13,41 @@ use rusqlite::Row;
 /// rusqlite's mapping as a conversion failure and comes out as a typed corrupt-row error
 /// ([`corrupt_row`]), so a damaged row is reported with its id, never turned into other data.
 pub fn corrupt(table: &'static str, id: impl ToString, detail: impl ToString) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, Type::Text, Box::new(WireError::new(table, id, detail)))
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        Type::Text,
+        Box::new(WireError::new(table, id, detail)),
+    )
 }
 
 /// The corrupt row behind a rusqlite error made by [`corrupt`], if it is one.
 pub fn corrupt_row(e: &rusqlite::Error) -> Option<WireError> {
     match e {
-        rusqlite::Error::FromSqlConversionFailure(_, _, inner) => inner.downcast_ref::<WireError>().cloned(),
+        rusqlite::Error::FromSqlConversionFailure(_, _, inner) => {
+            inner.downcast_ref::<WireError>().cloned()
+        }
         _ => None,
     }
 }
 
 /// An RFC 3339 time from column `col` of a row of `table` with id `id`.
-pub fn time(r: &Row<'_>, col: usize, table: &'static str, id: &str) -> rusqlite::Result<DateTime<Utc>> {
+pub fn time(
+    r: &Row<'_>,
+    col: usize,
+    table: &'static str,
+    id: &str,
+) -> rusqlite::Result<DateTime<Utc>> {
     let text: String = r.get(col)?;
     parse_time(&text).ok_or_else(|| corrupt(table, id, format!("bad time '{text}'")))
 }
 
 /// An optional RFC 3339 time, as [`time`].
-pub fn opt_time(r: &Row<'_>, col: usize, table: &'static str, id: &str) -> rusqlite::Result<Option<DateTime<Utc>>> {
+pub fn opt_time(
+    r: &Row<'_>,
+    col: usize,
+    table: &'static str,
+    id: &str,
+) -> rusqlite::Result<Option<DateTime<Utc>>> {
     match r.get::<_, Option<String>>(col)? {
         None => Ok(None),
         Some(text) => parse_time(&text)
@@ -42,11 +58,18 @@ pub fn opt_time(r: &Row<'_>, col: usize, table: &'static str, id: &str) -> rusql
 
 /// An RFC 3339 time, or `None` when the text is not one.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// A JSON value of type `T` from column `col` of a row of `table` with id `id`.
-pub fn json<T: serde::de::DeserializeOwned>(r: &Row<'_>, col: usize, table: &'static str, id: &str) -> rusqlite::Result<T> {
+pub fn json<T: serde::de::DeserializeOwned>(
+    r: &Row<'_>,
+    col: usize,
+    table: &'static str,
+    id: &str,
+) -> rusqlite::Result<T> {
     let text: String = r.get(col)?;
     serde_json::from_str(&text).map_err(|e| corrupt(table, id, e))
 }
@@ -87,7 +110,8 @@ pub fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
     let id: String = r.get(0)?;
     let role: String = r.get(2)?;
     Ok(Member {
-        role: Role::from_code(&role).ok_or_else(|| corrupt("member", &id, format!("unknown role '{role}'")))?,
+        role: Role::from_code(&role)
+            .ok_or_else(|| corrupt("member", &id, format!("unknown role '{role}'")))?,
         name: r.get(1)?,
         id,
     })
@@ -129,7 +153,11 @@ pub fn write_team(conn: &rusqlite::Connection, ward_id: &str, t: &Team) -> rusql
 }
 
 /// Creates or updates a member of `team_id`.
-pub fn write_member(conn: &rusqlite::Connection, team_id: &str, m: &Member) -> rusqlite::Result<()> {
+pub fn write_member(
+    conn: &rusqlite::Connection,
+    team_id: &str,
+    m: &Member,
+) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO member(id, team_id, name, role) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role",
@@ -139,7 +167,11 @@ pub fn write_member(conn: &rusqlite::Connection, team_id: &str, m: &Member) -> r
 }
 
 /// Replaces the route of `team_id`.
-pub fn write_route(conn: &rusqlite::Connection, team_id: &str, cps: &[Checkpoint]) -> rusqlite::Result<()> {
+pub fn write_route(
+    conn: &rusqlite::Connection,
+    team_id: &str,
+    cps: &[Checkpoint],
+) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM checkpoint WHERE team_id = ?1", [team_id])?;
     let mut stmt = conn.prepare(
         "INSERT INTO checkpoint(id, team_id, name, seq, lat, lon, radius_m, qr_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

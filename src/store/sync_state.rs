@@ -64,9 +64,11 @@ impl SyncKey {
 
 fn get(tx: &rusqlite::Connection, key: SyncKey) -> Result<Option<String>, StoreError> {
     Ok(tx
-        .query_row("SELECT value FROM sync_state WHERE key = ?1", [key.code()], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT value FROM sync_state WHERE key = ?1",
+            [key.code()],
+            |r| r.get(0),
+        )
         .optional()?)
 }
 
@@ -75,7 +77,11 @@ fn get_i64(tx: &rusqlite::Connection, key: SyncKey) -> Result<i64, StoreError> {
     match get(tx, key)? {
         None => Ok(0),
         Some(v) => v.parse().map_err(|_| {
-            StoreError::CorruptRow(WireError::new("sync_state", key.code(), format!("not a number: '{v}'")))
+            StoreError::CorruptRow(WireError::new(
+                "sync_state",
+                key.code(),
+                format!("not a number: '{v}'"),
+            ))
         }),
     }
 }
@@ -118,7 +124,11 @@ impl Store {
         get(&self.conn, SyncKey::Role)?
             .map(|r| {
                 Role::from_code(&r).ok_or_else(|| {
-                    StoreError::CorruptRow(WireError::new("sync_state", "role", format!("unknown role '{r}'")))
+                    StoreError::CorruptRow(WireError::new(
+                        "sync_state",
+                        "role",
+                        format!("unknown role '{r}'"),
+                    ))
                 })
             })
             .transpose()
@@ -129,7 +139,11 @@ impl Store {
         get(&self.conn, SyncKey::LastSuccess)?
             .map(|t| {
                 super::rows::parse_time(&t).ok_or_else(|| {
-                    StoreError::CorruptRow(WireError::new("sync_state", "last_success", format!("bad time '{t}'")))
+                    StoreError::CorruptRow(WireError::new(
+                        "sync_state",
+                        "last_success",
+                        format!("bad time '{t}'"),
+                    ))
                 })
             })
             .transpose()
@@ -137,7 +151,9 @@ impl Store {
 
     /// Feed items this device could not read: (cursor, reason), oldest first.
     pub fn feed_rejected(&self) -> Result<Vec<(i64, String)>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT cursor, reason FROM feed_rejected ORDER BY cursor")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT cursor, reason FROM feed_rejected ORDER BY cursor")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -217,7 +233,11 @@ impl Store {
         }
         applied.marked_sent = outbox::mark_sent_through(&tx, reply.stored_through, now)?;
         set(&tx, SyncKey::Epoch, &reply.epoch)?;
-        set(&tx, SyncKey::AckedThrough, &reply.stored_through.to_string())?;
+        set(
+            &tx,
+            SyncKey::AckedThrough,
+            &reply.stored_through.to_string(),
+        )?;
         set(&tx, SyncKey::LastSuccess, &now.to_rfc3339())?;
         clear(&tx, SyncKey::LastError)?;
         tx.commit()?;

@@ -92,25 +92,46 @@ mod tests {
     fn failures_back_off_and_a_success_or_a_connection_resets() {
         let mut s = Schedule::default();
         assert_eq!(s.next(Trigger::Started, 0.5), Next::In(AT_START_MS));
-        assert_eq!(s.next(Trigger::Ended(Outcome::Retryable), 0.5), Next::In(2_000));
-        assert_eq!(s.next(Trigger::Ended(Outcome::Retryable), 0.5), Next::In(4_000));
-        assert_eq!(s.next(Trigger::Ended(Outcome::Retryable), 0.5), Next::In(8_000));
+        assert_eq!(
+            s.next(Trigger::Ended(Outcome::Retryable), 0.5),
+            Next::In(2_000)
+        );
+        assert_eq!(
+            s.next(Trigger::Ended(Outcome::Retryable), 0.5),
+            Next::In(4_000)
+        );
+        assert_eq!(
+            s.next(Trigger::Ended(Outcome::Retryable), 0.5),
+            Next::In(8_000)
+        );
         assert_eq!(s.failures, 3);
         assert_eq!(s.next(Trigger::Wrote, 0.5), Next::In(AFTER_WRITE_MS));
         assert_eq!(s.failures, 3, "a write alone is no sign of a connection");
-        assert_eq!(s.next(Trigger::Ended(Outcome::Synced), 0.5), Next::In(PERIOD_MS));
+        assert_eq!(
+            s.next(Trigger::Ended(Outcome::Synced), 0.5),
+            Next::In(PERIOD_MS)
+        );
         assert_eq!(s.failures, 0);
         s.next(Trigger::Ended(Outcome::Retryable), 0.5);
         assert_eq!(s.next(Trigger::Connected, 0.5), Next::In(0));
         assert_eq!(s.failures, 0);
-        assert_eq!(s.next(Trigger::Ended(Outcome::Retryable), 0.5), Next::In(2_000));
+        assert_eq!(
+            s.next(Trigger::Ended(Outcome::Retryable), 0.5),
+            Next::In(2_000)
+        );
     }
 
     #[test]
     fn revoked_or_not_enrolled_waits_for_the_member() {
         let mut s = Schedule::default();
-        assert_eq!(s.next(Trigger::Ended(Outcome::Permanent), 0.1), Next::WhenPoked);
-        assert_eq!(s.next(Trigger::Ended(Outcome::NotEnrolled), 0.1), Next::WhenPoked);
+        assert_eq!(
+            s.next(Trigger::Ended(Outcome::Permanent), 0.1),
+            Next::WhenPoked
+        );
+        assert_eq!(
+            s.next(Trigger::Ended(Outcome::NotEnrolled), 0.1),
+            Next::WhenPoked
+        );
         assert_eq!(s.next(Trigger::Wrote, 0.1), Next::In(AFTER_WRITE_MS));
     }
 

@@ -2,8 +2,8 @@
 
 use super::ctx::{Tab, Ui};
 use super::fmt;
-use crate::service::{Command, Local};
 use crate::domain::ward::Role;
+use crate::service::{Command, Local};
 use crate::store::records::ShiftLog;
 use dioxus::prelude::*;
 use std::collections::BTreeSet;
@@ -19,7 +19,11 @@ pub fn Tonight() -> Element {
         return rsx! { NoWard {} };
     };
     let tz = ui.tz();
-    let running = ui.active.read().as_ref().map(|log| (log.shift.slot_code.clone(), log.shift.started_at));
+    let running = ui
+        .active
+        .read()
+        .as_ref()
+        .map(|log| (log.shift.slot_code.clone(), log.shift.started_at));
     let last_ended = ui.last_ended.read().clone();
     rsx! {
         section { class: "card",

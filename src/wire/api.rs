@@ -78,9 +78,14 @@ impl RefusalCode {
 
     /// The refusal with `code`, or `None` for a code this build does not know.
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Conflict, Self::BadDevice, Self::BadSeq, Self::TooLarge]
-            .into_iter()
-            .find(|c| c.code() == code)
+        [
+            Self::Conflict,
+            Self::BadDevice,
+            Self::BadSeq,
+            Self::TooLarge,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
     }
 }
 

@@ -65,7 +65,11 @@ impl ServerDb {
                             now.to_rfc3339()
                         ])?;
                         let item = FeedBody::Event(e.clone());
-                        feed.execute(params![auth.team_id, e.kind.code(), item.to_json().to_string()])?;
+                        feed.execute(params![
+                            auth.team_id,
+                            e.kind.code(),
+                            item.to_json().to_string()
+                        ])?;
                         stored.push(e.event_id.clone());
                     }
                     Decision::AlreadyStored => stored.push(e.event_id.clone()),

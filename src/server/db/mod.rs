@@ -115,7 +115,10 @@ impl ReadPool {
     }
 
     /// Runs `f` on a read-only connection (blocking: call it off the async threads).
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, ServerError>) -> Result<T, ServerError> {
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, ServerError>,
+    ) -> Result<T, ServerError> {
         let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match taken {
             Some(c) => c,
@@ -129,7 +132,10 @@ impl ReadPool {
             }
         };
         let out = f(&conn);
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(conn);
         out
     }
 }

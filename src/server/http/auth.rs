@@ -27,7 +27,10 @@ where
             .cloned()
             .ok_or_else(|| ServerError::Internal("no client address on the request".into()))?;
         let key = super::limit::client_key(addr.ip());
-        if !shared.addr_buckets.take(&key, shared.limits.per_address, Instant::now()) {
+        if !shared
+            .addr_buckets
+            .take(&key, shared.limits.per_address, Instant::now())
+        {
             return Err(ServerError::RateLimited);
         }
         Ok(Client(key))

@@ -60,7 +60,12 @@ impl<K: Hash + Eq + Clone> Buckets<K> {
     }
 }
 
-fn evict<K: Hash + Eq + Clone>(map: &mut HashMap<K, (f64, Instant)>, limit: Limit, now: Instant, capacity: usize) {
+fn evict<K: Hash + Eq + Clone>(
+    map: &mut HashMap<K, (f64, Instant)>,
+    limit: Limit,
+    now: Instant,
+    capacity: usize,
+) {
     // Refilled buckets hold nothing a fresh one would not.
     map.retain(|_, (tokens, at)| {
         *tokens + now.saturating_duration_since(*at).as_secs_f64() * limit.per_second < limit.burst
@@ -93,7 +98,10 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    const L: Limit = Limit { burst: 3.0, per_second: 1.0 };
+    const L: Limit = Limit {
+        burst: 3.0,
+        per_second: 1.0,
+    };
 
     #[test]
     fn a_burst_then_the_refill_rate() {

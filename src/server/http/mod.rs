@@ -309,11 +309,15 @@ pub fn router_with(
         }
         None => api,
     };
-    app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(timeouts.body))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeouts.total,
-        ))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+    app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        timeouts.body,
+    ))
+    .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        timeouts.total,
+    ))
+    .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+        panic_response,
+    ))
+    .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -75,7 +75,8 @@ pub async fn serve(
         let svc = app
             .clone()
             .map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(remote));
+                req.extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(remote));
                 req.map(axum::body::Body::new)
             });
         let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
@@ -89,8 +90,14 @@ pub async fn serve(
     }
     drop(listener);
     tracing::info!("shutting down: finishing requests in flight");
-    if tokio::time::timeout(limits.drain, graceful.shutdown()).await.is_err() {
-        tracing::warn!("requests still in flight after {:?}; stopping anyway", limits.drain);
+    if tokio::time::timeout(limits.drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still in flight after {:?}; stopping anyway",
+            limits.drain
+        );
     }
     Ok(())
 }
