@@ -15,17 +15,8 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// From a stored code; anything but "en" is Vietnamese.
-    pub fn from_code(code: &str) -> Self {
-        if code == "en" {
-            Lang::En
-        } else {
-            Lang::Vi
-        }
-    }
-
     /// The language with `code`, or `None` for a code this build does not know.
-    pub fn parse(code: &str) -> Option<Self> {
+    pub fn from_code(code: &str) -> Option<Self> {
         [Lang::Vi, Lang::En].into_iter().find(|l| l.code() == code)
     }
 

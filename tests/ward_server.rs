@@ -9,6 +9,7 @@ use patrol::domain::observation::Category;
 use patrol::domain::records::ObservationInput;
 use patrol::store::{outbox, Store};
 use patrol::wire::api::{EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse};
+use patrol::wire::feed::FeedItem;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -19,17 +20,22 @@ struct Phone {
     _dir: tempfile::TempDir,
 }
 
+/// POST /api/v1/enroll with `code` for `device_id`.
+async fn post_enroll(server: &Server, code: &str, device_id: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/v1/enroll", server.url))
+        .json(&json!({ "code": code, "device_id": device_id }))
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn enroll(server: &Server, member: &str) -> Phone {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open_file(&dir.path().join("phone.db")).unwrap();
     let device_id = outbox::device_id(store.conn()).unwrap();
     let code = server.code(member, Duration::hours(1)).await;
-    let resp = reqwest::Client::new()
-        .post(format!("{}/api/v1/enroll", server.url))
-        .json(&json!({ "code": code, "device_id": device_id }))
-        .send()
-        .await
-        .unwrap();
+    let resp = post_enroll(server, &code, &device_id).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let e: EnrollResponse = resp.json().await.unwrap();
     assert_eq!(e.token.len(), 64, "a 256-bit token as hex");
@@ -67,6 +73,20 @@ async fn pull(server: &Server, token: &str, after: i64) -> PullResponse {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     resp.json().await.unwrap()
+}
+
+/// Pages through the feed after `after` (3 items a page): every item, and the last cursor.
+async fn pull_all(server: &Server, token: &str, mut after: i64) -> (Vec<FeedItem>, i64) {
+    let mut items = Vec::new();
+    loop {
+        let page = pull(server, token, after).await;
+        assert!(page.items.iter().all(|i| i.cursor > after));
+        items.extend(page.items);
+        after = page.cursor;
+        if !page.more {
+            return (items, after);
+        }
+    }
 }
 
 fn observe(phone: &mut Phone, n: usize) {
@@ -199,16 +219,8 @@ async fn pull_gives_members_the_setup_and_leaders_the_logs() {
     push(&server, &member.token, &events).await;
 
     // Page through the leader's feed 3 at a time: the setup snapshots, then the 3 events.
-    let (mut after, mut kinds) = (0, Vec::new());
-    loop {
-        let page = pull(&server, &leader.token, after).await;
-        kinds.extend(page.items.iter().map(|i| i.kind.clone()));
-        assert!(page.items.iter().all(|i| i.cursor > after));
-        after = page.cursor;
-        if !page.more {
-            break;
-        }
-    }
+    let (items, leader_cursor) = pull_all(&server, &leader.token, 0).await;
+    let kinds: Vec<String> = items.into_iter().map(|i| i.kind).collect();
     assert_eq!(
         kinds
             .iter()
@@ -218,19 +230,10 @@ async fn pull_gives_members_the_setup_and_leaders_the_logs() {
         ["shift_started", "observed", "observed"]
     );
     assert!(kinds.iter().any(|k| k == "setup"));
-    let leader_cursor = after;
     // A plain member sees only setups.
-    let (mut after, mut seen) = (0, 0);
-    loop {
-        let page = pull(&server, &member.token, after).await;
-        assert!(page.items.iter().all(|i| i.kind == "setup"));
-        seen += page.items.len();
-        after = page.cursor;
-        if !page.more {
-            break;
-        }
-    }
-    assert!(seen > 0, "the member receives the team's setup");
+    let (items, _) = pull_all(&server, &member.token, 0).await;
+    assert!(items.iter().all(|i| i.kind == "setup"));
+    assert!(!items.is_empty(), "the member receives the team's setup");
     // Nothing new since the leader's last page: no items, and the cursor stays.
     let empty = pull(&server, &leader.token, leader_cursor).await;
     assert!(empty.items.is_empty() && !empty.more);
@@ -422,12 +425,7 @@ async fn a_code_never_takes_over_another_members_device() {
     let victim_id = outbox::device_id(victim.store.conn()).unwrap();
     // The attacker holds a valid code of their own and has seen the victim's device id.
     let code = server.code("w2-m1", Duration::hours(1)).await;
-    let resp = reqwest::Client::new()
-        .post(format!("{}/api/v1/enroll", server.url))
-        .json(&json!({ "code": code, "device_id": victim_id }))
-        .send()
-        .await
-        .unwrap();
+    let resp = post_enroll(&server, &code, &victim_id).await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     let body: ErrorBody = resp.json().await.unwrap();
     assert_eq!(body.error, "device_taken");
@@ -447,12 +445,8 @@ async fn a_code_never_takes_over_another_members_device() {
     assert_eq!(row.member, "Trần Thị Bình");
     // The same member re-enrolling the same device gets a new token; the old one stops working.
     let code = server.code("demo-m2", Duration::hours(1)).await;
-    let again: EnrollResponse = reqwest::Client::new()
-        .post(format!("{}/api/v1/enroll", server.url))
-        .json(&json!({ "code": code, "device_id": victim_id }))
-        .send()
+    let again: EnrollResponse = post_enroll(&server, &code, &victim_id)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -467,14 +461,7 @@ async fn a_code_never_takes_over_another_members_device() {
 async fn a_ward_change_reaches_every_phone_of_its_teams() {
     let server = start().await;
     let phone = enroll(&server, "demo-m2").await;
-    let mut after = 0;
-    loop {
-        let page = pull(&server, &phone.token, after).await;
-        after = page.cursor;
-        if !page.more {
-            break;
-        }
-    }
+    let (_, after) = pull_all(&server, &phone.token, 0).await;
     let mut ward = phone.store.setup().unwrap().unwrap().ward;
     assert_ne!(ward.police_phone, "0243999111");
     ward.police_phone = "0243999111".into();
@@ -491,19 +478,14 @@ async fn a_ward_change_reaches_every_phone_of_its_teams() {
     }
     // The other ward's phones hear nothing of it.
     let other = enroll(&server, "w2-m1").await;
-    let mut seen = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = pull(&server, &other.token, after).await;
-        seen.extend(page.items.iter().filter_map(|i| match i.body() {
+    let (items, _) = pull_all(&server, &other.token, 0).await;
+    let seen: Vec<String> = items
+        .iter()
+        .filter_map(|i| match i.body() {
             Ok(patrol::wire::feed::FeedBody::Setup(s)) => Some(s.ward.police_phone),
             _ => None,
-        }));
-        after = page.cursor;
-        if !page.more {
-            break;
-        }
-    }
+        })
+        .collect();
     assert!(
         !seen.is_empty() && seen.iter().all(|p| p == "0241"),
         "{seen:?}"
@@ -513,19 +495,14 @@ async fn a_ward_change_reaches_every_phone_of_its_teams() {
 #[tokio::test]
 async fn a_panic_in_a_handler_or_a_database_task_is_the_servers_fault() {
     use axum::routing::get;
+    async fn buggy_handler() -> &'static str {
+        panic!("a bug in a handler")
+    }
     let dir = tempfile::tempdir().unwrap();
     common::seed(dir.path());
     let config = patrol::server::app::ServerConfig::new("127.0.0.1:0", dir.path());
     let routes = axum::Router::new()
-        .route(
-            "/api/v1/test-panic",
-            get(|| async {
-                if std::env::var_os("PATH").is_some() {
-                    panic!("a bug in a handler");
-                }
-                "unreachable"
-            }),
-        )
+        .route("/api/v1/test-panic", get(buggy_handler))
         .route(
             "/api/v1/test-db-panic",
             get(

@@ -119,22 +119,20 @@ async fn main() -> Result<()> {
             let public_url = public_url.unwrap_or_else(|| format!("http://{local}"));
             let shared = app.shared();
             if demo {
+                let setup = WardSetup::from_json(DEMO_WARD)?;
+                let name = setup.ward.name.clone();
                 let code = shared
-                    .write(|db| {
+                    .write(move |db| {
                         if db.has_wards()? {
                             return Ok(None);
                         }
-                        db.load_setup(&WardSetup::from_json(DEMO_WARD).map_err(|e| {
-                            patrol::server::error::ServerError::Invalid(e.to_string())
-                        })?)?;
+                        db.load_setup(&setup)?;
                         db.issue_code("demo-m1", Duration::days(7), Utc::now())
                             .map(Some)
                     })
                     .await?;
                 if let Some(code) = code {
-                    println!(
-                        "Created the DEMO ward (not a real ward). Enroll a phone as its leader:"
-                    );
+                    println!("Created the DEMO ward '{name}' (not a real ward). Enroll a phone as its leader:");
                     admin::print_code(&public_url, &code, None)?;
                 }
             }

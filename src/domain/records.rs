@@ -41,6 +41,24 @@ pub enum CheckInMethod {
     Manual,
 }
 
+impl CheckInMethod {
+    /// The stable code stored in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckInMethod::Gps => "gps",
+            CheckInMethod::Qr => "qr",
+            CheckInMethod::Manual => "manual",
+        }
+    }
+
+    /// The method with `code`, or `None` for a code this build does not know.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [CheckInMethod::Gps, CheckInMethod::Qr, CheckInMethod::Manual]
+            .into_iter()
+            .find(|m| m.code() == code)
+    }
+}
+
 /// What the member asks for when checking in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
@@ -325,28 +343,33 @@ pub struct ShiftSummary {
 }
 
 /// Summarises a shift; a correction with a new category moves its observation to that category.
-pub fn summarize(
+/// Takes the records by reference, so a log can be summed up again after each save without copies.
+pub fn summarize<'a>(
     checkpoints_total: usize,
-    checkins: &[CheckIn],
-    observations: &[Observation],
-    corrections: &[Correction],
+    checkins: impl IntoIterator<Item = &'a CheckIn>,
+    observations: impl IntoIterator<Item = &'a Observation>,
+    corrections: impl IntoIterator<Item = &'a Correction>,
 ) -> ShiftSummary {
     use std::collections::{HashMap, HashSet};
-    let visited: HashSet<&str> = checkins.iter().map(|c| c.checkpoint_id.as_str()).collect();
-    let verified: HashSet<&str> = checkins
-        .iter()
-        .filter(|c| c.verified)
-        .map(|c| c.checkpoint_id.as_str())
-        .collect();
+    let (mut visited, mut verified) = (HashSet::<&str>::new(), HashSet::<&str>::new());
+    for c in checkins {
+        visited.insert(c.checkpoint_id.as_str());
+        if c.verified {
+            verified.insert(c.checkpoint_id.as_str());
+        }
+    }
     // The latest correction that names a category wins (corrections are given in log order).
     let mut recat: HashMap<&str, Category> = HashMap::new();
+    let mut corrected = 0;
     for c in corrections {
+        corrected += 1;
         if let Some(cat) = c.new_category {
             recat.insert(c.target_id.as_str(), cat);
         }
     }
+    let observations: Vec<&Observation> = observations.into_iter().collect();
     let mut counts: HashMap<Category, usize> = HashMap::new();
-    for o in observations {
+    for o in &observations {
         *counts
             .entry(recat.get(o.id.as_str()).copied().unwrap_or(o.category))
             .or_default() += 1;
@@ -361,7 +384,7 @@ pub fn summarize(
             .iter()
             .filter_map(|c| counts.get(c).map(|n| (*c, *n)))
             .collect(),
-        corrections: corrections.len(),
+        corrections: corrected,
     }
 }
 

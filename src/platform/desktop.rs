@@ -5,35 +5,22 @@ use crate::service::door;
 use crate::service::{ApiError, Change, Command, Reply, Service};
 use crate::store::Store;
 use crate::sync::http::HttpTransport;
-use crate::sync::schedule::{Next, Outcome, Schedule, Trigger};
+use crate::sync::schedule::{Next, Schedule, Trigger};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch};
 
 /// A handle on the store; cheap to clone.
 #[derive(Clone)]
 pub struct Core {
     service: Arc<Mutex<Service>>,
-    pokes: Arc<Pokes>,
+    triggers: mpsc::UnboundedSender<Trigger>,
     rounds: watch::Receiver<u64>,
 }
 
 impl PartialEq for Core {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.service, &other.service)
-    }
-}
-
-/// What woke the loop last, for the schedule.
-struct Pokes {
-    notify: Notify,
-    trigger: Mutex<Option<Trigger>>,
-}
-
-impl Pokes {
-    fn send(&self, trigger: Trigger) {
-        *self.trigger.lock().unwrap_or_else(|p| p.into_inner()) = Some(trigger);
-        self.notify.notify_one();
     }
 }
 
@@ -45,39 +32,33 @@ fn jitter() -> f64 {
     (nanos % 1000) as f64 / 1000.0
 }
 
-/// The background sync task, planned by the shared [`Schedule`]: after writes (debounced), when
-/// enrolled, every minute, and after failures with exponential backoff and jitter. Each finished
-/// round bumps `rounds`.
-async fn sync_loop(service: Arc<Mutex<Service>>, pokes: Arc<Pokes>, rounds: watch::Sender<u64>) {
+/// The background sync task, planned by the shared [`Schedule`] from each trigger in turn (none
+/// is lost while a round runs) and from how each round ended. Each finished round bumps `rounds`.
+async fn sync_loop(
+    service: Arc<Mutex<Service>>,
+    mut triggers: mpsc::UnboundedReceiver<Trigger>,
+    rounds: watch::Sender<u64>,
+) {
     let mut schedule = Schedule::default();
     let mut next = schedule.next(Trigger::Started, jitter());
     loop {
+        // Some(received) when woken by the app (None once the app is gone), None when the timer ran out.
         let woken = match next {
             Next::In(ms) => tokio::select! {
-                _ = pokes.notify.notified() => true,
-                _ = tokio::time::sleep(Duration::from_millis(ms)) => false,
+                t = triggers.recv() => Some(t),
+                _ = tokio::time::sleep(Duration::from_millis(ms)) => None,
             },
-            Next::WhenPoked => {
-                pokes.notify.notified().await;
-                true
-            }
+            Next::WhenPoked => Some(triggers.recv().await),
         };
-        if woken {
-            let trigger = pokes
-                .trigger
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take();
-            if let Some(trigger) = trigger {
+        match woken {
+            Some(Some(trigger)) => {
                 next = schedule.next(trigger, jitter());
                 continue;
             }
+            Some(None) => return,
+            None => {}
         }
-        let outcome = match door::sync(&*service, &HttpTransport::new).await {
-            Ok(false) => Outcome::NotEnrolled,
-            Ok(true) => Outcome::Synced,
-            Err(e) => e.outcome(),
-        };
+        let outcome = door::background_sync(&*service, &HttpTransport::new).await;
         next = schedule.next(Trigger::Ended(outcome), jitter());
         rounds.send_modify(|n| *n += 1);
     }
@@ -102,15 +83,12 @@ impl Core {
             error: ApiError::from(e),
         })?;
         let service = Arc::new(Mutex::new(Service::new(store)));
-        let pokes = Arc::new(Pokes {
-            notify: Notify::new(),
-            trigger: Mutex::new(None),
-        });
+        let (triggers, received) = mpsc::unbounded_channel();
         let (tx, rounds) = watch::channel(0);
-        tokio::spawn(sync_loop(service.clone(), pokes.clone(), tx));
+        tokio::spawn(sync_loop(service.clone(), received, tx));
         Ok(Core {
             service,
-            pokes,
+            triggers,
             rounds,
         })
     }
@@ -118,14 +96,11 @@ impl Core {
     /// Runs a command; local writes take about a millisecond, so they run right here, and
     /// enrolling or syncing goes to the ward server without holding the store while waiting.
     pub async fn call(&self, cmd: Command) -> Reply {
-        let trigger = match &cmd {
-            Command::Local(local) if local.writes_event() => Some(Trigger::Wrote),
-            Command::Enroll { .. } => Some(Trigger::Connected),
-            _ => None,
-        };
+        let trigger = cmd.sync_trigger();
         let reply = door::handle(&*self.service, cmd, HttpTransport::new).await;
         if let (true, Some(trigger)) = (reply.result.is_ok(), trigger) {
-            self.pokes.send(trigger);
+            // The loop ends only with the app.
+            let _ = self.triggers.send(trigger);
         }
         reply
     }

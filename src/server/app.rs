@@ -96,7 +96,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = http::router_with(
+        let app = http::router(
             self.extra,
             self.shared,
             self.config.dist,

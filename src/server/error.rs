@@ -52,6 +52,12 @@ impl From<rusqlite::Error> for ServerError {
     }
 }
 
+impl From<WireError> for ServerError {
+    fn from(row: WireError) -> Self {
+        ServerError::Corrupt(row)
+    }
+}
+
 impl From<StoreError> for ServerError {
     fn from(e: StoreError) -> Self {
         match e {

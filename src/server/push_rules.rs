@@ -9,7 +9,8 @@ use crate::wire::event::Event;
 pub struct Stored {
     /// An event with the same id: (its content hash, its device).
     pub same_id: Option<(String, String)>,
-    /// The device's sequence number is already another event.
+    /// The device's sequence number is already another event (looked up only when no event
+    /// has the same id, the only case where it decides anything).
     pub seq_taken: bool,
 }
 

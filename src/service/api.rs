@@ -9,6 +9,7 @@ use crate::domain::ward::WardSetup;
 use crate::i18n::Lang;
 use crate::store::outbox::Refused;
 use crate::store::records::{LogEntry, ShiftLog};
+use crate::sync::schedule::Trigger;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,18 @@ pub enum Command {
     },
     /// Sync with the ward server now (needs the network).
     SyncNow,
+}
+
+impl Command {
+    /// What this command, once it succeeded, tells the sync loop: a record to send, or a
+    /// connection to use now.
+    pub fn sync_trigger(&self) -> Option<Trigger> {
+        match self {
+            Command::Local(local) if local.writes_event() => Some(Trigger::Wrote),
+            Command::Enroll { .. } => Some(Trigger::Connected),
+            _ => None,
+        }
+    }
 }
 
 impl From<Local> for Command {
@@ -200,9 +213,8 @@ impl AppState {
                 entry,
                 pending_sync,
             } => {
-                let total = self.setup.as_ref().map_or(0, |s| s.checkpoints.len());
                 if let Some(log) = self.active.as_mut() {
-                    log.push(entry, total);
+                    log.push(entry);
                 }
                 self.pending_sync = pending_sync;
             }

@@ -2,12 +2,13 @@
 //! enrolling and syncing go to the ward server. The service is shared with the background sync (a
 //! RefCell in the browser worker, a Mutex on desktop) and never held across a network wait.
 
-use super::api::{Change, Command, Local, Notice, Reply};
+use super::api::{Change, Command, Notice, Reply};
 use super::error::ApiError;
 use super::handle::Service;
 use crate::store::sync_state::SyncKey;
 use crate::store::Store;
 use crate::sync::engine::{self, Shared, SyncError, Transport};
+use crate::sync::schedule::Outcome;
 use chrono::Utc;
 
 /// The store inside a shared service, as the sync engine borrows it.
@@ -54,11 +55,10 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
         Command::SyncNow => sync(svc, &transport_for).await.map(|_| Notice::Synced),
     };
     match outcome {
-        Ok(notice) => {
-            let mut reply = svc.with(|s| s.run(Local::State, Utc::now()));
-            reply.notice = Some(notice);
-            reply
-        }
+        Ok(notice) => Reply {
+            result: refreshed(svc),
+            notice: Some(notice),
+        },
         Err(e) => Reply {
             result: Err(e.into()),
             notice: None,
@@ -75,8 +75,20 @@ pub fn refreshed<S: Shared<Service>>(svc: &S) -> Result<Change, ApiError> {
         .map_err(ApiError::from)
 }
 
-/// One background sync round; `Ok(false)` when the device is not enrolled (nothing to do).
-pub async fn sync<S: Shared<Service>, T: Transport>(
+/// One background sync round, and how it ended, for the schedule.
+pub async fn background_sync<S: Shared<Service>, T: Transport>(
+    svc: &S,
+    transport_for: &impl Fn(&str) -> T,
+) -> Outcome {
+    match sync(svc, transport_for).await {
+        Ok(false) => Outcome::NotEnrolled,
+        Ok(true) => Outcome::Synced,
+        Err(e) => e.outcome(),
+    }
+}
+
+/// One sync round; `Ok(false)` when the device is not enrolled (nothing to do).
+async fn sync<S: Shared<Service>, T: Transport>(
     svc: &S,
     transport_for: &impl Fn(&str) -> T,
 ) -> Result<bool, SyncError> {

@@ -8,7 +8,6 @@ use crate::i18n::Lang;
 use crate::store::records::LogEntry;
 use crate::store::sync_state::SyncKey;
 use crate::store::{outbox, Store, StoreError};
-use crate::wire::WireError;
 use chrono::{DateTime, Utc};
 
 /// The built-in demo ward, clearly marked as such.
@@ -106,7 +105,7 @@ impl Service {
                 everything(Some(Notice::Saved))
             }
             Local::SetLang { lang } => {
-                s.set_setting("lang", lang.code())?;
+                s.set_lang(lang)?;
                 Done {
                     notice: None,
                     change: Changed::Lang(lang),
@@ -189,16 +188,7 @@ impl Service {
             active,
             last_ended,
             pending_sync: outbox::pending_count(s.conn())?,
-            lang: match s.setting("lang")? {
-                None => Lang::default(),
-                Some(code) => Lang::parse(&code).ok_or_else(|| {
-                    StoreError::CorruptRow(WireError::new(
-                        "setting",
-                        "lang",
-                        format!("unknown language '{code}'"),
-                    ))
-                })?,
-            },
+            lang: s.lang()?,
             device_id: outbox::device_id(s.conn())?,
             sync: SyncInfo {
                 enrolled: s.sync_value(SyncKey::Token)?.is_some(),

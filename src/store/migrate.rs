@@ -23,12 +23,6 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The server's migrations, oldest first.
-pub const SERVER_MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_init",
-    include_str!("../../migrations/server_0001_init.sql"),
-)];
-
 /// The version a fully migrated device database has.
 pub fn latest() -> u32 {
     MIGRATIONS.len() as u32

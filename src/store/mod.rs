@@ -10,9 +10,16 @@ pub mod sync_state;
 
 use crate::domain::records::RecordError;
 use crate::domain::ward::WardError;
+use crate::i18n::Lang;
 use crate::wire::WireError;
 use rusqlite::Connection;
 use thiserror::Error;
+
+impl From<WireError> for StoreError {
+    fn from(row: WireError) -> Self {
+        StoreError::CorruptRow(row)
+    }
+}
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -137,6 +144,26 @@ impl Store {
                 r.get(0)
             })
             .optional()?)
+    }
+
+    /// The UI language (Vietnamese until chosen); a stored one this build does not know is a
+    /// corrupt row.
+    pub fn lang(&self) -> Result<Lang, StoreError> {
+        match self.setting("lang")? {
+            None => Ok(Lang::default()),
+            Some(code) => Ok(rows::stored(
+                "setting",
+                "lang",
+                "language",
+                &code,
+                Lang::from_code,
+            )?),
+        }
+    }
+
+    /// Saves the UI language.
+    pub fn set_lang(&self, lang: Lang) -> Result<(), StoreError> {
+        self.set_setting("lang", lang.code())
     }
 
     /// Saves a local setting.

@@ -47,13 +47,13 @@ pub fn append(
         tx.query_row("SELECT id, next_seq, last_clock FROM device", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
-    let last = rows::parse_time(&last_clock).ok_or_else(|| {
-        rows::corrupt(
-            "device",
-            &device_id,
-            format!("bad last clock '{last_clock}'"),
-        )
-    })?;
+    let last = rows::stored(
+        "device",
+        &device_id,
+        "last clock",
+        &last_clock,
+        rows::parse_time,
+    )?;
     let clock_went_back = (last - now).num_seconds() > CLOCK_BACK_TOLERANCE_S;
     let payload = serde_json::to_string(payload).expect("records serialise to JSON");
     tx.execute(
@@ -102,12 +102,10 @@ pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<Event>, StoreError
 /// kind, payload or time that does not parse is a corrupt row named by its event id, never sent.
 pub fn event_from(r: &Row<'_>) -> rusqlite::Result<Event> {
     let event_id: String = r.get(1)?;
-    let kind: String = r.get(3)?;
     Ok(Event {
         seq: r.get(0)?,
         device_id: r.get(2)?,
-        kind: EventKind::from_code(&kind)
-            .ok_or_else(|| rows::corrupt("outbox", &event_id, format!("unknown kind '{kind}'")))?,
+        kind: rows::parsed(r, 3, ("outbox", &event_id), "kind", EventKind::from_code)?,
         entity_id: r.get(4)?,
         payload: rows::json(r, 5, "outbox", &event_id)?,
         client_time: rows::time(r, 6, "outbox", &event_id)?,
@@ -169,15 +167,11 @@ pub fn refused(conn: &Connection) -> Result<Vec<Refused>, StoreError> {
     )?;
     let rows = stmt.query_map([], |r| {
         let event_id: String = r.get(4)?;
-        let (kind, code): (String, String) = (r.get(1)?, r.get(2)?);
+        let row = ("outbox", event_id.as_str());
         Ok(Refused {
             seq: r.get(0)?,
-            kind: EventKind::from_code(&kind).ok_or_else(|| {
-                rows::corrupt("outbox", &event_id, format!("unknown kind '{kind}'"))
-            })?,
-            code: RefusalCode::from_code(&code).ok_or_else(|| {
-                rows::corrupt("outbox", &event_id, format!("unknown refusal '{code}'"))
-            })?,
+            kind: rows::parsed(r, 1, row, "kind", EventKind::from_code)?,
+            code: rows::parsed(r, 2, row, "refusal", RefusalCode::from_code)?,
             message: r.get(3)?,
         })
     })?;

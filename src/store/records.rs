@@ -61,22 +61,29 @@ impl ShiftLog {
         log
     }
 
-    /// Appends an entry just written and brings the figures up to date.
-    pub fn push(&mut self, entry: LogEntry, checkpoints: usize) {
+    /// Appends an entry just written and brings the figures up to date (over the same route).
+    pub fn push(&mut self, entry: LogEntry) {
         self.entries.push(entry);
-        self.summarize(checkpoints);
+        self.summarize(self.summary.checkpoints_total);
     }
 
     fn summarize(&mut self, checkpoints: usize) {
-        let (mut cis, mut obs, mut cors) = (Vec::new(), Vec::new(), Vec::new());
-        for e in &self.entries {
-            match e {
-                LogEntry::CheckIn(c) => cis.push(c.clone()),
-                LogEntry::Observation(o) => obs.push(o.clone()),
-                LogEntry::Correction(c) => cors.push(c.clone()),
-            }
-        }
-        self.summary = summarize(checkpoints, &cis, &obs, &cors);
+        let e = &self.entries;
+        self.summary = summarize(
+            checkpoints,
+            e.iter().filter_map(|x| match x {
+                LogEntry::CheckIn(c) => Some(c),
+                _ => None,
+            }),
+            e.iter().filter_map(|x| match x {
+                LogEntry::Observation(o) => Some(o),
+                _ => None,
+            }),
+            e.iter().filter_map(|x| match x {
+                LogEntry::Correction(c) => Some(c),
+                _ => None,
+            }),
+        );
     }
 }
 
@@ -101,34 +108,16 @@ const SHIFT_COLS: &str =
 
 fn shift_from(r: &Row<'_>) -> rusqlite::Result<Shift> {
     let id: String = r.get(0)?;
-    let night: String = r.get(3)?;
     Ok(Shift {
         team_id: r.get(1)?,
         slot_code: r.get(2)?,
-        night: night
-            .parse()
-            .map_err(|_| rows::corrupt("shift", &id, format!("bad night '{night}'")))?,
+        night: rows::parsed(r, 3, ("shift", &id), "night", |t| t.parse().ok())?,
         started_at: rows::time(r, 4, "shift", &id)?,
         members_present: rows::json(r, 5, "shift", &id)?,
         ended_at: rows::opt_time(r, 6, "shift", &id)?,
         handover_note: r.get(7)?,
         id,
     })
-}
-
-/// A category code from column `col` of a row of `table` with id `id`.
-fn category(
-    r: &Row<'_>,
-    col: usize,
-    table: &'static str,
-    id: &str,
-) -> rusqlite::Result<Option<Category>> {
-    match r.get::<_, Option<String>>(col)? {
-        None => Ok(None),
-        Some(code) => Category::from_code(&code)
-            .map(Some)
-            .ok_or_else(|| rows::corrupt(table, id, format!("unknown category '{code}'"))),
-    }
 }
 
 impl Store {
@@ -216,11 +205,7 @@ impl Store {
         };
         let tx = self.conn.transaction()?;
         let ap = outbox::append(&tx, EventKind::CheckedIn, &rec.id, &rec, now)?;
-        let method = match rec.method {
-            CheckInMethod::Gps => "gps",
-            CheckInMethod::Qr => "qr",
-            CheckInMethod::Manual => "manual",
-        };
+        let method = rec.method.code();
         tx.execute(
             "INSERT INTO checkin(id, shift_id, checkpoint_id, method, verified, lat, lon, accuracy_m, distance_m, reason, at, log_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -412,18 +397,7 @@ impl Store {
         )?;
         for row in stmt.query_map([&shift.id], |r| {
             let id: String = r.get(0)?;
-            let method = match r.get::<_, String>(3)?.as_str() {
-                "gps" => CheckInMethod::Gps,
-                "qr" => CheckInMethod::Qr,
-                "manual" => CheckInMethod::Manual,
-                other => {
-                    return Err(rows::corrupt(
-                        "checkin",
-                        &id,
-                        format!("unknown method '{other}'"),
-                    ))
-                }
-            };
+            let method = rows::parsed(r, 3, ("checkin", &id), "method", CheckInMethod::from_code)?;
             Ok((
                 r.get(11)?,
                 LogEntry::CheckIn(CheckIn {
@@ -447,18 +421,14 @@ impl Store {
         )?;
         for row in stmt.query_map([&shift.id], |r| {
             let id: String = r.get(0)?;
-            let action = match r.get::<_, Option<String>>(6)? {
-                None => None,
-                Some(a) => Some(Action::from_code(&a).ok_or_else(|| {
-                    rows::corrupt("observation", &id, format!("unknown action '{a}'"))
-                })?),
-            };
+            let row = ("observation", id.as_str());
+            let action = rows::opt_parsed(r, 6, row, "action", Action::from_code)?;
+            let category = rows::parsed(r, 2, row, "category", Category::from_code)?;
             Ok((
                 r.get(12)?,
                 LogEntry::Observation(Observation {
                     shift_id: r.get(1)?,
-                    category: category(r, 2, "observation", &id)?
-                        .ok_or_else(|| rows::corrupt("observation", &id, "no category"))?,
+                    category,
                     description: r.get(3)?,
                     plate: r.get(4)?,
                     people: r.get(5)?,
@@ -483,7 +453,13 @@ impl Store {
                     shift_id: r.get(1)?,
                     target_id: r.get(2)?,
                     text: r.get(3)?,
-                    new_category: category(r, 4, "correction", &id)?,
+                    new_category: rows::opt_parsed(
+                        r,
+                        4,
+                        ("correction", &id),
+                        "category",
+                        Category::from_code,
+                    )?,
                     at: rows::time(r, 5, "correction", &id)?,
                     id,
                 }),

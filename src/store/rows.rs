@@ -3,7 +3,7 @@
 //! and the typed corrupt-row error every reader of stored rows uses.
 
 use crate::domain::geofence::LatLon;
-use crate::domain::ward::{Checkpoint, Member, Role, Team, Ward};
+use crate::domain::ward::{Checkpoint, Member, Role, Team, Ward, WardSetup};
 use crate::wire::WireError;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
@@ -13,11 +13,11 @@ use rusqlite::Row;
 /// rusqlite's mapping as a conversion failure and comes out as a typed corrupt-row error
 /// ([`corrupt_row`]), so a damaged row is reported with its id, never turned into other data.
 pub fn corrupt(table: &'static str, id: impl ToString, detail: impl ToString) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        Type::Text,
-        Box::new(WireError::new(table, id, detail)),
-    )
+    wrap(WireError::new(table, id, detail))
+}
+
+fn wrap(e: WireError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, Type::Text, Box::new(e))
 }
 
 /// The corrupt row behind a rusqlite error made by [`corrupt`], if it is one.
@@ -30,6 +30,43 @@ pub fn corrupt_row(e: &rusqlite::Error) -> Option<WireError> {
     }
 }
 
+/// A stored text value read by `parse`, or the corrupt-row error naming `table`, `id` and the
+/// `field` it could not read: the one way every stored value is parsed, never defaulted.
+pub fn stored<T>(
+    table: &'static str,
+    id: &str,
+    field: &str,
+    value: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, WireError> {
+    parse(value).ok_or_else(|| WireError::new(table, id, format!("cannot read {field} '{value}'")))
+}
+
+/// Column `col` of a row of `table` with id `id`, read by `parse` as [`stored`] does.
+pub fn parsed<T>(
+    r: &Row<'_>,
+    col: usize,
+    (table, id): (&'static str, &str),
+    field: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(col)?;
+    stored(table, id, field, &text, parse).map_err(wrap)
+}
+
+/// An optional column, read as [`parsed`] when it holds a value.
+pub fn opt_parsed<T>(
+    r: &Row<'_>,
+    col: usize,
+    (table, id): (&'static str, &str),
+    field: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    r.get::<_, Option<String>>(col)?
+        .map(|text| stored(table, id, field, &text, parse).map_err(wrap))
+        .transpose()
+}
+
 /// An RFC 3339 time from column `col` of a row of `table` with id `id`.
 pub fn time(
     r: &Row<'_>,
@@ -37,8 +74,7 @@ pub fn time(
     table: &'static str,
     id: &str,
 ) -> rusqlite::Result<DateTime<Utc>> {
-    let text: String = r.get(col)?;
-    parse_time(&text).ok_or_else(|| corrupt(table, id, format!("bad time '{text}'")))
+    parsed(r, col, (table, id), "time", parse_time)
 }
 
 /// An optional RFC 3339 time, as [`time`].
@@ -48,12 +84,12 @@ pub fn opt_time(
     table: &'static str,
     id: &str,
 ) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    match r.get::<_, Option<String>>(col)? {
-        None => Ok(None),
-        Some(text) => parse_time(&text)
-            .map(Some)
-            .ok_or_else(|| corrupt(table, id, format!("bad time '{text}'"))),
-    }
+    opt_parsed(r, col, (table, id), "time", parse_time)
+}
+
+/// A member's role from column `col` of the member row with id `id`.
+pub fn role(r: &Row<'_>, col: usize, id: &str) -> rusqlite::Result<Role> {
+    parsed(r, col, ("member", id), "role", Role::from_code)
 }
 
 /// An RFC 3339 time, or `None` when the text is not one.
@@ -108,10 +144,8 @@ pub fn team(r: &Row<'_>) -> rusqlite::Result<Team> {
 /// A member from a row of [`MEMBER_COLS`].
 pub fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
     let id: String = r.get(0)?;
-    let role: String = r.get(2)?;
     Ok(Member {
-        role: Role::from_code(&role)
-            .ok_or_else(|| corrupt("member", &id, format!("unknown role '{role}'")))?,
+        role: role(r, 2, &id)?,
         name: r.get(1)?,
         id,
     })
@@ -130,6 +164,48 @@ pub fn checkpoint(r: &Row<'_>) -> rusqlite::Result<Checkpoint> {
         radius_m: r.get(5)?,
         qr_code: r.get(6)?,
     })
+}
+
+/// The setup of team `team_id`: its ward, the team, its members (leaders first, then by name)
+/// and its route in order; `None` when there is no such team.
+pub fn team_setup(
+    conn: &rusqlite::Connection,
+    team_id: &str,
+) -> rusqlite::Result<Option<WardSetup>> {
+    use rusqlite::OptionalExtension;
+    let Some((team, ward_id)) = conn
+        .query_row(
+            &format!("SELECT {TEAM_COLS}, ward_id FROM team WHERE id = ?1"),
+            [team_id],
+            |r| Ok((team(r)?, r.get::<_, String>(4)?)),
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let ward = conn.query_row(
+        &format!("SELECT {WARD_COLS} FROM ward WHERE id = ?1"),
+        [&ward_id],
+        ward,
+    )?;
+    let members = conn
+        .prepare(&format!(
+            "SELECT {MEMBER_COLS} FROM member WHERE team_id = ?1 ORDER BY role = 'leader' DESC, name"
+        ))?
+        .query_map([team_id], member)?
+        .collect::<Result<_, _>>()?;
+    let checkpoints = conn
+        .prepare(&format!(
+            "SELECT {CHECKPOINT_COLS} FROM checkpoint WHERE team_id = ?1 ORDER BY seq"
+        ))?
+        .query_map([team_id], checkpoint)?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(WardSetup {
+        ward,
+        team,
+        members,
+        checkpoints,
+    }))
 }
 
 /// Creates or updates a ward.

@@ -1,6 +1,6 @@
 //! The ward setup on this device: ward, team, members and route.
 
-use super::rows::{self, CHECKPOINT_COLS, MEMBER_COLS, TEAM_COLS, WARD_COLS};
+use super::rows;
 use super::{Store, StoreError};
 use crate::domain::shift::DEFAULT_TZ;
 use crate::domain::ward::{Checkpoint, WardSetup};
@@ -30,34 +30,16 @@ impl Store {
         Ok(())
     }
 
-    /// The ward setup, if one is loaded.
+    /// The ward setup, if one is loaded (the device holds one team's).
     pub fn setup(&self) -> Result<Option<WardSetup>, StoreError> {
-        let ward = self
+        let team_id: Option<String> = self
             .conn
-            .query_row(&format!("SELECT {WARD_COLS} FROM ward"), [], rows::ward)
+            .query_row("SELECT id FROM team", [], |r| r.get(0))
             .optional()?;
-        let Some(ward) = ward else { return Ok(None) };
-        let team = self
-            .conn
-            .query_row(&format!("SELECT {TEAM_COLS} FROM team"), [], rows::team)?;
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {MEMBER_COLS} FROM member ORDER BY role = 'leader' DESC, name"
-        ))?;
-        let members = stmt
-            .query_map([], rows::member)?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {CHECKPOINT_COLS} FROM checkpoint ORDER BY seq"
-        ))?;
-        let checkpoints = stmt
-            .query_map([], rows::checkpoint)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(WardSetup {
-            ward,
-            team,
-            members,
-            checkpoints,
-        }))
+        match team_id {
+            Some(id) => Ok(rows::team_setup(&self.conn, &id)?),
+            None => Ok(None),
+        }
     }
 
     /// The ward's time zone, Asia/Ho_Chi_Minh when unset or unknown.

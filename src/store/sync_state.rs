@@ -2,12 +2,12 @@
 //! each in one transaction.
 
 use super::outbox;
+use super::rows;
 use super::setup::write_setup;
 use super::{Store, StoreError};
 use crate::domain::ward::{Role, WardSetup};
 use crate::wire::api::{EnrollResponse, PullResponse, PushResponse};
 use crate::wire::feed::FeedBody;
-use crate::wire::WireError;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -72,18 +72,21 @@ fn get(tx: &rusqlite::Connection, key: SyncKey) -> Result<Option<String>, StoreE
         .optional()?)
 }
 
-/// A stored number, such as the cursor; one that does not parse is a corrupt row.
-fn get_i64(tx: &rusqlite::Connection, key: SyncKey) -> Result<i64, StoreError> {
-    match get(tx, key)? {
-        None => Ok(0),
-        Some(v) => v.parse().map_err(|_| {
-            StoreError::CorruptRow(WireError::new(
-                "sync_state",
-                key.code(),
-                format!("not a number: '{v}'"),
-            ))
-        }),
-    }
+/// A sync value read by `parse`; one that does not parse is a corrupt row naming its key.
+fn get_parsed<T>(
+    conn: &rusqlite::Connection,
+    key: SyncKey,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
+    get(conn, key)?
+        .map(|v| rows::stored("sync_state", key.code(), key.code(), &v, parse))
+        .transpose()
+        .map_err(StoreError::from)
+}
+
+/// A stored number, such as the cursor (0 when unset).
+fn get_i64(conn: &rusqlite::Connection, key: SyncKey) -> Result<i64, StoreError> {
+    Ok(get_parsed(conn, key, |v| v.parse().ok())?.unwrap_or(0))
 }
 
 fn set(tx: &Transaction<'_>, key: SyncKey, value: &str) -> Result<(), StoreError> {
@@ -121,32 +124,12 @@ impl Store {
 
     /// The member's role from enrollment; a stored role this build does not know is a corrupt row.
     pub fn role(&self) -> Result<Option<Role>, StoreError> {
-        get(&self.conn, SyncKey::Role)?
-            .map(|r| {
-                Role::from_code(&r).ok_or_else(|| {
-                    StoreError::CorruptRow(WireError::new(
-                        "sync_state",
-                        "role",
-                        format!("unknown role '{r}'"),
-                    ))
-                })
-            })
-            .transpose()
+        get_parsed(&self.conn, SyncKey::Role, Role::from_code)
     }
 
     /// When the ward server was last reached successfully.
     pub fn last_success(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        get(&self.conn, SyncKey::LastSuccess)?
-            .map(|t| {
-                super::rows::parse_time(&t).ok_or_else(|| {
-                    StoreError::CorruptRow(WireError::new(
-                        "sync_state",
-                        "last_success",
-                        format!("bad time '{t}'"),
-                    ))
-                })
-            })
-            .transpose()
+        get_parsed(&self.conn, SyncKey::LastSuccess, rows::parse_time)
     }
 
     /// Feed items this device could not read: (cursor, reason), oldest first.

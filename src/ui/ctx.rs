@@ -166,14 +166,9 @@ impl Ui {
                 entry,
                 pending_sync,
             } => {
-                let total = self
-                    .setup
-                    .peek()
-                    .as_ref()
-                    .map_or(0, |s| s.checkpoints.len());
                 let mut active = self.active;
                 if let Some(log) = active.write().as_mut() {
-                    log.push(entry, total);
+                    log.push(entry);
                 }
                 put(self.pending_sync, pending_sync);
             }

@@ -30,23 +30,14 @@ pub enum FeedBody {
     Event(Event),
 }
 
-impl FeedBody {
-    /// The `kind` this body travels with.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            FeedBody::Setup(_) => SETUP_KIND,
-            FeedBody::Event(e) => e.kind.code(),
-        }
-    }
+/// A setup as a feed item's payload (kind [`SETUP_KIND`]).
+pub fn setup_payload(setup: &WardSetup) -> String {
+    serde_json::to_string(setup).expect("setups serialise")
+}
 
-    /// The body as it travels.
-    pub fn to_json(&self) -> serde_json::Value {
-        let v = match self {
-            FeedBody::Setup(s) => serde_json::to_value(s),
-            FeedBody::Event(e) => serde_json::to_value(e),
-        };
-        v.expect("setups and events serialise")
-    }
+/// An event as a feed item's payload (kind: the event's kind).
+pub fn event_payload(event: &Event) -> String {
+    serde_json::to_string(event).expect("events serialise")
 }
 
 impl FeedItem {
@@ -55,8 +46,7 @@ impl FeedItem {
     pub fn body(&self) -> Result<FeedBody, WireError> {
         let bad = |detail: String| WireError::new("feed item", self.cursor, detail);
         if self.kind == SETUP_KIND {
-            let setup: WardSetup =
-                serde_json::from_value(self.payload.clone()).map_err(|e| bad(e.to_string()))?;
+            let setup = WardSetup::deserialize(&self.payload).map_err(|e| bad(e.to_string()))?;
             return setup
                 .validate()
                 .map(FeedBody::Setup)
@@ -64,8 +54,7 @@ impl FeedItem {
         }
         let kind = EventKind::from_code(&self.kind)
             .ok_or_else(|| bad(format!("unknown kind '{}'", self.kind)))?;
-        let event: Event =
-            serde_json::from_value(self.payload.clone()).map_err(|e| bad(e.to_string()))?;
+        let event = Event::deserialize(&self.payload).map_err(|e| bad(e.to_string()))?;
         if event.kind != kind {
             return Err(bad(format!(
                 "item kind '{}' but event kind '{}'",

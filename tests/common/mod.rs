@@ -15,10 +15,10 @@ pub struct Server {
     pub url: String,
     /// Its state, for direct checks.
     pub shared: std::sync::Arc<Shared>,
-    /// The data directory.
-    pub dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The data directory, removed when the server is dropped.
+    _dir: tempfile::TempDir,
+    /// Dropping it shuts the server down.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 /// Writes the demo ward and a second ward (w2, team t2, member w2-m1) into `dir`'s database.
@@ -73,20 +73,19 @@ pub async fn start_with(tune: impl FnOnce(&mut ServerConfig)) -> Server {
     serve(Application::build(config).await.unwrap(), dir)
 }
 
-/// Runs a built application in the background until the returned server is stopped or dropped.
+/// Runs a built application in the background until the returned server is dropped.
 pub fn serve(app: Application, dir: tempfile::TempDir) -> Server {
     let url = app.url();
     let shared = app.shared();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until_stopped(async move {
+    tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
     Server {
         url,
         shared,
-        dir,
-        stop: Some(stop),
-        task: Some(task),
+        _dir: dir,
+        _stop: stop,
     }
 }
 
@@ -98,17 +97,5 @@ impl Server {
             .write(move |db| db.issue_code(&member, ttl, Utc::now()))
             .await
             .unwrap()
-    }
-
-    /// Stops the server and waits until it has let go of its listener.
-    pub async fn stop(mut self) -> tempfile::TempDir {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        std::mem::replace(&mut self.dir, dir)
     }
 }

@@ -42,7 +42,9 @@ test("a full shift offline is durable across reload and browser restart", { time
     await waitText(page, "offline", "Ngoại tuyến");
     await shot(page, "02-offline-tonight");
 
-    // 3. Start a shift with two members present.
+    // 3. Start ca 1 with two members present (chosen, not the hour's suggestion, so the test
+    //    reads the same at 01:30 as at 21:00).
+    await page.getByTestId("slot-ca1").click();
     await page.getByTestId("member-demo-m1").check();
     await page.getByTestId("member-demo-m2").check();
     await page.getByTestId("start").click();

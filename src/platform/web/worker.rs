@@ -5,7 +5,7 @@
 use super::fetch::FetchTransport;
 use crate::platform::protocol::{Request, Response, StartError};
 use crate::service::door;
-use crate::service::{ApiError, Command, Service};
+use crate::service::{ApiError, Service};
 use crate::store::{Durability, Store};
 use crate::sync::schedule::{Next, Outcome, Schedule, Trigger};
 use sqlite_wasm_rs::WasmOsCallback;
@@ -95,19 +95,14 @@ impl SyncLoop {
             self.again.set(true);
             return;
         }
-        let result = door::sync(&*self.service, &FetchTransport::new).await;
+        let outcome = door::background_sync(&*self.service, &FetchTransport::new).await;
         self.running.set(false);
         // Not enrolled: nothing was synced and the page's state is already current.
-        if !matches!(result, Ok(false)) {
+        if outcome != Outcome::NotEnrolled {
             if let Ok(change) = door::refreshed(&*self.service) {
                 post(&self.scope, &Response::Update { change });
             }
         }
-        let outcome = match &result {
-            Ok(false) => Outcome::NotEnrolled,
-            Ok(true) => Outcome::Synced,
-            Err(e) => e.outcome(),
-        };
         if self.again.replace(false) && outcome == Outcome::Synced {
             self.after(0);
         } else {
@@ -146,11 +141,7 @@ pub async fn start_worker() {
         };
         let (service, scope, loop_) = (service.clone(), reply_scope.clone(), loop_.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            let trigger = match &req.cmd {
-                Command::Local(local) if local.writes_event() => Some(Trigger::Wrote),
-                Command::Enroll { .. } => Some(Trigger::Connected),
-                _ => None,
-            };
+            let trigger = req.cmd.sync_trigger();
             let reply = door::handle(&*service, req.cmd, FetchTransport::new).await;
             let ok = reply.result.is_ok();
             post(&scope, &Response::Reply { id: req.id, reply });

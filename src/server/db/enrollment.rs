@@ -94,13 +94,13 @@ impl ServerDb {
         if used_at.is_some() {
             return Err(ServerError::Code("already used"));
         }
-        let expires = rows::parse_time(&expires_at).ok_or_else(|| {
-            ServerError::Corrupt(crate::wire::WireError::new(
-                "enrollment",
-                &member_id,
-                format!("bad expiry '{expires_at}'"),
-            ))
-        })?;
+        let expires = rows::stored(
+            "enrollment",
+            &member_id,
+            "expiry",
+            &expires_at,
+            rows::parse_time,
+        )?;
         if expires < now {
             return Err(ServerError::Code("expired"));
         }
@@ -111,10 +111,10 @@ impl ServerDb {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        match &existing {
+        match existing {
             // A revoked device id stays revoked.
             Some((_, Some(_))) => return Err(ServerError::Revoked),
-            Some((owner, None)) if *owner != member_id => {
+            Some((owner, None)) if owner != member_id => {
                 tracing::warn!(device = %device_id, "enrollment refused: the device id belongs to another member");
                 return Err(ServerError::DeviceTaken);
             }
@@ -125,17 +125,12 @@ impl ServerDb {
             "UPDATE enrollment SET used_at = ?1 WHERE code_hash = ?2",
             params![now.to_rfc3339(), secret::hash(code)],
         )?;
-        if existing.is_some() {
-            tx.execute(
-                "UPDATE device SET token_hash = ?1 WHERE id = ?2",
-                params![secret::hash(&token), device_id],
-            )?;
-        } else {
-            tx.execute(
-                "INSERT INTO device(id, member_id, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
-                params![device_id, member_id, secret::hash(&token), now.to_rfc3339()],
-            )?;
-        }
+        // New, or the same member's device again: it keeps its id and history, with a new token.
+        tx.execute(
+            "INSERT INTO device(id, member_id, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET token_hash = excluded.token_hash",
+            params![device_id, member_id, secret::hash(&token), now.to_rfc3339()],
+        )?;
         let auth = authenticate(&tx, &token)?;
         tx.commit()?;
         Ok((token, auth))
@@ -190,13 +185,10 @@ pub fn authenticate(conn: &Connection, token: &str) -> Result<DeviceAuth, Server
         )?
         .query_row([secret::hash(token)], |r| {
             let member_id: String = r.get(1)?;
-            let role: String = r.get(2)?;
             Ok((
                 DeviceAuth {
                     device_id: r.get(0)?,
-                    role: Role::from_code(&role).ok_or_else(|| {
-                        rows::corrupt("member", &member_id, format!("unknown role '{role}'"))
-                    })?,
+                    role: rows::role(r, 2, &member_id)?,
                     member_id,
                     team_id: r.get(3)?,
                     ward_id: r.get(4)?,

@@ -7,7 +7,7 @@ use crate::server::error::ServerError;
 use crate::server::push_rules::{decide, settles_seq, Decision, Stored};
 use crate::wire::api::{EventRefusal, PushResponse, CLOCK_FLAG_MS};
 use crate::wire::event::Event;
-use crate::wire::feed::FeedBody;
+use crate::wire::feed::event_payload;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
@@ -44,12 +44,13 @@ impl ServerDb {
             for e in events {
                 let payload = serde_json::to_string(&e.payload).expect("JSON values serialise");
                 let hash = content_hash(e, &payload);
-                let facts = Stored {
-                    same_id: find
-                        .query_row([&e.event_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?,
-                    seq_taken: by_seq.query_row(params![e.device_id, e.seq], |r| r.get(0))?,
-                };
+                let same_id: Option<(String, String)> = find
+                    .query_row([&e.event_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                // The sequence matters only for an id not seen before: a re-send costs one lookup.
+                let seq_taken = same_id.is_none()
+                    && by_seq.query_row(params![e.device_id, e.seq], |r| r.get(0))?;
+                let facts = Stored { same_id, seq_taken };
                 match decide(&auth.device_id, e, payload.len(), &hash, &facts) {
                     Decision::Store => {
                         insert.execute(params![
@@ -64,20 +65,12 @@ impl ServerDb {
                             e.client_time.to_rfc3339(),
                             now.to_rfc3339()
                         ])?;
-                        let item = FeedBody::Event(e.clone());
-                        feed.execute(params![
-                            auth.team_id,
-                            e.kind.code(),
-                            item.to_json().to_string()
-                        ])?;
+                        feed.execute(params![auth.team_id, e.kind.code(), event_payload(e)])?;
                         stored.push(e.event_id.clone());
                     }
                     Decision::AlreadyStored => stored.push(e.event_id.clone()),
                     Decision::Refuse(code, message) => {
-                        if facts.same_id.is_some() {
-                            tracing::warn!(event_id = %e.event_id, device = %e.device_id, "event id reused with different content; original kept");
-                        }
-                        tracing::info!(event_id = %e.event_id, device = %auth.device_id, code = code.code(), %message, "event refused");
+                        tracing::warn!(event_id = %e.event_id, device = %auth.device_id, code = code.code(), %message, "event refused");
                         log.execute(params![
                             e.event_id,
                             auth.device_id,

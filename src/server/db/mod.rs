@@ -11,10 +11,16 @@ pub mod setup;
 pub use enrollment::{DeviceAuth, DeviceRow};
 
 use super::error::ServerError;
-use crate::store::migrate::{self, SERVER_MIGRATIONS};
+use crate::store::migrate;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// The server's migrations, oldest first (run by the device's runner, [`migrate::run`]).
+pub const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_init",
+    include_str!("../../../migrations/server_0001_init.sql"),
+)];
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "ward.db";
@@ -36,7 +42,7 @@ impl ServerDb {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        migrate::run(&mut conn, SERVER_MIGRATIONS, SERVER_MIGRATIONS.len() as u32)?;
+        migrate::run(&mut conn, MIGRATIONS, MIGRATIONS.len() as u32)?;
         conn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?1)",
             [uuid::Uuid::now_v7().to_string()],
@@ -60,16 +66,6 @@ impl ServerDb {
         self.conn
             .execute("UPDATE meta SET value = ?1 WHERE key = 'epoch'", [&e])?;
         Ok(e)
-    }
-
-    /// The pull feed for a device (on the writer; the server reads it from its pool).
-    pub fn pull(
-        &self,
-        auth: &DeviceAuth,
-        after: i64,
-        limit: usize,
-    ) -> Result<crate::wire::api::PullResponse, ServerError> {
-        feed::pull(&self.conn, auth, after, limit)
     }
 
     /// The connection, for tests that need to look at or damage rows directly.

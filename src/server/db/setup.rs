@@ -5,12 +5,9 @@ use super::{exists, ServerDb};
 use crate::domain::shift::ShiftSlot;
 use crate::domain::ward::{Checkpoint, Member, Team, Ward, WardSetup};
 use crate::server::error::ServerError;
-use crate::store::rows::{
-    self, write_member, write_route, write_team, write_ward, CHECKPOINT_COLS, MEMBER_COLS,
-    TEAM_COLS, WARD_COLS,
-};
-use crate::wire::feed::{FeedBody, SETUP_KIND};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use crate::store::rows::{self, write_member, write_route, write_team, write_ward};
+use crate::wire::feed::{setup_payload, SETUP_KIND};
+use rusqlite::{params, Connection, Transaction};
 
 impl ServerDb {
     /// Creates or changes a ward; a change reaches the phones of every team of the ward.
@@ -109,45 +106,15 @@ impl ServerDb {
 
 /// The setup of `team_id`, read on any connection.
 pub fn team_setup(conn: &Connection, team_id: &str) -> Result<WardSetup, ServerError> {
-    let (team, ward_id): (Team, String) = conn
-        .query_row(
-            &format!("SELECT {TEAM_COLS}, ward_id FROM team WHERE id = ?1"),
-            [team_id],
-            |r| Ok((rows::team(r)?, r.get(4)?)),
-        )
-        .optional()?
-        .ok_or_else(|| ServerError::NotFound(format!("team {team_id}")))?;
-    let ward = conn.query_row(
-        &format!("SELECT {WARD_COLS} FROM ward WHERE id = ?1"),
-        [&ward_id],
-        rows::ward,
-    )?;
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {MEMBER_COLS} FROM member WHERE team_id = ?1 ORDER BY name"
-    ))?;
-    let members = stmt
-        .query_map([team_id], rows::member)?
-        .collect::<Result<_, _>>()?;
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {CHECKPOINT_COLS} FROM checkpoint WHERE team_id = ?1 ORDER BY seq"
-    ))?;
-    let checkpoints = stmt
-        .query_map([team_id], rows::checkpoint)?
-        .collect::<Result<_, _>>()?;
-    Ok(WardSetup {
-        ward,
-        team,
-        members,
-        checkpoints,
-    })
+    rows::team_setup(conn, team_id)?.ok_or_else(|| ServerError::NotFound(format!("team {team_id}")))
 }
 
 /// Appends the team's current setup to the feed, inside the transaction that changed it.
 fn publish_setup(tx: &Transaction<'_>, team_id: &str) -> Result<(), ServerError> {
-    let setup = FeedBody::Setup(team_setup(tx, team_id)?);
+    let setup = team_setup(tx, team_id)?;
     tx.execute(
         "INSERT INTO feed(team_id, kind, leaders, payload) VALUES (?1, ?2, 0, ?3)",
-        params![team_id, SETUP_KIND, setup.to_json().to_string()],
+        params![team_id, SETUP_KIND, setup_payload(&setup)],
     )?;
     Ok(())
 }

@@ -114,7 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn a_million_addresses_never_hold_more_than_the_cap_and_the_honest_client_keeps_its_limit() {
+    fn a_million_addresses_never_hold_more_than_the_cap_and_the_honest_client_is_served_again() {
         let cap = 1_000;
         let b = Buckets::new(cap);
         let t0 = Instant::now();

@@ -279,13 +279,9 @@ fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ServerError::Internal("the request failed inside the server".into()).into_response()
 }
 
-/// The whole app: the API under /api/v1, and the PWA from `dist` (index.html for unknown paths).
-pub fn router(shared: Arc<Shared>, dist: Option<PathBuf>, timeouts: RequestTimeouts) -> Router {
-    router_with(Router::new(), shared, dist, timeouts)
-}
-
-/// [`router`] with extra routes (the tests add one that panics).
-pub fn router_with(
+/// The whole app: the API under /api/v1 beside `extra` routes (the tests add one that panics),
+/// and the PWA from `dist` (index.html for unknown paths).
+pub fn router(
     extra: Router<Arc<Shared>>,
     shared: Arc<Shared>,
     dist: Option<PathBuf>,
