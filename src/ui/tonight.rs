@@ -12,6 +12,14 @@ use std::collections::BTreeSet;
 #[component]
 pub fn Tonight() -> Element {
     let ui = Ui::get();
+    // A memo of which shift runs: a save changes the log, not this, so the screen stays as it is.
+    let running = use_memo(move || {
+        ui.active
+            .read()
+            .as_ref()
+            .map(|log| (log.shift.slot_code.clone(), log.shift.started_at))
+    });
+    let running = running();
     let Some(setup) = ui.setup.read().clone() else {
         return rsx! { NoWard {} };
     };
@@ -19,11 +27,6 @@ pub fn Tonight() -> Element {
         return rsx! { NoWard {} };
     };
     let tz = ui.tz();
-    let running = ui
-        .active
-        .read()
-        .as_ref()
-        .map(|log| (log.shift.slot_code.clone(), log.shift.started_at));
     let last_ended = ui.last_ended.read().clone();
     rsx! {
         section { class: "card",
