@@ -1,6 +1,8 @@
 //! The commands a ward's administrator runs beside the server: wards, teams, members, shifts,
-//! routes, enrollment codes, devices and epochs. Each is one call on [`ServerDb`].
+//! routes, enrollment codes, devices and epochs, backup and restore. Each is one call on
+//! [`ServerDb`] or [`backup`].
 
+use super::db::backup::{self, BackupError};
 use super::db::ServerDb;
 use super::error::ServerError;
 use super::import::checkpoints_from_file;
@@ -10,6 +12,26 @@ use crate::wire::api::CLOCK_FLAG_MS;
 use chrono::{Duration, Utc};
 use clap::{Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Why an admin command failed.
+#[derive(Debug, Error)]
+pub enum AdminError {
+    /// The database refused or failed.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// A backup or restore was refused or failed.
+    #[error(transparent)]
+    Backup(#[from] BackupError),
+    /// An enrollment link members could not use.
+    #[error("--public-url {url}: {why}")]
+    PublicUrl {
+        /// The URL given.
+        url: String,
+        /// Why it cannot be used.
+        why: String,
+    },
+}
 
 /// A member's role as typed on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -92,6 +114,7 @@ pub enum AdminCommand {
         /// Hours until the code expires.
         #[arg(long, default_value_t = 24)]
         ttl_hours: i64,
+        /// The https:// address members open (plain http:// only for localhost tests).
         #[arg(long, env = "WARD_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
         public_url: String,
         /// Also write the QR code as SVG here.
@@ -107,6 +130,55 @@ pub enum AdminCommand {
     RevokeDevice { id: String },
     /// Give the database a new epoch after restoring it from a backup: devices re-send what they hold.
     NewEpoch,
+    /// Write a consistent copy of the database to FILE while the server keeps serving.
+    Backup {
+        /// The backup file to write (refused if it exists, unless --force).
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the database with the backup FILE and start a new epoch; stop the server first. Devices and codes enrolled after the backup are kept (with their member, team and ward if the backup lacks them), so no phone enrolls again; phones re-send what they hold; the replaced database is kept as ward.db.before-restore-<time>.
+    Restore {
+        /// The backup file to restore (it is not changed).
+        file: PathBuf,
+    },
+}
+
+/// Refuses a public URL a phone could not use the app from: the link must be https://, except on
+/// this computer (localhost, 127.0.0.1, ::1), where browsers allow plain http.
+pub fn check_public_url(public_url: &str) -> Result<(), AdminError> {
+    let refuse = |why: &str| AdminError::PublicUrl {
+        url: public_url.to_string(),
+        why: why.to_string(),
+    };
+    let url = reqwest::Url::parse(public_url).map_err(|e| {
+        refuse(&format!(
+            "not a URL ({e}); give the https:// address members open"
+        ))
+    })?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let host = url.host_str().unwrap_or("");
+            let local = match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+                Ok(ip) => ip.is_loopback(),
+                Err(_) => host.eq_ignore_ascii_case("localhost"),
+            };
+            if local {
+                Ok(())
+            } else {
+                Err(refuse(
+                    "plain http:// is only allowed for localhost. Phones allow storage, the service \
+                     worker and location only on https:// pages, so a member could not use the app \
+                     from this link; give the https:// address members open",
+                ))
+            }
+        }
+        other => Err(refuse(&format!(
+            "a {other}: link cannot be opened as the app; give the https:// address members open"
+        ))),
+    }
 }
 
 /// The enrollment link a phone opens.
@@ -147,7 +219,7 @@ fn parse_slot(s: &str) -> Result<ShiftSlot, ServerError> {
 }
 
 /// Runs one command on the database.
-pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), ServerError> {
+pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
     match cmd {
         AdminCommand::CreateWard {
             id,
@@ -156,22 +228,22 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), ServerError> {
             police_phone,
         } => {
             if tz.parse::<chrono_tz::Tz>().is_err() {
-                return Err(ServerError::Invalid(format!("unknown time zone {tz}")));
+                return Err(ServerError::Invalid(format!("unknown time zone {tz}")).into());
             }
-            db.upsert_ward(&Ward {
+            Ok(db.upsert_ward(&Ward {
                 id,
                 name,
                 tz,
                 police_phone,
                 demo: false,
-            })
+            })?)
         }
         AdminCommand::CreateTeam {
             ward,
             id,
             name,
             leader_phone,
-        } => db.upsert_team(
+        } => Ok(db.upsert_team(
             &ward,
             &Team {
                 id,
@@ -179,26 +251,26 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), ServerError> {
                 leader_phone,
                 slots: crate::domain::shift::default_slots(),
             },
-        ),
+        )?),
         AdminCommand::AddMember {
             team,
             id,
             name,
             role,
-        } => db.upsert_member(
+        } => Ok(db.upsert_member(
             &team,
             &Member {
                 id,
                 name,
                 role: role.into(),
             },
-        ),
+        )?),
         AdminCommand::SetSlots { team, slots } => {
             let parsed = slots
                 .iter()
                 .map(|s| parse_slot(s))
                 .collect::<Result<Vec<_>, _>>()?;
-            db.set_slots(&team, &parsed)
+            Ok(db.set_slots(&team, &parsed)?)
         }
         AdminCommand::ImportCheckpoints { team, file } => {
             let text = std::fs::read_to_string(&file)
@@ -215,10 +287,11 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), ServerError> {
             svg,
         } => {
             if !(1..=24 * 30).contains(&ttl_hours) {
-                return Err(ServerError::Invalid(
-                    "--ttl-hours must be between 1 and 720".into(),
-                ));
+                return Err(
+                    ServerError::Invalid("--ttl-hours must be between 1 and 720".into()).into(),
+                );
             }
+            check_public_url(&public_url)?;
             let code = db.issue_code(&member, Duration::hours(ttl_hours), Utc::now())?;
             print_code(&public_url, &code, svg.as_deref())?;
             println!("Expires in {ttl_hours} h.");
@@ -256,5 +329,68 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), ServerError> {
             println!("New epoch {}", db.new_epoch()?);
             Ok(())
         }
+        AdminCommand::Backup { file, force } => {
+            let started = std::time::Instant::now();
+            let r = backup::backup(db.conn(), &file, force)?;
+            println!(
+                "Backup written to {} ({} events, {} bytes, {:.1} s).",
+                r.path.display(),
+                r.events,
+                r.bytes,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        AdminCommand::Restore { file } => {
+            let live = db.path().to_path_buf();
+            db.release()?;
+            let r = backup::restore(&live, &file, Utc::now())?;
+            println!(
+                "Restored {} ({} events) into {}; new epoch {}: phones re-send what they hold.",
+                file.display(),
+                r.events,
+                live.display(),
+                r.epoch
+            );
+            if let Some(kept) = &r.kept {
+                println!("The replaced database is kept as {}.", kept.display());
+            }
+            println!(
+                "Kept {} device(s) and {} member(s) enrolled after the backup; new feed items start above cursor {}.",
+                r.devices_carried, r.members_carried, r.feed_cursor_floor
+            );
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_links_are_refused_except_on_this_computer() {
+        for ok in [
+            "https://tuantra.example.vn",
+            "https://10.0.0.5:8443/",
+            "http://localhost:8080",
+            "http://127.0.0.1:8080",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_public_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://tuantra.example.vn",
+            "http://192.168.1.20:8080",
+            "http://0.0.0.0:8080",
+            "http://[fe80::1]:8080",
+        ] {
+            let err = check_public_url(bad).unwrap_err().to_string();
+            assert!(err.contains("https://"), "{err}");
+            assert!(err.contains("service worker"), "{err}");
+            assert!(err.contains(bad), "{err}");
+        }
+        assert!(check_public_url("ftp://x").is_err());
+        assert!(check_public_url("tuantra.example.vn").is_err());
     }
 }

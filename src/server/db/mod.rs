@@ -3,6 +3,7 @@
 //! push and a push never waits for a read. The code is split by what it holds: [`setup`],
 //! [`enrollment`], [`events`] and [`feed`].
 
+pub mod backup;
 pub mod enrollment;
 pub mod events;
 pub mod feed;
@@ -66,6 +67,14 @@ impl ServerDb {
         self.conn
             .execute("UPDATE meta SET value = ?1 WHERE key = 'epoch'", [&e])?;
         Ok(e)
+    }
+
+    /// Closes the database file, leaving this value on an empty in-memory database: `restore`
+    /// needs the file to itself.
+    pub fn release(&mut self) -> Result<(), ServerError> {
+        let old = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
+        old.close().map_err(|(_, e)| e)?;
+        Ok(())
     }
 
     /// The connection, for tests that need to look at or damage rows directly.
