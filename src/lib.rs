@@ -3,6 +3,7 @@
 //! `domain` holds pure rules, `store` the local SQLite database and outbox, `service` the command
 //! handler every platform shares, `ui` the Dioxus screens, and `platform` the glue for each target.
 
+pub mod clock;
 pub mod domain;
 pub mod i18n;
 #[cfg(not(target_arch = "wasm32"))]

@@ -18,6 +18,7 @@ ROWS = [
     ("sync.waiting", "Chờ đồng bộ: {n}", "Waiting to sync: {n}"),
     ("sync.none", "Đã đồng bộ hết", "Nothing waiting to sync"),
     ("storage.loading", "Đang mở dữ liệu trên máy…", "Opening the data on this phone…"),
+    ("storage.insecure", "Trang đang mở qua địa chỉ không bảo mật ({origin}), nên điện thoại không cho ứng dụng lưu dữ liệu, chạy khi mất mạng hay lấy vị trí. Hãy mở ứng dụng bằng địa chỉ bắt đầu bằng https:// (hỏi tổ trưởng hoặc công an phường đường dẫn đúng).", "This page was opened at an address that is not secure ({origin}), so the phone lets the app neither store data, work offline nor read the location. Open the app at its address starting with https:// (ask your team leader or the ward police for the right link)."),
     ("storage.unavailable", "Không thể lưu dữ liệu trên máy này ({detail}). Ghi nhận sẽ KHÔNG được lưu. Hãy dùng Chrome bản mới.", "This browser cannot store data on the phone ({detail}). Records would NOT be saved. Please use an up-to-date Chrome."),
     ("storage.other_tab", "Ứng dụng đang mở ở một tab khác. Hãy dùng tab đó, hoặc đóng nó rồi tải lại trang này.", "The app is already open in another tab. Use that tab, or close it and reload this page."),
     ("storage.not_persistent", "Trình duyệt chưa cho phép lưu lâu dài: dữ liệu có thể bị xoá khi máy thiếu bộ nhớ. Hãy cài ứng dụng lên màn hình chính.", "The browser has not granted persistent storage: data may be cleared when the phone runs low on space. Install the app to the home screen."),

@@ -29,6 +29,8 @@ web() {
   command -v clang-19 >/dev/null || need_apt clang-19 llvm-19
   command -v llvm-ar-19 >/dev/null || need_apt llvm-19
   command -v python3 >/dev/null || need_apt python3
+  # Static files are brotli-compressed once at build time.
+  command -v brotli >/dev/null || need_apt brotli
   local want; want=$(wasm_bindgen_version)
   if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]]; then
     say "building wasm-bindgen-cli $want from crates.io (one time, about 3 minutes)"

@@ -1,11 +1,21 @@
 // Service worker: keeps the app shell so the app opens with no network at all.
-// BUILD and SHELL are filled in by tools/stamp_sw.py at build time.
+// BUILD and SHELL are filled in by tools/finish_dist.py at build time.
+//
+// Pages (index.html) are asked of the network first, so an online start runs the newest build;
+// with no answer within NAVIGATION_WAIT_MS, or none at all, the cached page of this build opens.
+// Everything else is build-hashed (app/<build>/...) and served from the cache first: a page of
+// build A only ever asks for A's files, so A's JS never meets B's wasm.
 const BUILD = "__BUILD__";
 const SHELL = __SHELL__;
 const CACHE = `patrol-shell-${BUILD}`;
+const NAVIGATION_WAIT_MS = 3000;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(
+    caches.open(CACHE)
+      .then((c) => c.addAll(SHELL))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener("activate", (event) => {
@@ -16,24 +26,32 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+async function cachedPage() {
+  const cache = await caches.open(CACHE);
+  return cache.match("./index.html");
+}
+
+async function navigate(req) {
+  const network = fetch(req);
+  const late = new Promise((resolve) => setTimeout(resolve, NAVIGATION_WAIT_MS, null));
+  try {
+    const res = await Promise.race([network, late]);
+    if (res && res.ok) return res;
+  } catch (e) {
+    // Offline: fall through to the cached page.
+  }
+  const page = await cachedPage();
+  return page || network;
+}
+
+async function asset(req) {
+  const hit = await caches.match(req, { ignoreSearch: true });
+  return hit || fetch(req);
+}
+
 self.addEventListener("fetch", (event) => {
   const req = event.request;
   const url = new URL(req.url);
   if (req.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
-  event.respondWith(
-    caches.open(CACHE).then(async (cache) => {
-      const hit = await cache.match(req, { ignoreSearch: true });
-      if (hit) return hit;
-      try {
-        return await fetch(req);
-      } catch (e) {
-        // Offline and not cached: a navigation still gets the app.
-        if (req.mode === "navigate") {
-          const index = await cache.match("./index.html");
-          if (index) return index;
-        }
-        throw e;
-      }
-    }),
-  );
+  event.respondWith(req.mode === "navigate" ? navigate(req) : asset(req));
 });

@@ -21,6 +21,12 @@ pub enum StartError {
         /// The browser's words.
         detail: String,
     },
+    /// The page is not a secure context (http:// on an address other than localhost): browsers
+    /// then allow no durable storage, service worker or location, whatever the browser.
+    Insecure {
+        /// The address the page was opened at.
+        origin: String,
+    },
     /// Another tab of the app holds the database.
     OtherTab,
     /// The database could not be opened (damaged, too new...).

@@ -5,11 +5,11 @@
 use super::api::{Change, Command, Notice, Reply};
 use super::error::ApiError;
 use super::handle::Service;
+use crate::clock;
 use crate::store::sync_state::SyncKey;
 use crate::store::Store;
 use crate::sync::engine::{self, Shared, SyncError, Transport};
 use crate::sync::schedule::Outcome;
-use chrono::Utc;
 
 /// The store inside a shared service, as the sync engine borrows it.
 struct StoreOf<'a, S>(&'a S);
@@ -45,7 +45,7 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
     transport_for: impl Fn(&str) -> T,
 ) -> Reply {
     let outcome = match cmd {
-        Command::Local(local) => return svc.with(|s| s.run(local, Utc::now())),
+        Command::Local(local) => return svc.with(|s| s.run(local, clock::now())),
         Command::Enroll { server_url, code } => {
             let transport = transport_for(&server_url);
             engine::enroll(&StoreOf(svc), &transport, &server_url, &code)
@@ -68,7 +68,7 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
 
 /// The whole state after a background change (a sync round), as a change the UI applies.
 pub fn refreshed<S: Shared<Service>>(svc: &S) -> Result<Change, ApiError> {
-    svc.with(|s| s.state(Utc::now()))
+    svc.with(|s| s.state(clock::now()))
         .map(|state| Change::Full {
             state: Box::new(state),
         })
@@ -95,6 +95,6 @@ async fn sync<S: Shared<Service>, T: Transport>(
     let Some(url) = svc.with(|s| s.store().sync_value(SyncKey::ServerUrl))? else {
         return Ok(false);
     };
-    engine::sync_once(&StoreOf(svc), &transport_for(&url), Utc::now).await?;
+    engine::sync_once(&StoreOf(svc), &transport_for(&url), clock::now).await?;
     Ok(true)
 }

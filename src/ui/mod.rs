@@ -44,27 +44,36 @@ pub fn App() -> Element {
             div { class: "boot", "data-testid": "booting", div { class: "spinner" } p { {i18n::t(lang, "storage.loading")} } }
         },
         Boot::Failed(e) => {
-            let text = match e {
-                StartError::Unsupported { detail } => i18n::tf(
-                    lang,
-                    "storage.unavailable",
-                    &[("detail".into(), Arg::Text(detail.clone()))],
-                ),
-                StartError::OtherTab => i18n::t(lang, "storage.other_tab"),
-                StartError::Store { error } => i18n::tf(lang, &error.key, &error.args),
+            let testid = match e {
+                StartError::Insecure { .. } => "needs-https",
+                _ => "fatal",
             };
             rsx! {
-                div { class: "boot fatal", "data-testid": "fatal",
-                    p { "{text}" }
-                    p { class: "en", {match e {
-                        StartError::Unsupported { detail } => i18n::tf(Lang::En, "storage.unavailable", &[("detail".into(), Arg::Text(detail.clone()))]),
-                        StartError::OtherTab => i18n::t(Lang::En, "storage.other_tab"),
-                        StartError::Store { error } => i18n::tf(Lang::En, &error.key, &error.args),
-                    }} }
+                div { class: "boot fatal", "data-testid": "{testid}",
+                    p { {start_error_text(lang, e)} }
+                    p { class: "en", {start_error_text(Lang::En, e)} }
                 }
             }
         }
         Boot::Ready(core) => rsx! { Main { core: core.clone() } },
+    }
+}
+
+/// Why the store could not start, in `lang`.
+fn start_error_text(lang: Lang, e: &StartError) -> String {
+    match e {
+        StartError::Unsupported { detail } => i18n::tf(
+            lang,
+            "storage.unavailable",
+            &[("detail".into(), Arg::Text(detail.clone()))],
+        ),
+        StartError::Insecure { origin } => i18n::tf(
+            lang,
+            "storage.insecure",
+            &[("origin".into(), Arg::Text(origin.clone()))],
+        ),
+        StartError::OtherTab => i18n::t(lang, "storage.other_tab"),
+        StartError::Store { error } => i18n::tf(lang, &error.key, &error.args),
     }
 }
 

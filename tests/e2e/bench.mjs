@@ -1,6 +1,7 @@
-// Benchmark (prints figures, asserts nothing): the release bundle's first-load size, and the time to
+// Benchmark (prints figures, asserts nothing): the first visit's bytes on the wire, and the time to
 // save one observation durably in the browser, measured from the page through the worker and back.
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
@@ -8,22 +9,72 @@ import { launch, ROOT, startServer } from "./harness.mjs";
 
 const N = Number(process.env.BENCH_SAVES || 200);
 const dist = path.join(ROOT, "dist");
-// What a phone downloads on the first visit before the app is usable (icons come later, lazily).
-const firstLoad = ["index.html", "style.css", "manifest.webmanifest", "sw.js", "worker.js", "pkg/patrol.js", "pkg/patrol_bg.wasm"];
 
-let raw = 0, gz = 0, br = 0;
-console.log("first-load files (bytes: raw / gzip -9 / brotli q11)");
-for (const f of firstLoad) {
-  const data = readFileSync(path.join(dist, f));
-  const g = gzipSync(data, { level: 9 }).length;
-  const b = brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
-  raw += data.length; gz += g; br += b;
-  console.log(`  ${f.padEnd(22)} ${String(data.length).padStart(9)} / ${String(g).padStart(8)} / ${String(b).padStart(8)}`);
+/** A TCP relay in front of the server counting the bytes each way: what crosses the wire. */
+function wireCounter(port) {
+  const counts = { down: 0, up: 0 };
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    client.on("data", (d) => { counts.up += d.length; });
+    upstream.on("data", (d) => { counts.down += d.length; });
+    client.pipe(upstream).on("error", () => client.destroy());
+    upstream.pipe(client).on("error", () => upstream.destroy());
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  return new Promise((resolve) => relay.listen(0, "127.0.0.1", () => resolve({ counts, port: relay.address().port, close: () => relay.close() })));
 }
-const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-console.log(`first load total: ${kb(raw)} raw, ${kb(gz)} gzip, ${kb(br)} brotli (wasm alone ${kb(statSync(path.join(dist, "pkg/patrol_bg.wasm")).size)} raw)`);
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const onDisk = (rel) => {
+  const data = readFileSync(path.join(dist, rel));
+  return {
+    raw: data.length,
+    gz: gzipSync(data, { level: 9 }).length,
+    br: brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+};
+
+/** The first visit of a phone with nothing cached, until the app shows and the service worker runs. */
+async function firstLoad(server) {
+  const relay = await wireCounter(new URL(server.url).port);
+  const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-bench-"));
+  const ctx = await launch(profile, { latitude: 21.0285, longitude: 105.8542, accuracy: 10 });
+  try {
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send("Network.enable");
+    const urls = new Map(), wire = new Map();
+    cdp.on("Network.responseReceived", (e) => urls.set(e.requestId, e.response.url));
+    cdp.on("Network.loadingFinished", (e) => wire.set(e.requestId, e.encodedDataLength));
+    await page.goto(`http://127.0.0.1:${relay.port}/`);
+    await page.locator(".app").waitFor({ timeout: 60_000 });
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForTimeout(1000);
+    console.log("first visit, as the browser received it (bytes on the wire incl. headers; on disk raw / gzip -9 / brotli q11):");
+    let pageTotal = 0;
+    for (const [id, url] of urls) {
+      const rel = new URL(url).pathname.replace(/^\//, "") || "index.html";
+      if (rel.startsWith("api/")) continue;
+      const bytes = wire.get(id) ?? 0;
+      pageTotal += bytes;
+      let sizes = "";
+      try {
+        const d = onDisk(rel);
+        sizes = `${String(d.raw).padStart(9)} / ${String(d.gz).padStart(8)} / ${String(d.br).padStart(8)}`;
+      } catch { /* not a file of dist */ }
+      console.log(`  ${rel.slice(0, 60).padEnd(60)} ${String(bytes).padStart(9)}   ${sizes}`);
+    }
+    console.log(`first load on the wire: page ${kb(pageTotal)}; everything incl. the service worker's own fetches ${kb(relay.counts.down)} down, ${kb(relay.counts.up)} up`);
+  } finally {
+    await ctx.close();
+    relay.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
 
 const server = await startServer();
+await firstLoad(server);
 const stats = (times) => {
   const t = times.slice().sort((a, b) => a - b);
   const pct = (p) => t[Math.min(t.length - 1, Math.floor(p * t.length))].toFixed(2);

@@ -9,6 +9,23 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
+#[wasm_bindgen(
+    inline_js = "export function worker_base() { return new URL('../../worker.js', import.meta.url).href; }"
+)]
+extern "C" {
+    /// The worker script of this very build: wasm-bindgen puts this snippet in
+    /// `app/<build>/snippets/<crate>/`, two folders below the build's `worker.js`.
+    fn worker_base() -> String;
+}
+
+/// The worker's address, carrying the clock offset (see [`crate::clock`]) when one is set.
+fn worker_url(offset_ms: i64) -> String {
+    match offset_ms {
+        0 => worker_base(),
+        ms => format!("{}?clock_offset_ms={ms}", worker_base()),
+    }
+}
+
 struct Inner {
     worker: Worker,
     next_id: Cell<u64>,
@@ -39,13 +56,20 @@ fn lost(detail: &str) -> Reply {
 impl Core {
     /// Starts the store's worker and waits until the database is open.
     pub async fn start() -> Result<Core, StartError> {
+        let window = web_sys::window().ok_or_else(|| StartError::Unsupported {
+            detail: "no window".into(),
+        })?;
+        if !window.is_secure_context() {
+            return Err(StartError::Insecure {
+                origin: window.location().origin().unwrap_or_default(),
+            });
+        }
         let opts = WorkerOptions::new();
         opts.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options("./worker.js", &opts).map_err(|e| {
-            StartError::Unsupported {
+        let worker = Worker::new_with_options(&worker_url(crate::clock::offset_ms()), &opts)
+            .map_err(|e| StartError::Unsupported {
                 detail: format!("{e:?}"),
-            }
-        })?;
+            })?;
         let (ready_tx, ready_rx) = oneshot::channel();
         let inner = Rc::new(Inner {
             worker,

@@ -11,6 +11,13 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub fn start_ui() {
     console_error_panic_hook::set_once();
+    // Tests set `globalThis.PATROL_CLOCK_OFFSET_MS` to run the app on a fixed night.
+    let offset = js_sys::Reflect::get(&js_sys::global(), &"PATROL_CLOCK_OFFSET_MS".into())
+        .ok()
+        .and_then(|v| v.as_f64());
+    if let Some(ms) = offset {
+        crate::clock::set_offset_ms(ms as i64);
+    }
     // index.html shows a spinner inside #main until the app mounts; Dioxus appends, so clear it.
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())

@@ -113,8 +113,9 @@ impl SyncLoop {
 
 /// Entry point of the worker script: opens the store and starts answering.
 #[wasm_bindgen]
-pub async fn start_worker() {
+pub async fn start_worker(clock_offset_ms: f64) {
     console_error_panic_hook::set_once();
+    crate::clock::set_offset_ms(clock_offset_ms as i64);
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let service = match open().await {
         Ok(s) => Rc::new(RefCell::new(s)),

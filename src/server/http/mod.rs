@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod limit;
 pub mod serve;
+pub mod static_files;
 
 use super::db::{self, ReadPool, ServerDb};
 use super::error::ServerError;
@@ -280,7 +281,7 @@ fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// The whole app: the API under /api/v1 beside `extra` routes (the tests add one that panics),
-/// and the PWA from `dist` (index.html for unknown paths).
+/// and the PWA from `dist` (see [`static_files`]).
 pub fn router(
     extra: Router<Arc<Shared>>,
     shared: Arc<Shared>,
@@ -296,13 +297,7 @@ pub fn router(
         .with_state(shared)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let app = match dist {
-        Some(dir) => {
-            let index = dir.join("index.html");
-            api.fallback_service(
-                tower_http::services::ServeDir::new(dir)
-                    .fallback(tower_http::services::ServeFile::new(index)),
-            )
-        }
+        Some(dir) => api.fallback_service(static_files::service(dir)),
         None => api,
     };
     app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
