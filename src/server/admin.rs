@@ -138,7 +138,12 @@ pub enum AdminCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Replace the database with the backup FILE and start a new epoch; stop the server first. Devices and codes enrolled after the backup are kept (with their member, team and ward if the backup lacks them), so no phone enrolls again; phones re-send what they hold; the replaced database is kept as ward.db.before-restore-<time>.
+    /// Replace the database with the backup FILE and start a new epoch; stop the server first.
+    ///
+    /// Devices and enrollment codes that exist only in the replaced database are kept (with their
+    /// member, team and ward if the backup lacks them), as are newer tokens and revocations, so no
+    /// phone enrolls again; phones re-send what they hold, and the server stores each event once.
+    /// The replaced database is kept as ward.db.before-restore-<time> in the data directory.
     Restore {
         /// The backup file to restore (it is not changed).
         file: PathBuf,

@@ -344,6 +344,16 @@ fn restore_via(
             if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
                 return Err(BackupError::InUse(live.to_path_buf()));
             }
+            // Empty, it is the replaced database's: removed so the restored file starts alone.
+            match std::fs::remove_file(&wal) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(BackupError::Io {
+                        path: wal,
+                        source: e,
+                    })
+                }
+                _ => {}
+            }
             Some(kept)
         }
     };
@@ -660,6 +670,16 @@ mod tests {
         drop(db);
         let report = restore(&live, &file, now()).unwrap();
         assert_eq!(report.devices_carried, 1, "dev-3");
+        let mut files: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(
+            files,
+            ["b.db", "ward.db", "ward.db.before-restore-20261122T130000Z"],
+            "no WAL, journal or temporary file is left beside the restored database"
+        );
         let db = ServerDb::open(dir.path()).unwrap();
         assert_eq!(db.authenticate(&token1).unwrap().device_id, "dev-1");
         let revoked = db
