@@ -5,9 +5,11 @@ use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 use patrol::domain::ward::WardSetup;
 use patrol::server::admin::{self, AdminCommand};
-use patrol::server::app::{Application, ServerConfig};
+use patrol::server::app::{Application, ServerConfig, Transport};
 use patrol::server::db::ServerDb;
 use patrol::server::http::limit::Limit;
+use patrol::server::http::proxy::TrustedProxies;
+use patrol::server::tls::{AcmeSettings, TlsSource, LETS_ENCRYPT_STAGING};
 use patrol::service::handle::DEMO_WARD;
 use std::path::PathBuf;
 
@@ -53,9 +55,70 @@ enum Command {
         /// Open connections at most; more wait their turn.
         #[arg(long, default_value_t = 1024)]
         max_connections: usize,
+        #[command(flatten)]
+        https: HttpsArgs,
     },
     #[command(flatten)]
     Admin(AdminCommand),
+}
+
+/// How phones reach the server: HTTPS from certificate files or Let's Encrypt, or plain HTTP behind
+/// a reverse proxy. With none of these, plain HTTP is served on loopback addresses only.
+#[derive(clap::Args)]
+struct HttpsArgs {
+    /// The certificate chain (PEM), with --tls-key.
+    #[arg(long, env = "WARD_TLS_CERT", requires = "tls_key", conflicts_with_all = ["acme_domain", "behind_proxy"])]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM), with --tls-cert.
+    #[arg(long, env = "WARD_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// A public domain name to obtain and renew a Let's Encrypt certificate for (TLS-ALPN-01, port 443 only); repeatable.
+    #[arg(
+        long,
+        env = "WARD_ACME_DOMAIN",
+        value_delimiter = ',',
+        conflicts_with = "behind_proxy"
+    )]
+    acme_domain: Vec<String>,
+    /// An e-mail address for the certificate authority's expiry notices; repeatable.
+    #[arg(
+        long,
+        env = "WARD_ACME_CONTACT",
+        value_delimiter = ',',
+        requires = "acme_domain"
+    )]
+    acme_contact: Vec<String>,
+    /// The ACME directory (default: Let's Encrypt; "staging" for Let's Encrypt's staging directory).
+    #[arg(long, env = "WARD_ACME_DIRECTORY", requires = "acme_domain")]
+    acme_directory: Option<String>,
+    /// Extra root certificates (PEM) to trust for the ACME directory itself (a private or test CA).
+    #[arg(long, requires = "acme_domain")]
+    acme_directory_roots: Option<PathBuf>,
+    /// Plain HTTP behind a reverse proxy that terminates TLS: the proxy's address or network, whose X-Forwarded-For is believed; repeatable.
+    #[arg(long, env = "WARD_BEHIND_PROXY", value_delimiter = ',', value_parser = TrustedProxies::parse_one)]
+    behind_proxy: Vec<ipnet::IpNet>,
+}
+
+impl HttpsArgs {
+    fn transport(self, data: &std::path::Path) -> Transport {
+        if let (Some(cert), Some(key)) = (self.tls_cert, self.tls_key) {
+            return Transport::Tls(TlsSource::Pem { cert, key });
+        }
+        if !self.acme_domain.is_empty() {
+            let mut acme = AcmeSettings::lets_encrypt(self.acme_domain, self.acme_contact, data);
+            match self.acme_directory.as_deref() {
+                Some("staging") => acme.directory = LETS_ENCRYPT_STAGING.into(),
+                Some(url) => acme.directory = url.into(),
+                None => {}
+            }
+            acme.directory_roots = self.acme_directory_roots;
+            return Transport::Tls(TlsSource::Acme(acme));
+        }
+        if !self.behind_proxy.is_empty() {
+            return Transport::BehindProxy(TrustedProxies::new(self.behind_proxy));
+        }
+        Transport::Plain
+    }
 }
 
 async fn shutdown_signal() {
@@ -93,6 +156,7 @@ async fn main() -> Result<()> {
             push_rate,
             address_rate,
             max_connections,
+            https,
         } => {
             let mut config = ServerConfig::new(addr, &cli.data);
             config.limits.enroll_per_address = Limit {
@@ -108,6 +172,7 @@ async fn main() -> Result<()> {
                 per_second: address_rate.max(0.1),
             };
             config.conn.max_connections = max_connections.max(1);
+            config.transport = https.transport(&cli.data);
             if !dist.join("index.html").exists() {
                 tracing::warn!(dist = %dist.display(), "no built web app there (run make web); serving the API only");
             }
@@ -116,7 +181,7 @@ async fn main() -> Result<()> {
                 .await
                 .with_context(|| format!("starting the server on {}", cli.data.display()))?;
             let local = app.local_addr();
-            let public_url = public_url.unwrap_or_else(|| format!("http://{local}"));
+            let public_url = public_url.unwrap_or_else(|| app.url());
             let shared = app.shared();
             if demo {
                 let setup = WardSetup::from_json(DEMO_WARD)?;
@@ -138,10 +203,7 @@ async fn main() -> Result<()> {
             }
             let epoch = shared.read(|c| patrol::server::db::epoch(c)).await?;
             tracing::info!(%local, %epoch, "ward server listening");
-            println!(
-                "Serving on http://{local}/ (data in {})",
-                cli.data.display()
-            );
+            println!("Serving on {}/ (data in {})", app.url(), cli.data.display());
             app.run_until_stopped(shutdown_signal()).await?;
         }
         Command::Admin(cmd) => {

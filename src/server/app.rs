@@ -3,8 +3,10 @@
 
 use super::db::ServerDb;
 use super::error::ServerError;
+use super::http::proxy::TrustedProxies;
 use super::http::serve::{self, ConnLimits};
 use super::http::{self, Limits, RequestTimeouts, Shared};
+use super::tls::{Tls, TlsSource};
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,8 +28,40 @@ pub struct ServerConfig {
     pub conn: ConnLimits,
     /// Request time limits.
     pub timeouts: RequestTimeouts,
+    /// Plain HTTP, behind a proxy, or HTTPS.
+    pub transport: Transport,
 }
 
+/// How phones reach the server. Browsers give a page storage, a service worker and the location
+/// only over HTTPS (or on the phone's own localhost), so plain HTTP is for loopback alone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transport {
+    /// Plain HTTP on a loopback address (this machine only: development and tests).
+    Plain,
+    /// Plain HTTP behind a reverse proxy that terminates TLS; these proxies' forwarded client
+    /// addresses are believed.
+    BehindProxy(TrustedProxies),
+    /// HTTPS served by the ward server itself.
+    Tls(TlsSource),
+}
+
+/// Refuses a transport phones could not use: plain HTTP on an address other than loopback with no
+/// proxy named.
+pub fn check_transport(addr: SocketAddr, transport: &Transport) -> Result<(), ServerError> {
+    match transport {
+        Transport::Plain if !addr.ip().is_loopback() => Err(ServerError::Invalid(format!(
+            "refusing to serve plain http:// on {addr}: phones open the app only over https:// \
+             (browsers allow no storage, offline use or location on other pages), so nobody \
+             could use it. Serve HTTPS with --tls-cert and --tls-key, or --acme-domain for a \
+             Let's Encrypt certificate, or run behind a reverse proxy that terminates TLS and \
+             name it with --behind-proxy ADDRESS (see docs/deploy.md)"
+        ))),
+        Transport::BehindProxy(p) if p.is_empty() => Err(ServerError::Invalid(
+            "behind a proxy, name the proxy's address (--behind-proxy)".into(),
+        )),
+        _ => Ok(()),
+    }
+}
 impl ServerConfig {
     /// Defaults for `data`, listening on `addr`, serving no web app.
     pub fn new(addr: impl Into<String>, data: impl Into<PathBuf>) -> Self {
@@ -38,6 +72,7 @@ impl ServerConfig {
             limits: Limits::default(),
             conn: ConnLimits::default(),
             timeouts: RequestTimeouts::default(),
+            transport: Transport::Plain,
         }
     }
 }
@@ -48,12 +83,21 @@ pub struct Application {
     local: SocketAddr,
     shared: Arc<Shared>,
     config: ServerConfig,
+    tls: Option<Tls>,
     extra: Router<Arc<Shared>>,
 }
 
 impl Application {
-    /// Opens (creating and migrating) the database and binds the address.
+    /// Checks the transport and the certificate, opens (creating and migrating) the database and
+    /// binds the address.
     pub async fn build(config: ServerConfig) -> Result<Self, ServerError> {
+        if let Ok(addr) = config.addr.parse::<SocketAddr>() {
+            check_transport(addr, &config.transport)?;
+        }
+        let tls = match &config.transport {
+            Transport::Tls(source) => Some(Tls::from_source(source, chrono::Utc::now())?),
+            _ => None,
+        };
         let db = ServerDb::open(&config.data)?;
         let listener = tokio::net::TcpListener::bind(&config.addr)
             .await
@@ -61,11 +105,18 @@ impl Application {
         let local = listener
             .local_addr()
             .map_err(|e| ServerError::Internal(e.to_string()))?;
+        // A host name that resolved to a public address is checked again once bound.
+        check_transport(local, &config.transport)?;
+        let proxies = match &config.transport {
+            Transport::BehindProxy(p) => p.clone(),
+            _ => TrustedProxies::default(),
+        };
         Ok(Application {
             listener,
             local,
-            shared: Shared::new(db, config.limits),
+            shared: Shared::new(db, config.limits, proxies),
             config,
+            tls,
             extra: Router::new(),
         })
     }
@@ -81,9 +132,10 @@ impl Application {
         self.local
     }
 
-    /// "http://ADDR".
+    /// "http://ADDR", or "https://ADDR" when it serves TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.local)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.local)
     }
 
     /// The database and limits every handler shares.
@@ -102,6 +154,6 @@ impl Application {
             self.config.dist,
             self.config.timeouts,
         );
-        serve::serve(self.listener, app, self.config.conn, shutdown).await
+        serve::serve(self.listener, app, self.config.conn, self.tls, shutdown).await
     }
 }

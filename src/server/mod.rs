@@ -1,7 +1,7 @@
 //! The ward server: serving the PWA, the sync API and the admin commands over an embedded SQLite
 //! database. `app` builds it from a typed configuration; `admin` holds the commands a ward's
 //! administrator runs; `db` the storage, split by what it holds; `http` the routes, the auth
-//! extractor, rate limits and the accept loop.
+//! extractor, rate limits, forwarded addresses and the accept loop; `tls` the certificates.
 
 pub mod admin;
 pub mod app;
@@ -11,3 +11,4 @@ pub mod http;
 pub mod import;
 pub mod push_rules;
 pub mod secret;
+pub mod tls;

@@ -1,4 +1,5 @@
-//! Who is asking: the client's address is limited before any token is looked up, then the token
+//! Who is asking: the client's address (as a trusted proxy forwarded it, see [`super::proxy`]) is
+//! limited before any token is looked up, then the token
 //! names the device (on a read connection), and the device has its own limit.
 
 use super::Shared;
@@ -26,7 +27,8 @@ where
             .get::<ConnectInfo<SocketAddr>>()
             .cloned()
             .ok_or_else(|| ServerError::Internal("no client address on the request".into()))?;
-        let key = super::limit::client_key(addr.ip());
+        let ip = shared.proxies.client(addr.ip(), &parts.headers);
+        let key = super::limit::client_key(ip);
         if !shared
             .addr_buckets
             .take(&key, shared.limits.per_address, Instant::now())

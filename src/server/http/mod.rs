@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod limit;
+pub mod proxy;
 pub mod serve;
 pub mod static_files;
 
@@ -20,6 +21,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use limit::{Buckets, Limit};
+use proxy::TrustedProxies;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -83,19 +85,21 @@ pub struct Shared {
     writer: Mutex<ServerDb>,
     readers: ReadPool,
     limits: Limits,
+    proxies: TrustedProxies,
     addr_buckets: Buckets<IpAddr>,
     enroll_buckets: Buckets<IpAddr>,
     device_buckets: Buckets<String>,
 }
 
 impl Shared {
-    /// Wraps an opened database.
-    pub fn new(db: ServerDb, limits: Limits) -> Arc<Self> {
+    /// Wraps an opened database; `proxies` are believed about the client's address.
+    pub fn new(db: ServerDb, limits: Limits, proxies: TrustedProxies) -> Arc<Self> {
         let readers = ReadPool::new(db.path());
         Arc::new(Shared {
             writer: Mutex::new(db),
             readers,
             limits,
+            proxies,
             addr_buckets: Buckets::new(limits.max_tracked),
             enroll_buckets: Buckets::new(limits.max_tracked),
             device_buckets: Buckets::new(limits.max_tracked),

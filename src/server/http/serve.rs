@@ -1,12 +1,15 @@
 //! The accept loop: at most `max_connections` open at once (the rest wait in the kernel's queue),
-//! a connection that sends no complete request head within `header_timeout` (idle keep-alive
-//! included) is closed, and on shutdown the requests in flight finish first.
+//! a connection that completes no TLS handshake or sends no complete request head within
+//! `header_timeout` (idle keep-alive included) is closed, and on shutdown the requests in flight
+//! finish first.
 
+use crate::server::tls::Tls;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::Watcher;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,11 +40,33 @@ impl Default for ConnLimits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
+/// Serves one connection (plain or TLS) until it closes or shutdown drains it.
+async fn serve_io<I>(
+    io: I,
+    app: Router,
+    remote: SocketAddr,
+    builder: http1::Builder,
+    watcher: Watcher,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = app.map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut()
+            .insert(ConnectInfo::<SocketAddr>(remote));
+        req.map(axum::body::Body::new)
+    });
+    let conn = builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(svc));
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(error = %e, %remote, "connection closed with an error");
+    }
+}
+
+/// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnLimits,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -72,20 +97,23 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let svc = app
-            .clone()
-            .map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(remote));
-                req.map(axum::body::Body::new)
-            });
-        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
-        let conn = graceful.watch(conn);
+        let (app, builder, watcher, tls) = (
+            app.clone(),
+            builder.clone(),
+            graceful.watcher(),
+            tls.clone(),
+        );
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, %remote, "connection closed with an error");
+            let _permit = permit;
+            let Some(tls) = tls else {
+                return serve_io(stream, app, remote, builder, watcher).await;
+            };
+            match tokio::time::timeout(limits.header_timeout, tls.accept(stream)).await {
+                Ok(Ok(Some(stream))) => serve_io(stream, app, remote, builder, watcher).await,
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => tracing::debug!(error = %e, %remote, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
             }
-            drop(permit);
         });
     }
     drop(listener);
