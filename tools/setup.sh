@@ -51,6 +51,8 @@ test_tools() {
   command -v node >/dev/null || need_apt nodejs npm
   # Browser tests drive Debian's Chromium; playwright-core never downloads a browser.
   [[ -x /usr/bin/chromium ]] || need_apt chromium
+  # The HTTPS browser test makes its certificate with openssl.
+  command -v openssl >/dev/null || need_apt openssl
   # The desktop app builds against WebKitGTK.
   need_apt libwebkit2gtk-4.1-dev libxdo-dev pkg-config
   if [[ ! -d node_modules/playwright-core ]]; then

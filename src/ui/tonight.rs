@@ -30,7 +30,7 @@ pub fn Tonight() -> Element {
     let last_ended = ui.last_ended.read().clone();
     rsx! {
         section { class: "card",
-            h1 { {ui.tf("tonight.title", &[("date", fmt::date(tonight.night))])} }
+            h1 { "data-testid": "tonight-title", {ui.tf("tonight.title", &[("date", fmt::date(tonight.night))])} }
             p { class: "muted", {ui.tf("tonight.team", &[("team", setup.team.name.clone()), ("ward", setup.ward.name.clone())])} }
             ul { class: "slots", "data-testid": "slots",
                 for w in tonight.windows.iter() {

@@ -24,11 +24,12 @@ export function wardAdmin(data, args) {
 
 /**
  * Starts the ward server on `port` (0: a free one) with data in `data` (default: a fresh folder);
- * `demo` creates the demo ward. Resolves to { url, data, stop }.
+ * `demo` creates the demo ward; `extra` are more `serve` flags (a certificate, say); `dist` the
+ * built app served. Resolves to { url, port, data, stop }.
  */
-export function startServer({ data = mkdtempSync(path.join(os.tmpdir(), "patrol-ward-")), port = 0, demo = false } = {}) {
+export function startServer({ data = mkdtempSync(path.join(os.tmpdir(), "patrol-ward-")), port = 0, demo = false, extra = [], dist = path.join(ROOT, "dist") } = {}) {
   return new Promise((resolve, reject) => {
-    const args = ["--data", data, "serve", "--addr", `127.0.0.1:${port}`, "--dist", path.join(ROOT, "dist")];
+    const args = ["--data", data, "serve", "--addr", `127.0.0.1:${port}`, "--dist", dist, ...extra];
     const child = spawn(BIN, demo ? [...args, "--demo"] : args, {
       stdio: ["ignore", "pipe", "inherit"],
       env: { ...process.env, RUST_LOG: "warn" },
@@ -37,10 +38,11 @@ export function startServer({ data = mkdtempSync(path.join(os.tmpdir(), "patrol-
     let exited = false;
     child.once("exit", () => { exited = true; });
     child.stdout.on("data", (chunk) => {
-      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(chunk.toString());
+      const m = /Serving on (https?):\/\/127\.0\.0\.1:(\d+)\//.exec(chunk.toString());
       if (m) {
         resolve({
-          url: `http://127.0.0.1:${m[1]}/`,
+          url: `${m[1]}://127.0.0.1:${m[2]}/`,
+          port: Number(m[2]),
           data,
           stop: () => new Promise((done) => {
             if (exited) return done();
@@ -53,22 +55,35 @@ export function startServer({ data = mkdtempSync(path.join(os.tmpdir(), "patrol-
   });
 }
 
-/** Opens headless Chromium on a persistent profile as a 360×640 phone with GPS allowed. */
-export async function launch(profileDir, geolocation) {
+/**
+ * Opens headless Chromium on a persistent profile as a 360×640 phone with GPS allowed; `args` are
+ * more Chromium flags, `timezoneId` the phone's own zone (the app must not care).
+ */
+export async function launch(profileDir, geolocation, { args = [], timezoneId = "Asia/Ho_Chi_Minh" } = {}) {
   const ctx = await chromium.launchPersistentContext(profileDir, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
-    args: FLAGS,
+    args: [...FLAGS, ...args],
     viewport: { width: 360, height: 640 },
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
     locale: "vi-VN",
-    timezoneId: "Asia/Ho_Chi_Minh",
+    timezoneId,
     permissions: ["geolocation"],
     geolocation,
   });
   return ctx;
+}
+
+/**
+ * Sets the app's clock (src/clock.rs) to `iso` for every page the context opens from now on, in the
+ * page and its worker alike; time then runs on from there. A later call moves it again.
+ */
+export async function setClock(ctx, iso) {
+  const offset = Date.parse(iso) - Date.now();
+  if (Number.isNaN(offset)) throw new Error(`not a time: ${iso}`);
+  await ctx.addInitScript((ms) => { globalThis.PATROL_CLOCK_OFFSET_MS = ms; }, offset);
 }
 
 /** Saves a screenshot under tests/e2e/artifacts. */

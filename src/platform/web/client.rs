@@ -18,12 +18,10 @@ extern "C" {
     fn worker_base() -> String;
 }
 
-/// The worker's address, carrying the clock offset (see [`crate::clock`]) when one is set.
-fn worker_url(offset_ms: i64) -> String {
-    match offset_ms {
-        0 => worker_base(),
-        ms => format!("{}?clock_offset_ms={ms}", worker_base()),
-    }
+/// The worker's name, which carries the clock offset (see [`crate::clock`]): a query on the
+/// script's address would be lost when the service worker answers from its cache.
+fn worker_name(offset_ms: i64) -> String {
+    format!("patrol-store clock_offset_ms={offset_ms}")
 }
 
 struct Inner {
@@ -66,10 +64,12 @@ impl Core {
         }
         let opts = WorkerOptions::new();
         opts.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options(&worker_url(crate::clock::offset_ms()), &opts)
-            .map_err(|e| StartError::Unsupported {
+        opts.set_name(&worker_name(crate::clock::offset_ms()));
+        let worker = Worker::new_with_options(&worker_base(), &opts).map_err(|e| {
+            StartError::Unsupported {
                 detail: format!("{e:?}"),
-            })?;
+            }
+        })?;
         let (ready_tx, ready_rx) = oneshot::channel();
         let inner = Rc::new(Inner {
             worker,
