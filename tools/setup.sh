@@ -53,6 +53,8 @@ test_tools() {
   [[ -x /usr/bin/chromium ]] || need_apt chromium
   # The HTTPS browser test makes its certificate with openssl.
   command -v openssl >/dev/null || need_apt openssl
+  # The ACME test gets a certificate from Pebble, the ACME test server, on 127.0.0.1.
+  command -v pebble >/dev/null || need_apt pebble
   # The desktop app builds against WebKitGTK.
   need_apt libwebkit2gtk-4.1-dev libxdo-dev pkg-config
   if [[ ! -d node_modules/playwright-core ]]; then
