@@ -44,6 +44,7 @@ function run(cmd, args, env = {}) {
       if (child.exitCode !== null || child.signalCode !== null) return done();
       child.once("exit", done);
       child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
     }) };
 }
 
