@@ -621,3 +621,88 @@ async fn an_idle_connection_is_closed_and_junk_tokens_meet_the_address_limit() {
     }
     assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
 }
+
+/// `body` gzip-compressed.
+fn gzipped(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(body).unwrap();
+    enc.finish().unwrap()
+}
+
+#[tokio::test]
+async fn sync_bodies_travel_compressed_and_a_zip_bomb_is_refused_whole() {
+    let server = start().await;
+    let mut phone = enroll(&server, "demo-m2").await;
+    observe(&mut phone, 30);
+    let events = outbox::pending(phone.store.conn(), 100).unwrap();
+    let json = serde_json::to_vec(&PushRequest {
+        sent_at: Utc::now(),
+        events: events.clone(),
+    })
+    .unwrap();
+    let packed = gzipped(&json);
+    assert!(
+        packed.len() * 3 < json.len(),
+        "{} -> {}",
+        json.len(),
+        packed.len()
+    );
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/push", server.url);
+    let post = |body: Vec<u8>, encoding: &'static str| {
+        client
+            .post(&url)
+            .bearer_auth(&phone.token)
+            .header("content-type", "application/json")
+            .header("content-encoding", encoding)
+            .body(body)
+            .send()
+    };
+
+    // A zip bomb: a small gzip body that inflates past the limit. Refused, nothing stored.
+    let bomb = gzipped(&vec![b' '; patrol::wire::api::MAX_BODY_BYTES + 1024]);
+    assert!(bomb.len() < 20_000);
+    let resp = post(bomb, "gzip").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(resp.json::<ErrorBody>().await.unwrap().error, "too_large");
+    // Corrupt gzip, and an encoding the server does not speak: clear refusals.
+    let mut broken = packed.clone();
+    broken.truncate(broken.len() / 2);
+    assert_eq!(
+        post(broken, "gzip").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        post(packed.clone(), "compress").await.unwrap().status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let (items, _) = pull_all(&server, &phone.token, 0).await;
+    assert!(
+        items
+            .iter()
+            .all(|i| i.kind == patrol::wire::feed::SETUP_KIND),
+        "nothing stored yet"
+    );
+
+    // The compressed batch is stored whole; the reply comes compressed to a client that takes it.
+    let resp = client
+        .post(&url)
+        .bearer_auth(&phone.token)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .header("accept-encoding", "gzip")
+        .body(packed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+    let mut reply = Vec::new();
+    use std::io::Read;
+    flate2::read::GzDecoder::new(&resp.bytes().await.unwrap()[..])
+        .read_to_end(&mut reply)
+        .unwrap();
+    let reply: PushResponse = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(reply.stored_through, events.last().unwrap().seq);
+}

@@ -8,7 +8,7 @@ Usage: finish_dist.py STAGE DIST
   STAGE/app/   the code of one build (wasm-bindgen output, worker.js, style.css)
   STAGE/root/  the files served at their own names (index.html, sw.js, manifest, icons)
 """
-import gzip, hashlib, json, os, shutil, subprocess, sys
+import gzip, hashlib, html, json, os, re, shutil, subprocess, sys
 
 stage, dist = sys.argv[1], sys.argv[2]
 COMPRESS = (".js", ".wasm", ".css", ".html", ".webmanifest", ".json", ".svg")
@@ -30,10 +30,24 @@ app = f"app/{build}"
 shutil.rmtree(dist, ignore_errors=True)
 shutil.copytree(os.path.join(stage, "root"), dist)
 shutil.copytree(os.path.join(stage, "app"), os.path.join(dist, app))
+# The pages' own words ({{vi:key}}, {{en:key}}) come from the translation files, like the app's.
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+words = {lang: json.load(open(os.path.join(root, "assets", "i18n", f"{lang}.json"), encoding="utf-8"))
+         for lang in ("vi", "en")}
+
+
+def translate(m):
+    lang, key = m.group(1), m.group(2)
+    if key not in words[lang]:
+        sys.exit(f"finish_dist: no translation {lang}:{key}")
+    return html.escape(words[lang][key])
+
+
 for page in ("index.html", "bench.html"):
     p = os.path.join(dist, page)
-    text = open(p, encoding="utf-8").read()
-    open(p, "w", encoding="utf-8").write(text.replace("__APP__", app))
+    text = open(p, encoding="utf-8").read().replace("__APP__", app)
+    text = re.sub(r"\{\{(vi|en):([a-z_.]+)\}\}", translate, text)
+    open(p, "w", encoding="utf-8").write(text)
 
 shell = sorted("./" + rel for rel in walk(dist) if rel not in ("sw.js", "bench.html"))
 sw = os.path.join(dist, "sw.js")

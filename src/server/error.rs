@@ -29,6 +29,9 @@ pub enum ServerError {
     /// Too many requests from one address or device.
     #[error("too many requests; try again in a moment")]
     RateLimited,
+    /// A request body larger than the limit, once inflated.
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// A domain rule refused the data.
     #[error("{0}")]
     Invalid(String),
@@ -79,6 +82,7 @@ impl ServerError {
             ServerError::DeviceTaken => "device_taken",
             ServerError::NotFound(_) => "not_found",
             ServerError::RateLimited => "rate_limited",
+            ServerError::TooLarge(_) => "too_large",
             ServerError::Invalid(_) => "invalid",
             ServerError::Corrupt(_) => "corrupt",
             ServerError::Db(_) => "database",

@@ -29,6 +29,9 @@ pub enum Command {
     },
     /// Sync with the ward server now (needs the network).
     SyncNow,
+    /// The page saw a sign of a connection (back online, shown again): sync at once, with the
+    /// back-off reset. Changes nothing.
+    ConnectionSeen,
 }
 
 impl Command {
@@ -37,7 +40,7 @@ impl Command {
     pub fn sync_trigger(&self) -> Option<Trigger> {
         match self {
             Command::Local(local) if local.writes_event() => Some(Trigger::Wrote),
-            Command::Enroll { .. } => Some(Trigger::Connected),
+            Command::Enroll { .. } | Command::ConnectionSeen => Some(Trigger::Connected),
             _ => None,
         }
     }
@@ -137,6 +140,8 @@ pub enum Change {
         /// The language now.
         lang: Lang,
     },
+    /// Nothing changed.
+    Nothing,
 }
 
 /// Sync status in words the UI can show.
@@ -219,6 +224,7 @@ impl AppState {
                 self.pending_sync = pending_sync;
             }
             Change::Lang { lang } => self.lang = lang,
+            Change::Nothing => {}
         }
     }
 }

@@ -53,6 +53,12 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
                 .map(|_| Notice::Enrolled)
         }
         Command::SyncNow => sync(svc, &transport_for).await.map(|_| Notice::Synced),
+        Command::ConnectionSeen => {
+            return Reply {
+                result: Ok(Change::Nothing),
+                notice: None,
+            }
+        }
     };
     match outcome {
         Ok(notice) => Reply {

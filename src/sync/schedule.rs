@@ -7,6 +7,10 @@ pub const AFTER_WRITE_MS: u64 = 1_500;
 pub const PERIOD_MS: u64 = 60_000;
 /// The first round after start, in milliseconds.
 pub const AT_START_MS: u64 = 1_000;
+/// Between tries while the device believes it is offline, in milliseconds. No back-off grows
+/// meanwhile: the back-off spaces out failures of a connection the device believes it has, so the
+/// first round after the signal returns is never far off, even when no event says so.
+pub const OFFLINE_RETRY_MS: u64 = 10_000;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +32,11 @@ pub enum Outcome {
     NotEnrolled,
     /// Everything pushed and pulled.
     Synced,
-    /// No network, a busy or failing server: worth trying again.
+    /// No network, a busy or failing server, while the device believes it is online: worth
+    /// trying again, less often each time.
     Retryable,
+    /// The round failed and the device believes it is offline: try again soon, back-off untouched.
+    Offline,
     /// Revoked, or refused as a whole: wait for the member to act.
     Permanent,
 }
@@ -69,6 +76,7 @@ impl Schedule {
                 self.failures = self.failures.saturating_add(1);
                 Next::In(delay)
             }
+            Trigger::Ended(Outcome::Offline) => Next::In(OFFLINE_RETRY_MS),
             Trigger::Ended(Outcome::NotEnrolled) | Trigger::Ended(Outcome::Permanent) => {
                 Next::WhenPoked
             }
@@ -119,6 +127,28 @@ mod tests {
             s.next(Trigger::Ended(Outcome::Retryable), 0.5),
             Next::In(2_000)
         );
+    }
+
+    #[test]
+    fn offline_failures_never_grow_the_back_off() {
+        let mut s = Schedule::default();
+        for _ in 0..3 {
+            s.next(Trigger::Ended(Outcome::Retryable), 0.5);
+        }
+        let grown = s.failures;
+        for _ in 0..100 {
+            assert_eq!(
+                s.next(Trigger::Ended(Outcome::Offline), 0.5),
+                Next::In(OFFLINE_RETRY_MS)
+            );
+        }
+        assert_eq!(
+            s.failures, grown,
+            "offline rounds leave the back-off as it was"
+        );
+        // Back online, the first failure waits no longer than before the phone went offline.
+        assert_eq!(s.next(Trigger::Connected, 0.5), Next::In(0));
+        assert_eq!(s.failures, 0);
     }
 
     #[test]

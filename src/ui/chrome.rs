@@ -24,7 +24,7 @@ pub fn TopBar() -> Element {
                     onclick: move |_| async move { ui.send(Local::SetLang { lang: other }).await; },
                     {ui.t("lang.switch")}
                 }
-                button { class: "sos", "data-testid": "sos-open", onclick: move |_| { let mut o = ui.sos_open; o.set(true) },
+                button { class: "sos", "data-testid": "sos-open", onclick: move |_| { ui.use_location(); let mut o = ui.sos_open; o.set(true) },
                     {ui.t("sos.button")}
                 }
             }
@@ -39,16 +39,13 @@ pub fn TopBar() -> Element {
     }
 }
 
-/// Offline and storage warnings.
+/// The offline warning.
 #[component]
 pub fn Banners() -> Element {
     let ui = Ui::get();
     rsx! {
         if !*ui.online.read() {
             div { class: "banner offline", "data-testid": "offline", {ui.t("net.offline")} }
-        }
-        if *ui.persisted.read() == Some(false) {
-            div { class: "banner warn", "data-testid": "not-persistent", {ui.t("storage.not_persistent")} }
         }
     }
 }

@@ -57,8 +57,10 @@ pub struct Ui {
     pub gps: Signal<Gps>,
     /// Browser online status.
     pub online: Signal<bool>,
-    /// Persistent storage granted (None: not known yet).
+    /// Persistent storage granted (None: not asked yet).
     pub persisted: Signal<Option<bool>>,
+    /// The GPS is being watched (location was asked for).
+    gps_on: Signal<bool>,
     /// The visible tab.
     pub tab: Signal<Tab>,
     /// The urgent panel is open.
@@ -87,6 +89,7 @@ impl Ui {
                 gps: Signal::new(Gps::Waiting),
                 online: Signal::new(true),
                 persisted: Signal::new(None),
+                gps_on: Signal::new(false),
                 tab: Signal::new(Tab::Tonight),
                 sos_open: Signal::new(false),
                 busy: Signal::new(false),
@@ -112,26 +115,71 @@ impl Ui {
         use_context::<Ui>()
     }
 
+    /// Watches the network, and tells the store's worker at every sign of a connection (back
+    /// online, the app shown again) so records waiting go at once. Asks for nothing: location and
+    /// persistent storage are asked for when the member taps what needs them.
     #[cfg(all(feature = "web", target_arch = "wasm32"))]
     fn start_sensors(self) {
         use crate::platform::web::sensors;
-        let (gps, mut online, mut persisted) = (self.gps, self.online, self.persisted);
-        sensors::watch_gps(move |g| {
-            let mut gps = gps;
-            gps.set(g)
-        });
+        let mut online = self.online;
+        // Called from the browser's events, outside Dioxus: a plain browser task.
+        let poke = move || {
+            let core = self.core.peek().clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                core.call(Command::ConnectionSeen).await;
+            });
+        };
         online.set(sensors::watch_online(move |o| {
             let mut online = online;
-            online.set(o)
+            online.set(o);
+            if o {
+                poke();
+            }
         }));
-        spawn(async move { persisted.set(Some(sensors::request_persistence().await)) });
+        sensors::on_shown(move || {
+            if *online.peek() {
+                poke();
+            }
+        });
     }
 
     #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
     fn start_sensors(mut self) {
         // A desktop has no GPS: check-ins there go by QR code or by hand.
         self.gps.set(Gps::Unavailable("desktop".into()));
+        self.gps_on.set(true);
         self.persisted.set(Some(true));
+    }
+
+    /// Starts watching the GPS, the first time something the member tapped needs the location
+    /// (the route, an observation, the urgent sheet); the browser asks then, not at load.
+    pub fn use_location(self) {
+        if *self.gps_on.peek() {
+            return;
+        }
+        let mut on = self.gps_on;
+        on.set(true);
+        #[cfg(all(feature = "web", target_arch = "wasm32"))]
+        crate::platform::web::sensors::watch_gps(move |g| {
+            let mut gps = self.gps;
+            gps.set(g)
+        });
+    }
+
+    /// Asks the browser to keep the app's data (when a shift starts: records are coming).
+    pub fn keep_storage(self) {
+        if self.persisted.peek().is_some() {
+            return;
+        }
+        #[cfg(all(feature = "web", target_arch = "wasm32"))]
+        {
+            let mut persisted = self.persisted;
+            spawn(async move {
+                persisted.set(Some(
+                    crate::platform::web::sensors::request_persistence().await,
+                ))
+            });
+        }
     }
 
     /// Applies what a command changed, setting only the pieces that differ.
@@ -173,6 +221,7 @@ impl Ui {
                 put(self.pending_sync, pending_sync);
             }
             Change::Lang { lang } => put(self.lang, lang),
+            Change::Nothing => {}
         }
     }
 

@@ -10,6 +10,8 @@ use dioxus::prelude::*;
 #[component]
 pub fn Observe() -> Element {
     let ui = Ui::get();
+    // An observation carries the place it was made: the browser asks for it now.
+    use_hook(move || ui.use_location());
     let mut input = use_signal(ObservationInput::default);
     // A memo: saving an observation changes the log, not whether a shift runs, so no re-render.
     let running = use_memo(move || ui.active.read().is_some());

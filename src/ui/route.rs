@@ -19,6 +19,8 @@ enum Form {
 #[component]
 pub fn Route() -> Element {
     let ui = Ui::get();
+    // Opening the route is the tap that needs the location: the browser asks now, not at load.
+    use_hook(move || ui.use_location());
     let setup = ui.setup.read();
     let Some(setup) = setup.as_ref() else {
         return rsx! { p { class: "card", {ui.t("setup.none")} } };

@@ -71,6 +71,9 @@ fn SyncCard() -> Element {
     rsx! {
         section { class: "card sync", "data-testid": "sync-card",
             h2 { {ui.t("sync.title")} }
+            if *ui.persisted.read() == Some(false) {
+                p { class: if *ui.pending_sync.read() > 0 { "warn" } else { "muted" }, "data-testid": "not-persistent", {ui.t("storage.not_persistent")} }
+            }
             if *ui.enrolling.read() { p { "data-testid": "enrolling", {ui.t("sync.enrolling")} } }
             if !sync.enrolled {
                 p { class: "muted", {ui.t("sync.not_enrolled")} }
@@ -167,6 +170,10 @@ fn StartShift(suggested: String) -> Element {
             }
             button { class: "big primary", "data-testid": "start", disabled: *ui.busy.read(),
                 onclick: move |_| async move {
+                    // Records are coming: ask the browser to keep them, and for the location the
+                    // check-ins need.
+                    ui.keep_storage();
+                    ui.use_location();
                     let cmd = Local::StartShift { slot_code: slot(), members: present.read().iter().cloned().collect() };
                     if ui.send(cmd).await { ui.go(Tab::Route); }
                 },

@@ -26,6 +26,8 @@ test("enroll from a link, patrol offline, sync once back online", { timeout: 240
   const ctx = await launch(profile, CP1);
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(link);
     await waitText(page, "sync-card", "vai trò: tổ viên", 60_000);
     assert.ok(!page.url().includes("enroll="), "the code is taken out of the address bar");
@@ -63,6 +65,7 @@ test("enroll from a link, patrol offline, sync once back online", { timeout: 240
     await page.getByTestId("sync-now").click();
     await waitText(page, "toast", "Đã đồng bộ");
     assert.equal(storedFor(data, "Trần Thị Bình"), 4);
+    assert.deepEqual(errors, [], "no uncaught page errors");
   } finally {
     await ctx.close().catch(() => {});
     await server.stop().catch(() => {});

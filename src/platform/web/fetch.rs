@@ -1,4 +1,6 @@
-//! The worker's transport: the browser's `fetch`, with a 20 s timeout.
+//! The worker's transport: the browser's `fetch`, with a 20 s timeout. Request bodies larger than
+//! [`GZIP_FROM_BYTES`] go gzip-compressed (the browser's own CompressionStream, so the app's
+//! download does not grow); replies come compressed by the browser's content negotiation.
 
 use crate::sync::engine::{SyncError, Transport};
 use crate::wire::api::{
@@ -9,6 +11,18 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response, WorkerGlobalScope};
+
+/// Bodies from this size on are sent gzip-compressed; smaller ones would not shrink much.
+pub const GZIP_FROM_BYTES: usize = 512;
+
+#[wasm_bindgen(
+    inline_js = "export async function gzip(text) { const s = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip')); return new Uint8Array(await new Response(s).arrayBuffer()); }"
+)]
+extern "C" {
+    /// `text` as UTF-8, gzip-compressed by the browser.
+    #[wasm_bindgen(catch)]
+    async fn gzip(text: &str) -> Result<JsValue, JsValue>;
+}
 
 /// A ward server at `base`, reached from the worker.
 pub struct FetchTransport {
@@ -46,9 +60,13 @@ impl FetchTransport {
         init.set_headers(&headers);
         init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(20_000)));
         if let Some(b) = body {
-            init.set_body(&JsValue::from_str(
-                &serde_json::to_string(b).expect("requests serialise"),
-            ));
+            let text = serde_json::to_string(b).expect("requests serialise");
+            if text.len() >= GZIP_FROM_BYTES {
+                headers.set("content-encoding", "gzip").map_err(net)?;
+                init.set_body(&gzip(&text).await.map_err(net)?);
+            } else {
+                init.set_body(&JsValue::from_str(&text));
+            }
         }
         let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
         let resp: Response =

@@ -56,6 +56,23 @@ pub fn watch_online(on_change: impl Fn(bool) + 'static) -> bool {
     window.navigator().on_line()
 }
 
+/// Calls `on_shown` each time the page becomes visible again (the phone unlocked, the app
+/// brought back), a moment when a connection may have returned unseen.
+pub fn on_shown(on_shown: impl Fn() + 'static) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let doc = document.clone();
+    let c = Closure::<dyn FnMut()>::new(move || {
+        if doc.visibility_state() == web_sys::VisibilityState::Visible {
+            on_shown();
+        }
+    });
+    let _ =
+        document.add_event_listener_with_callback("visibilitychange", c.as_ref().unchecked_ref());
+    c.forget();
+}
+
 /// Asks the browser not to evict the app's storage; true when granted.
 pub async fn request_persistence() -> bool {
     let Some(window) = web_sys::window() else {

@@ -95,7 +95,11 @@ impl SyncLoop {
             self.again.set(true);
             return;
         }
-        let outcome = door::background_sync(&*self.service, &FetchTransport::new).await;
+        let mut outcome = door::background_sync(&*self.service, &FetchTransport::new).await;
+        let scope: web_sys::WorkerGlobalScope = self.scope.clone().unchecked_into();
+        if outcome == Outcome::Retryable && !scope.navigator().on_line() {
+            outcome = Outcome::Offline;
+        }
         self.running.set(false);
         // Not enrolled: nothing was synced and the page's state is already current.
         if outcome != Outcome::NotEnrolled {

@@ -152,6 +152,7 @@ impl IntoResponse for ServerError {
             ServerError::DeviceTaken => StatusCode::CONFLICT,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServerError::Corrupt(row) => {
                 tracing::error!(%row, "damaged row");
@@ -186,6 +187,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Body(v)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ServerError::TooLarge(format!(
+                    "{}; a body holds at most {MAX_BODY_BYTES} bytes once inflated",
+                    rejection.body_text()
+                )))
+            }
             Err(rejection) => Err(ServerError::BadRequest(rejection.body_text())),
         }
     }
@@ -292,6 +299,9 @@ pub fn router(
     dist: Option<PathBuf>,
     timeouts: RequestTimeouts,
 ) -> Router {
+    // Sync bodies travel compressed both ways: a request body in gzip or brotli is inflated before
+    // the body limit counts it (a zip bomb meets 413), an unknown encoding gets 415, and replies
+    // are compressed for clients that accept it.
     let api = extra
         .route("/api/v1/health", get(health))
         .route("/api/v1/enroll", post(enroll))
@@ -299,7 +309,9 @@ pub fn router(
         .route("/api/v1/pull", get(pull))
         .route("/api/{*rest}", get(api_not_found).post(api_not_found))
         .with_state(shared)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new())
+        .layer(tower_http::compression::CompressionLayer::new());
     let app = match dist {
         Some(dir) => api.fallback_service(static_files::service(dir)),
         None => api,
