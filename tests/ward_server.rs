@@ -642,6 +642,14 @@ async fn sync_bodies_travel_compressed_and_a_zip_bomb_is_refused_whole() {
     })
     .unwrap();
     let packed = gzipped(&json);
+    println!(
+        "push body for {} observations: {} bytes as JSON ({} per event), {} gzipped ({} per event)",
+        events.len(),
+        json.len(),
+        json.len() / events.len(),
+        packed.len(),
+        packed.len() / events.len()
+    );
     assert!(
         packed.len() * 3 < json.len(),
         "{} -> {}",
