@@ -1,29 +1,14 @@
 // Benchmark (prints figures, asserts nothing): the first visit's bytes on the wire, and the time to
 // save one observation durably in the browser, measured from the page through the worker and back.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { launch, ROOT, startServer } from "./harness.mjs";
+import { launch, ROOT, startServer, wireCounter } from "./harness.mjs";
 
 const N = Number(process.env.BENCH_SAVES || 200);
 const dist = path.join(ROOT, "dist");
 
-/** A TCP relay in front of the server counting the bytes each way: what crosses the wire. */
-function wireCounter(port) {
-  const counts = { down: 0, up: 0 };
-  const relay = net.createServer((client) => {
-    const upstream = net.connect(port, "127.0.0.1");
-    client.on("data", (d) => { counts.up += d.length; });
-    upstream.on("data", (d) => { counts.down += d.length; });
-    client.pipe(upstream).on("error", () => client.destroy());
-    upstream.pipe(client).on("error", () => upstream.destroy());
-    client.on("error", () => upstream.destroy());
-    upstream.on("error", () => client.destroy());
-  });
-  return new Promise((resolve) => relay.listen(0, "127.0.0.1", () => resolve({ counts, port: relay.address().port, close: () => relay.close() })));
-}
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const onDisk = (rel) => {

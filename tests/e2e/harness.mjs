@@ -1,6 +1,7 @@
 // Shared parts of the browser tests: the ward server on 127.0.0.1 and Debian's headless Chromium.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,28 @@ const FLAGS = [
 ];
 
 const BIN = process.env.WARD_SERVER || path.join(ROOT, "target/debug/ward-server");
+
+/** Events the ward server in `data` holds from the device of `member` (by name), as listed. */
+export function storedFor(data, member) {
+  const line = wardAdmin(data, ["list-devices", "--ward", "demo-ward"]).split("\n").find((l) => l.includes(member));
+  if (!line) throw new Error(`no device of ${member} is listed`);
+  return Number(line.trim().split(/\s{2,}/)[2]);
+}
+
+/** A TCP relay in front of `port` on 127.0.0.1 counting the bytes each way: what crosses the wire. */
+export function wireCounter(port) {
+  const counts = { down: 0, up: 0 };
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    client.on("data", (d) => { counts.up += d.length; });
+    upstream.on("data", (d) => { counts.down += d.length; });
+    client.pipe(upstream).on("error", () => client.destroy());
+    upstream.pipe(client).on("error", () => upstream.destroy());
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  return new Promise((resolve) => relay.listen(0, "127.0.0.1", () => resolve({ counts, port: relay.address().port, close: () => relay.close() })));
+}
 
 /** Runs a ward-server admin command on `data` and returns its output. */
 export function wardAdmin(data, args) {

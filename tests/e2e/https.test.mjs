@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, shot, startServer, waitText, wardAdmin } from "./harness.mjs";
+import { launch, shot, startServer, storedFor, waitText, wardAdmin } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
@@ -25,11 +25,6 @@ function certificate(dir) {
   return { cert, key, spki: createHash("sha256").update(spki).digest("base64") };
 }
 
-function storedFor(data, member) {
-  const line = wardAdmin(data, ["list-devices", "--ward", "demo-ward"]).split("\n").find((l) => l.includes(member));
-  assert.ok(line, `a device of ${member} is listed`);
-  return Number(line.trim().split(/\s{2,}/)[2]);
-}
 
 test("over HTTPS at ward.test the app installs, works offline, enrolls and syncs; over plain HTTP it says why not", { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-https-"));

@@ -6,15 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, shot, startServer, waitText, wardAdmin } from "./harness.mjs";
+import { launch, shot, startServer, storedFor, waitText, wardAdmin } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
-function storedFor(data, member) {
-  const line = wardAdmin(data, ["list-devices", "--ward", "demo-ward"]).split("\n").find((l) => l.includes(member));
-  assert.ok(line, `a device of ${member} is listed`);
-  return Number(line.trim().split(/\s{2,}/)[2]);
-}
 
 test("enroll from a link, patrol offline, sync once back online", { timeout: 240_000 }, async () => {
   let server = await startServer({ demo: true });
