@@ -225,6 +225,20 @@ impl Ui {
         }
     }
 
+    /// Shows a confirmation that fades after 3 s whichever screen comes next (the fade belongs to
+    /// the app, not to the screen that asked); warnings and errors stay until tapped.
+    fn confirm(self, text: String) {
+        let toast = Toast { text, error: false };
+        let mut shown = self.toast;
+        shown.set(Some(toast.clone()));
+        dioxus::core::spawn_forever(async move {
+            futures_timer::Delay::new(std::time::Duration::from_secs(3)).await;
+            if shown.peek().as_ref() == Some(&toast) {
+                shown.set(None);
+            }
+        });
+    }
+
     /// Sends a command; on success applies what changed and returns true, else shows the error.
     pub async fn send(mut self, cmd: impl Into<Command>) -> bool {
         let cmd = cmd.into();
@@ -239,31 +253,9 @@ impl Ui {
                 self.apply(change);
                 let lang = self.lang();
                 match reply.notice {
-                    Some(Notice::Saved) => {
-                        let toast = Toast {
-                            text: i18n::t(lang, "notice.saved"),
-                            error: false,
-                        };
-                        self.toast.set(Some(toast.clone()));
-                        // "Saved" fades by itself; warnings and errors stay until tapped.
-                        spawn(async move {
-                            futures_timer::Delay::new(std::time::Duration::from_secs(3)).await;
-                            if self.toast.peek().as_ref() == Some(&toast) {
-                                self.toast.set(None);
-                            }
-                        });
-                    }
-                    Some(Notice::Enrolled) | Some(Notice::Synced) => {
-                        let key = if reply.notice == Some(Notice::Enrolled) {
-                            "notice.enrolled"
-                        } else {
-                            "notice.synced"
-                        };
-                        self.toast.set(Some(Toast {
-                            text: i18n::t(lang, key),
-                            error: false,
-                        }));
-                    }
+                    Some(Notice::Saved) => self.confirm(i18n::t(lang, "notice.saved")),
+                    Some(Notice::Enrolled) => self.confirm(i18n::t(lang, "notice.enrolled")),
+                    Some(Notice::Synced) => self.confirm(i18n::t(lang, "notice.synced")),
                     Some(Notice::ClockWentBack) => {
                         let text = i18n::t(lang, "notice.clock_back");
                         self.toast.set(Some(Toast { text, error: true }));

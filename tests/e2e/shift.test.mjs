@@ -126,6 +126,8 @@ test("a full shift offline is durable across reload and browser restart", { time
     await waitText(page, "summary-observations", "Ghi nhận: 3 (khẩn cấp: 1)");
     await waitText(page, "sync-status", "Chờ đồng bộ: 9"); // start, 3 check-ins, 3 observations, correction, end
     await shot(page, "07-summary");
+    // The confirmation fades by itself although the screen it was shown on is gone.
+    await page.getByTestId("toast").waitFor({ state: "detached", timeout: 10_000 });
 
     // 9. Reload: everything is there.
     await page.reload();
