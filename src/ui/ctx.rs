@@ -228,12 +228,17 @@ impl Ui {
     /// Shows a confirmation that fades after 3 s whichever screen comes next (the fade belongs to
     /// the app, not to the screen that asked); warnings and errors stay until tapped.
     fn confirm(self, text: String) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        // Each confirmation fades on its own clock: an earlier one's timer never cuts a later one
+        // short, even with the same words ("saved" twice in a row).
+        static SHOWN: AtomicU64 = AtomicU64::new(0);
+        let mine = SHOWN.fetch_add(1, Ordering::Relaxed) + 1;
         let toast = Toast { text, error: false };
         let mut shown = self.toast;
         shown.set(Some(toast.clone()));
         dioxus::core::spawn_forever(async move {
             futures_timer::Delay::new(std::time::Duration::from_secs(3)).await;
-            if shown.peek().as_ref() == Some(&toast) {
+            if SHOWN.load(Ordering::Relaxed) == mine && shown.peek().as_ref() == Some(&toast) {
                 shown.set(None);
             }
         });
