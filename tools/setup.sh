@@ -57,8 +57,8 @@ test_tools() {
   command -v pebble >/dev/null || need_apt pebble
   # The desktop app builds against WebKitGTK.
   need_apt libwebkit2gtk-4.1-dev libxdo-dev pkg-config
-  if [[ ! -d node_modules/playwright-core ]]; then
-    say "installing playwright-core from npm (drives the system Chromium)"
+  if [[ ! -d node_modules/playwright-core || ! -d node_modules/axe-core ]]; then
+    say "installing playwright-core (drives the system Chromium) and axe-core (accessibility checks) from npm"
     npm ci --silent --no-audit --no-fund
   fi
 }

@@ -57,7 +57,7 @@ pub fn Sos() -> Element {
             a { class: "big", href: "sms:{police}?body={body}", "data-testid": "sms-police", {ui.t("sos.sms_police")} }
             a { class: "big", href: "tel:{leader}", "data-testid": "call-leader", {ui.t("sos.call_leader")}, small { " {leader}" } }
             a { class: "big", href: "sms:{leader}?body={body}", "data-testid": "sms-leader", {ui.t("sos.sms_leader")} }
-            button { class: "big ghost", onclick: move |_| open.set(false), {ui.t("common.close")} }
+            button { class: "big ghost", "data-testid": "sos-close", onclick: move |_| open.set(false), {ui.t("common.close")} }
         }
     }
 }

@@ -1,0 +1,55 @@
+// axe-core on every screen of the app, in Vietnamese and English, at 360×640: no serious or
+// critical issue (contrast, names of controls, and the rest of axe's rules).
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { launch, ROOT, startServer } from "./harness.mjs";
+
+const AXE = readFileSync(path.join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
+const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
+
+/** Serious and critical findings on the page as it is, one line each. */
+async function findings(page) {
+  if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ content: AXE });
+  return page.evaluate(async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}) at ${n.target.join(" ")}: ${n.failureSummary}`)));
+}
+
+test("no serious or critical accessibility issue on any screen, in both languages", { timeout: 180_000 }, async () => {
+  const server = await startServer();
+  const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-a11y-"));
+  const ctx = await launch(profile, CP1);
+  try {
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    await page.goto(server.url);
+    await page.getByTestId("no-ward").waitFor({ timeout: 60_000 });
+    const found = [];
+    const check = async (screen) => {
+      for (const f of await findings(page)) found.push(`${screen}: ${f}`);
+    };
+    await check("no ward (vi)");
+    await page.getByTestId("load-demo").click();
+    await page.getByTestId("start").waitFor();
+    await page.getByTestId("member-demo-m1").check();
+    await page.getByTestId("start").click();
+    for (const lang of ["vi", "en"]) {
+      for (const tab of ["tab-tonight", "tab-route", "tab-observe", "tab-log"]) {
+        await page.getByTestId(tab).click();
+        await page.waitForTimeout(200);
+        await check(`${tab} (${lang})`);
+      }
+      await page.getByTestId("sos-open").click();
+      await check(`urgent sheet (${lang})`);
+      await page.getByTestId("sos-close").click();
+      await page.getByTestId("lang-switch").click();
+    }
+    assert.deepEqual(found, []);
+  } finally {
+    await ctx.close().catch(() => {});
+    await server.stop().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
