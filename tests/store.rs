@@ -469,3 +469,29 @@ fn a_failure_inside_the_transaction_uses_up_no_sequence_number() {
         "the next save takes the next number, no gap"
     );
 }
+
+#[test]
+fn any_answer_from_the_ward_clears_an_old_sync_error() {
+    use patrol::store::sync_state::SyncKey;
+    use patrol::wire::api::PullResponse;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = demo_store(&dir);
+    s.set_sync_error(Some("network")).unwrap();
+    assert_eq!(
+        s.sync_value(SyncKey::LastError).unwrap().as_deref(),
+        Some("network")
+    );
+    let at = Utc.with_ymd_and_hms(2026, 12, 3, 18, 30, 0).unwrap();
+    let page = PullResponse {
+        epoch: "e1".into(),
+        items: vec![],
+        cursor: 0,
+        more: false,
+    };
+    s.apply_pull(&page, at).unwrap();
+    assert_eq!(s.sync_value(SyncKey::LastError).unwrap(), None);
+    assert_eq!(
+        s.sync_value(SyncKey::LastSuccess).unwrap().as_deref(),
+        Some(at.to_rfc3339().as_str())
+    );
+}

@@ -261,7 +261,9 @@ impl Store {
             }
         }
         set(&tx, SyncKey::Cursor, &page.cursor.to_string())?;
+        // The ward server was reached: that is the latest news, and an older error is not.
         set(&tx, SyncKey::LastSuccess, &now.to_rfc3339())?;
+        clear(&tx, SyncKey::LastError)?;
         tx.commit()?;
         Ok(done)
     }
