@@ -88,25 +88,22 @@ pub struct Application {
 }
 
 impl Application {
-    /// Checks the transport and the certificate, opens (creating and migrating) the database and
-    /// binds the address.
+    /// Binds the address, checks the transport on it and the certificate, then opens (creating
+    /// and migrating) the database: a refused start leaves no database behind.
     pub async fn build(config: ServerConfig) -> Result<Self, ServerError> {
-        if let Ok(addr) = config.addr.parse::<SocketAddr>() {
-            check_transport(addr, &config.transport)?;
-        }
-        let tls = match &config.transport {
-            Transport::Tls(source) => Some(Tls::from_source(source, chrono::Utc::now())?),
-            _ => None,
-        };
-        let db = ServerDb::open(&config.data)?;
         let listener = tokio::net::TcpListener::bind(&config.addr)
             .await
             .map_err(|e| ServerError::Invalid(format!("cannot listen on {}: {e}", config.addr)))?;
         let local = listener
             .local_addr()
             .map_err(|e| ServerError::Internal(e.to_string()))?;
-        // A host name that resolved to a public address is checked again once bound.
+        // Checked on the bound address, so a host name that resolves to a public one counts too.
         check_transport(local, &config.transport)?;
+        let tls = match &config.transport {
+            Transport::Tls(source) => Some(Tls::from_source(source, chrono::Utc::now())?),
+            _ => None,
+        };
+        let db = ServerDb::open(&config.data)?;
         let proxies = match &config.transport {
             Transport::BehindProxy(p) => p.clone(),
             _ => TrustedProxies::default(),

@@ -40,6 +40,20 @@ export function wireCounter(port) {
   return new Promise((resolve) => relay.listen(0, "127.0.0.1", () => resolve({ counts, port: relay.address().port, close: () => relay.close() })));
 }
 
+/** A one-time enrollment link for `member` of the ward in `data`, naming `publicUrl`. */
+export function enrollmentLink(data, member, publicUrl) {
+  const out = wardAdmin(data, ["issue-code", "--member", member, "--public-url", publicUrl]);
+  return /Enrollment link \(one use\): (\S+)/.exec(out)[1];
+}
+
+/** The context's first page, and the list its uncaught errors are collected into. */
+export async function watchedPage(ctx) {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  return { page, errors };
+}
+
 /** Runs a ward-server admin command on `data` and returns its output. */
 export function wardAdmin(data, args) {
   return execFileSync(BIN, ["--data", data, ...args], { encoding: "utf8", env: { ...process.env, RUST_LOG: "warn" } });

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, shot, startServer, storedFor, waitText, wardAdmin } from "./harness.mjs";
+import { enrollmentLink, launch, shot, startServer, storedFor, waitText, wardAdmin, watchedPage } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
@@ -33,17 +33,14 @@ test("over HTTPS at ward.test the app installs, works offline, enrolls and syncs
   assert.ok(server.url.startsWith("https://"), server.url);
   const plain = await startServer();
   const origin = `https://ward.test:${server.port}/`;
-  const out = wardAdmin(server.data, ["issue-code", "--member", "demo-m2", "--public-url", origin]);
-  const link = /Enrollment link \(one use\): (\S+)/.exec(out)[1];
+  const link = enrollmentLink(server.data, "demo-m2", origin);
   assert.ok(link.startsWith(origin), link);
   const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-https-profile-"));
   const ctx = await launch(profile, CP1, {
     args: ["--host-resolver-rules=MAP ward.test 127.0.0.1", `--ignore-certificate-errors-spki-list=${spki}`],
   });
   try {
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
+    const { page, errors } = await watchedPage(ctx);
 
     // Enroll from the link over HTTPS: a secure context, the service worker takes control.
     await page.goto(link);

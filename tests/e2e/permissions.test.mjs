@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
-import { shot, startServer, waitText } from "./harness.mjs";
+import { shot, startServer, waitText, watchedPage } from "./harness.mjs";
 
 // Counts the calls that make a browser ask the person, and answers the location with a denial.
 function watchAsks() {
@@ -32,9 +32,7 @@ test("nothing is asked at load; location and storage on the tap that needs them;
   });
   try {
     await ctx.addInitScript(watchAsks);
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
+    const { page, errors } = await watchedPage(ctx);
     await page.goto(server.url);
     await page.getByTestId("no-ward").waitFor({ timeout: 60_000 });
     await page.getByTestId("load-demo").click();

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, startServer, storedFor, waitText, wardAdmin, wireCounter } from "./harness.mjs";
+import { enrollmentLink, launch, startServer, storedFor, waitText, watchedPage, wireCounter } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 const OBSERVATIONS = 20;
@@ -19,14 +19,11 @@ test("after a dead zone longer than the old back-off, every record reaches the w
   const server = await startServer({ demo: true });
   const relay = await wireCounter(server.port);
   const origin = `http://127.0.0.1:${relay.port}/`;
-  const out = wardAdmin(server.data, ["issue-code", "--member", "demo-m2", "--public-url", origin]);
-  const link = /Enrollment link \(one use\): (\S+)/.exec(out)[1];
+  const link = enrollmentLink(server.data, "demo-m2", origin);
   const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-reconnect-"));
   const ctx = await launch(profile, CP1);
   try {
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
+    const { page, errors } = await watchedPage(ctx);
     await page.goto(link);
     await waitText(page, "sync-status", "Đã đồng bộ hết", 60_000);
 

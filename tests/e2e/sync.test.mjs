@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, shot, startServer, storedFor, waitText, wardAdmin } from "./harness.mjs";
+import { enrollmentLink, launch, shot, startServer, storedFor, waitText, watchedPage } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
@@ -15,14 +15,11 @@ test("enroll from a link, patrol offline, sync once back online", { timeout: 240
   let server = await startServer({ demo: true });
   const { data } = server;
   const port = new URL(server.url).port;
-  const out = wardAdmin(data, ["issue-code", "--member", "demo-m2", "--public-url", server.url]);
-  const link = /Enrollment link \(one use\): (\S+)/.exec(out)[1];
+  const link = enrollmentLink(data, "demo-m2", server.url);
   const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-sync-"));
   const ctx = await launch(profile, CP1);
   try {
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
+    const { page, errors } = await watchedPage(ctx);
     await page.goto(link);
     await waitText(page, "sync-card", "vai trò: tổ viên", 60_000);
     assert.ok(!page.url().includes("enroll="), "the code is taken out of the address bar");
