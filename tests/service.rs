@@ -221,3 +221,99 @@ fn the_language_choice_is_kept() {
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 13, 30, 0).unwrap();
     assert_eq!(full(s.run(Command::State, now)).lang, Lang::En);
 }
+
+/// Makes the store's current connection refuse writes, as a storage that failed would.
+fn break_storage(s: &std::sync::Mutex<Service>) {
+    s.lock()
+        .unwrap()
+        .store()
+        .conn()
+        .pragma_update(None, "query_only", true)
+        .unwrap();
+}
+
+fn observation(text: &str) -> patrol::service::Command {
+    Command::Observe {
+        input: ObservationInput {
+            category: Some(patrol::domain::observation::Category::Other),
+            description: text.into(),
+            ..Default::default()
+        },
+    }
+    .into()
+}
+
+/// How many observations the database file holds, read through a fresh connection.
+fn observations_in(path: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM observation", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_write_that_meets_failed_storage_reopens_the_database_and_is_saved_once() {
+    use patrol::service::door;
+    use patrol::sync::http::HttpTransport;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let s = std::sync::Mutex::new(service(&dir));
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 13, 30, 0).unwrap();
+    s.lock().unwrap().run(Command::LoadDemo, now).result.unwrap();
+    let started = s.lock().unwrap().run(
+        Command::StartShift {
+            slot_code: "ca1".into(),
+            members: vec!["demo-m1".into()],
+        },
+        now,
+    );
+    started.result.unwrap();
+
+    // The storage fails; the reopened database works: the save goes through, once.
+    break_storage(&s);
+    let reopened = std::cell::Cell::new(0);
+    let reopen = || {
+        reopened.set(reopened.get() + 1);
+        Store::open_file(&path)
+    };
+    let r = door::handle(&s, observation("một"), HttpTransport::new, reopen).await;
+    assert!(r.result.is_ok(), "{:?}", r.result);
+    assert_eq!(r.notice, Some(Notice::Saved));
+    assert_eq!(reopened.get(), 1);
+    assert_eq!(observations_in(&path), 1);
+
+    // The reopened database fails too: the error says so in words, nothing is half-written,
+    // and the next try (the member taps save again) reopens once more and saves it.
+    break_storage(&s);
+    let r = door::handle(&s, observation("hai"), HttpTransport::new, || {
+        let store = Store::open_file(&path)?;
+        store.conn().pragma_update(None, "query_only", true)?;
+        Ok(store)
+    })
+    .await;
+    let err = r.result.unwrap_err();
+    assert_eq!(err.key, "err.storage");
+    assert!(tf(Lang::Vi, &err.key, &err.args).contains("Nội dung bạn nhập vẫn còn"));
+    assert_eq!(observations_in(&path), 1, "nothing half-written");
+    let r = door::handle(&s, observation("hai"), HttpTransport::new, || {
+        Store::open_file(&path)
+    })
+    .await;
+    assert!(r.result.is_ok(), "{:?}", r.result);
+    assert_eq!(observations_in(&path), 2);
+
+    // A reopen that cannot open the file at all leaves a stand-in that refuses writes as a
+    // storage failure, so the following save reopens again instead of writing nowhere.
+    break_storage(&s);
+    let r = door::handle(&s, observation("ba"), HttpTransport::new, || {
+        Store::open_file(&dir.path().join("missing-dir").join("p.db"))
+    })
+    .await;
+    assert!(r.result.is_err());
+    let r = door::handle(&s, observation("ba"), HttpTransport::new, || {
+        Store::open_file(&path)
+    })
+    .await;
+    assert!(r.result.is_ok(), "{:?}", r.result);
+    assert_eq!(observations_in(&path), 3);
+}

@@ -121,6 +121,7 @@ ROWS = [
     ("err.empty_team", "Tổ cần ít nhất một ca và một tổ viên.", "The team needs at least one shift and one member."),
     ("err.duplicate_id", "Mã điểm kiểm tra '{id}' bị trùng.", "Checkpoint id '{id}' appears twice."),
     ("err.database", "Lỗi cơ sở dữ liệu trên máy: {detail}. Dữ liệu chưa thay đổi.", "Database error on this phone: {detail}. Nothing was changed."),
+    ("err.storage", "Bộ nhớ của máy không ghi được ({detail}). Máy đã thử mở lại dữ liệu nhưng chưa được. Nội dung bạn nhập vẫn còn: hãy bấm lưu lại; nếu vẫn lỗi, giải phóng bộ nhớ máy rồi thử lại.", "This phone's storage could not be written ({detail}). The app reopened its data and tried again, without success. What you typed is still here: tap save again; if it still fails, free some space on the phone and try again."),
     ("err.corrupt", "Tệp dữ liệu trên máy bị hỏng hoặc không phải cơ sở dữ liệu.", "The data file on this phone is damaged or is not a database."),
     ("err.corrupt_row", "Một bản ghi trên máy bị hỏng ({what} {id}: {detail}). Bản ghi được giữ nguyên, không bị sửa.", "A record on this phone is damaged ({what} {id}: {detail}). It is kept as it is, not rewritten."),
     ("sync.feed_rejected", "{n} mục từ máy chủ phường không đọc được (đã bỏ qua, được ghi lại):", "{n} items from the ward server could not be read (skipped, kept on record):"),

@@ -14,6 +14,8 @@ use tokio::sync::{mpsc, watch};
 #[derive(Clone)]
 pub struct Core {
     service: Arc<Mutex<Service>>,
+    /// The database file, to reopen after its storage failed.
+    path: Arc<std::path::PathBuf>,
     triggers: mpsc::UnboundedSender<Trigger>,
     rounds: watch::Receiver<u64>,
 }
@@ -88,6 +90,7 @@ impl Core {
         tokio::spawn(sync_loop(service.clone(), received, tx));
         Ok(Core {
             service,
+            path: Arc::new(path),
             triggers,
             rounds,
         })
@@ -97,7 +100,10 @@ impl Core {
     /// enrolling or syncing goes to the ward server without holding the store while waiting.
     pub async fn call(&self, cmd: Command) -> Reply {
         let trigger = cmd.sync_trigger();
-        let reply = door::handle(&*self.service, cmd, HttpTransport::new).await;
+        let reply = door::handle(&*self.service, cmd, HttpTransport::new, || {
+            Store::open_file(&self.path)
+        })
+        .await;
         if let (true, Some(trigger)) = (reply.result.is_ok(), trigger) {
             // The loop ends only with the app.
             let _ = self.triggers.send(trigger);

@@ -2,12 +2,12 @@
 //! enrolling and syncing go to the ward server. The service is shared with the background sync (a
 //! RefCell in the browser worker, a Mutex on desktop) and never held across a network wait.
 
-use super::api::{Change, Command, Notice, Reply};
+use super::api::{Change, Command, Local, Notice, Reply};
 use super::error::ApiError;
 use super::handle::Service;
 use crate::clock;
 use crate::store::sync_state::SyncKey;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, Shared, SyncError, Transport};
 use crate::sync::schedule::Outcome;
 
@@ -38,14 +38,17 @@ impl From<SyncError> for ApiError {
     }
 }
 
-/// Runs any command: network ones through `transport_for(server_url)`, the rest on the store.
+/// Runs any command: network ones through `transport_for(server_url)`, the rest on the store. A
+/// local command that fails because the storage under the database failed is run once more
+/// after the database is closed and opened again with `reopen`.
 pub async fn handle<S: Shared<Service>, T: Transport>(
     svc: &S,
     cmd: Command,
     transport_for: impl Fn(&str) -> T,
+    reopen: impl FnOnce() -> Result<Store, StoreError>,
 ) -> Reply {
     let outcome = match cmd {
-        Command::Local(local) => return svc.with(|s| s.run(local, clock::now())),
+        Command::Local(local) => return run_healing(svc, local, reopen),
         Command::Enroll { server_url, code } => {
             let transport = transport_for(&server_url);
             engine::enroll(&StoreOf(svc), &transport, &server_url, &code)
@@ -65,6 +68,29 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
             result: refreshed(svc),
             notice: Some(notice),
         },
+        Err(e) => Reply {
+            result: Err(e.into()),
+            notice: None,
+        },
+    }
+}
+
+/// Runs a local command; on a storage failure, reopens the database and runs it once more (or
+/// first, when an earlier reopen failed).
+fn run_healing<S: Shared<Service>>(
+    svc: &S,
+    local: Local,
+    reopen: impl FnOnce() -> Result<Store, StoreError>,
+) -> Reply {
+    // After a reopen that failed, the database is opened before anything else.
+    if !svc.with(|s| s.store().is_stand_in()) {
+        let reply = svc.with(|s| s.run(local.clone(), clock::now()));
+        if !matches!(&reply.result, Err(e) if e.is_storage_failure()) {
+            return reply;
+        }
+    }
+    match svc.with(|s| s.store_mut().reopen(reopen)) {
+        Ok(()) => svc.with(|s| s.run(local, clock::now())),
         Err(e) => Reply {
             result: Err(e.into()),
             notice: None,

@@ -18,6 +18,14 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The key of a failure of the storage under the database, which reopening it may cure.
+    pub const STORAGE: &'static str = "err.storage";
+
+    /// Whether this is a storage failure (see [`ApiError::STORAGE`]).
+    pub fn is_storage_failure(&self) -> bool {
+        self.key == Self::STORAGE
+    }
+
     /// An error with a key and no values.
     pub fn new(key: &str) -> Self {
         Self {
@@ -99,6 +107,9 @@ impl From<WardError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::Sqlite(e) if crate::store::storage_failed(&e) => {
+                ApiError::new(ApiError::STORAGE).arg("detail", e)
+            }
             StoreError::Sqlite(e) => ApiError::new("err.database").arg("detail", e),
             StoreError::Corrupt => ApiError::new("err.corrupt"),
             StoreError::CorruptRow(row) => ApiError::new("err.corrupt_row")

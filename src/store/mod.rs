@@ -78,6 +78,24 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the storage under the database failed (an I/O error, a full disk or quota, a file
+    /// that became read-only or cannot be opened): closing and reopening the database may cure it.
+    pub fn is_storage_failure(&self) -> bool {
+        matches!(self, StoreError::Sqlite(e) if storage_failed(e))
+    }
+}
+
+/// Whether SQLite's error comes from the storage under the database (see
+/// [`StoreError::is_storage_failure`]).
+pub fn storage_failed(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    matches!(
+        e.sqlite_error_code(),
+        Some(SystemIoFailure | DiskFull | ReadOnly | CannotOpen)
+    )
+}
+
 /// How hard the store pushes data to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
@@ -90,6 +108,8 @@ pub enum Durability {
 /// The device's database.
 pub struct Store {
     conn: Connection,
+    /// The database could not be reopened after its storage failed: `conn` is an empty stand-in.
+    stand_in: bool,
 }
 
 impl Store {
@@ -127,7 +147,31 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate::migrate(&mut conn)?;
         outbox::ensure_device(&conn)?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            stand_in: false,
+        })
+    }
+
+    /// Closes the database and opens it again with `open`, after its storage failed. The old
+    /// connection is closed first (it holds the file exclusively). If `open` fails, the store is
+    /// left on an empty, read-only stand-in ([`Store::is_stand_in`]) that nothing can be written
+    /// to, and the next command reopens first.
+    pub fn reopen(
+        &mut self,
+        open: impl FnOnce() -> Result<Store, StoreError>,
+    ) -> Result<(), StoreError> {
+        let stand_in = Connection::open_in_memory()?;
+        stand_in.pragma_update(None, "query_only", true)?;
+        drop(std::mem::replace(&mut self.conn, stand_in));
+        self.stand_in = true;
+        *self = open()?;
+        Ok(())
+    }
+
+    /// Whether the last [`Store::reopen`] failed, leaving no database open.
+    pub fn is_stand_in(&self) -> bool {
+        self.stand_in
     }
 
     /// The connection, for reads in this module's children and tests.

@@ -18,10 +18,15 @@ extern "C" {
     fn worker_base() -> String;
 }
 
-/// The worker's name, which carries the clock offset (see [`crate::clock`]): a query on the
-/// script's address would be lost when the service worker answers from its cache.
+/// The worker's name, which carries the clock offset (see [`crate::clock`]) and the browser
+/// tests' storage faults (`PATROL_STORE_FAULTS`, see the worker): a query on the script's address
+/// would be lost when the service worker answers from its cache.
 fn worker_name(offset_ms: i64) -> String {
-    format!("patrol-store clock_offset_ms={offset_ms}")
+    let faults = js_sys::Reflect::get(&js_sys::global(), &"PATROL_STORE_FAULTS".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .map_or(0, |n| n as u32);
+    format!("patrol-store clock_offset_ms={offset_ms} store_faults={faults}")
 }
 
 struct Inner {

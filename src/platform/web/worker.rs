@@ -6,7 +6,7 @@ use super::fetch::FetchTransport;
 use crate::platform::protocol::{Request, Response, StartError};
 use crate::service::door;
 use crate::service::{ApiError, Service};
-use crate::store::{Durability, Store};
+use crate::store::{Durability, Store, StoreError};
 use crate::sync::schedule::{Next, Outcome, Schedule, Trigger};
 use sqlite_wasm_rs::WasmOsCallback;
 use sqlite_wasm_vfs::sahpool::{install, OpfsSAHError, OpfsSAHPoolCfgBuilder};
@@ -24,7 +24,7 @@ fn post(scope: &DedicatedWorkerGlobalScope, msg: &Response) {
     let _ = scope.post_message(&JsValue::from_str(&text));
 }
 
-async fn open() -> Result<Service, StartError> {
+async fn open(faults: &Faults) -> Result<Service, StartError> {
     let cfg = OpfsSAHPoolCfgBuilder::new()
         .directory(".patrol-db")
         .initial_capacity(6)
@@ -42,14 +42,35 @@ async fn open() -> Result<Service, StartError> {
                 detail: other.to_string(),
             },
         })?;
-    let conn = rusqlite::Connection::open(DB_NAME).map_err(|e| StartError::Store {
-        error: ApiError::from(crate::store::map_open_error(e)),
+    let store = connect(faults).map_err(|e| StartError::Store {
+        error: ApiError::from(e),
     })?;
-    let store =
-        Store::from_connection(conn, Durability::OpfsJournal).map_err(|e| StartError::Store {
-            error: ApiError::from(e),
-        })?;
     Ok(Service::new(store))
+}
+
+/// Opens the database in the installed pool (at start, and again after its storage failed).
+fn connect(faults: &Faults) -> Result<Store, StoreError> {
+    let conn = rusqlite::Connection::open(DB_NAME).map_err(crate::store::map_open_error)?;
+    let store = Store::from_connection(conn, Durability::OpfsJournal)?;
+    faults.apply(&store)?;
+    Ok(store)
+}
+
+/// A knob for the browser tests: the first `n` connections the worker opens refuse writes as a
+/// storage that failed would (SQLite answers "readonly"), so the tests can watch the worker
+/// reopen the database and save what was typed without a reload. The page passes `n` from
+/// `PATROL_STORE_FAULTS` in the worker's name; it is 0 for everyone else.
+struct Faults(Cell<u32>);
+
+impl Faults {
+    fn apply(&self, store: &Store) -> Result<(), StoreError> {
+        let left = self.0.get();
+        if left > 0 {
+            self.0.set(left - 1);
+            store.conn().pragma_update(None, "query_only", true)?;
+        }
+        Ok(())
+    }
 }
 
 /// The sync loop: one round at a time, planned by the shared [`Schedule`] after writes, when the
@@ -117,11 +138,12 @@ impl SyncLoop {
 
 /// Entry point of the worker script: opens the store and starts answering.
 #[wasm_bindgen]
-pub async fn start_worker(clock_offset_ms: f64) {
+pub async fn start_worker(clock_offset_ms: f64, store_faults: u32) {
     console_error_panic_hook::set_once();
     crate::clock::set_offset_ms(clock_offset_ms as i64);
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let service = match open().await {
+    let faults = Rc::new(Faults(Cell::new(store_faults)));
+    let service = match open(&faults).await {
         Ok(s) => Rc::new(RefCell::new(s)),
         Err(error) => {
             post(&scope, &Response::Fatal { error });
@@ -145,9 +167,11 @@ pub async fn start_worker(clock_offset_ms: f64) {
             return;
         };
         let (service, scope, loop_) = (service.clone(), reply_scope.clone(), loop_.clone());
+        let faults = faults.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let trigger = req.cmd.sync_trigger();
-            let reply = door::handle(&*service, req.cmd, FetchTransport::new).await;
+            let reply =
+                door::handle(&*service, req.cmd, FetchTransport::new, || connect(&faults)).await;
             let ok = reply.result.is_ok();
             post(&scope, &Response::Reply { id: req.id, reply });
             if let (true, Some(trigger)) = (ok, trigger) {
