@@ -259,7 +259,11 @@ async fn a_write_that_meets_failed_storage_reopens_the_database_and_is_saved_onc
     let path = dir.path().join("p.db");
     let s = std::sync::Mutex::new(service(&dir));
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 13, 30, 0).unwrap();
-    s.lock().unwrap().run(Command::LoadDemo, now).result.unwrap();
+    s.lock()
+        .unwrap()
+        .run(Command::LoadDemo, now)
+        .result
+        .unwrap();
     let started = s.lock().unwrap().run(
         Command::StartShift {
             slot_code: "ca1".into(),
