@@ -5,4 +5,5 @@ pub mod observation;
 pub mod records;
 pub mod shift;
 pub mod text;
+pub mod tip;
 pub mod ward;

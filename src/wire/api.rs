@@ -63,6 +63,15 @@ pub enum RefusalCode {
     BadSeq,
     /// The payload is larger than [`MAX_PAYLOAD_BYTES`].
     TooLarge,
+    /// The payload does not parse as its kind's record.
+    BadPayload,
+    /// The token's role may not send this kind (a member's tip follow-up), or the record belongs
+    /// to another team or ward.
+    Forbidden,
+    /// A tip follow-up names an observation the server does not hold.
+    UnknownTip,
+    /// A tip follow-up out of order (resolving twice, forwarding a closed tip).
+    OutOfOrder,
 }
 
 impl RefusalCode {
@@ -73,6 +82,10 @@ impl RefusalCode {
             RefusalCode::BadDevice => "bad_device",
             RefusalCode::BadSeq => "bad_seq",
             RefusalCode::TooLarge => "too_large",
+            RefusalCode::BadPayload => "bad_payload",
+            RefusalCode::Forbidden => "forbidden",
+            RefusalCode::UnknownTip => "unknown_tip",
+            RefusalCode::OutOfOrder => "out_of_order",
         }
     }
 
@@ -83,6 +96,10 @@ impl RefusalCode {
             Self::BadDevice,
             Self::BadSeq,
             Self::TooLarge,
+            Self::BadPayload,
+            Self::Forbidden,
+            Self::UnknownTip,
+            Self::OutOfOrder,
         ]
         .into_iter()
         .find(|c| c.code() == code)

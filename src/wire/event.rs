@@ -17,16 +17,19 @@ pub enum EventKind {
     Corrected,
     /// A shift ended.
     ShiftEnded,
+    /// A leader or officer took a step on a tip (payload: [`crate::domain::tip::FollowUp`]).
+    TipFollowedUp,
 }
 
 impl EventKind {
     /// Every kind, in the order a shift produces them.
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 6] = [
         EventKind::ShiftStarted,
         EventKind::CheckedIn,
         EventKind::Observed,
         EventKind::Corrected,
         EventKind::ShiftEnded,
+        EventKind::TipFollowedUp,
     ];
 
     /// The stable code stored in databases and sent on the wire.
@@ -37,6 +40,7 @@ impl EventKind {
             EventKind::Observed => "observed",
             EventKind::Corrected => "corrected",
             EventKind::ShiftEnded => "shift_ended",
+            EventKind::TipFollowedUp => "tip_followed_up",
         }
     }
 

@@ -1,0 +1,302 @@
+//! Following a tip (tin báo) to its outcome: the steps leaders and officers append to an
+//! observation, the order they may come in, and the outcome shown when two leaders answered the
+//! same tip at once. Every step is an appended record; nothing is ever edited.
+
+use super::text::{self, TextError, MEDIUM_TEXT_MAX};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// One step in a tip's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TipStep {
+    /// Passed to the ward police (chuyển công an phường).
+    Forwarded,
+    /// Confirmed as a valuable tip (tin có giá trị).
+    Valuable,
+    /// Closed: there was nothing to it (không có cơ sở).
+    Unfounded,
+    /// Closed: dealt with (đã xử lý).
+    Resolved,
+}
+
+impl TipStep {
+    /// Every step, in rank order: a later step outranks an earlier one (see [`outcome`]).
+    pub const ALL: [TipStep; 4] = [
+        TipStep::Forwarded,
+        TipStep::Valuable,
+        TipStep::Unfounded,
+        TipStep::Resolved,
+    ];
+
+    /// The stable code stored in databases and sent on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            TipStep::Forwarded => "forwarded",
+            TipStep::Valuable => "valuable",
+            TipStep::Unfounded => "unfounded",
+            TipStep::Resolved => "resolved",
+        }
+    }
+
+    /// The step with `code`, or `None` for a code this build does not know.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The translation key of the step's name.
+    pub fn key(self) -> String {
+        format!("tip.step.{}", self.code())
+    }
+
+    /// Whether the tip is closed after this step.
+    pub fn closes(self) -> bool {
+        matches!(self, TipStep::Unfounded | TipStep::Resolved)
+    }
+}
+
+/// Whether `next` may follow `prev` (`None`: the tip has no step yet). Steps only move forward:
+/// an open tip may take any step; a forwarded one may be confirmed, resolved or closed as
+/// unfounded; a valuable one may only be resolved; a closed one takes nothing more.
+pub fn allowed(prev: Option<TipStep>, next: TipStep) -> bool {
+    use TipStep::*;
+    match prev {
+        None => true,
+        Some(Forwarded) => matches!(next, Valuable | Unfounded | Resolved),
+        Some(Valuable) => next == Resolved,
+        Some(Unfounded | Resolved) => false,
+    }
+}
+
+/// A step appended to an observation by a leader or an officer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    /// UUIDv7.
+    pub id: String,
+    /// The observation (its id) the tip is.
+    pub observation_id: String,
+    /// What was done.
+    pub step: TipStep,
+    /// A short note (who at the police took it, what was found).
+    pub note: Option<String>,
+    /// The member (leader, officer) who took the step.
+    pub by: String,
+    /// The step this one follows, as its author saw the tip (`None`: the tip had no step).
+    pub after: Option<String>,
+    /// Device clock.
+    pub at: DateTime<Utc>,
+}
+
+/// Why a follow-up is refused.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum TipError {
+    /// The step it follows is not a step of this tip.
+    #[error("follow-up {after} is not a step of this tip")]
+    UnknownAfter {
+        /// The id given.
+        after: String,
+    },
+    /// The step may not follow the one before it (resolving twice, forwarding a closed tip).
+    #[error("'{}' cannot follow '{}'", next.code(), prev.map_or("none", TipStep::code))]
+    OutOfOrder {
+        /// The step before, if any.
+        prev: Option<TipStep>,
+        /// The step refused.
+        next: TipStep,
+    },
+    /// The note breaks a text limit.
+    #[error(transparent)]
+    Note(#[from] TextError),
+}
+
+/// The note as stored: trimmed, `None` when empty, at most [`MEDIUM_TEXT_MAX`] characters.
+pub fn note(text: &str) -> Result<Option<String>, TipError> {
+    Ok(text::optional("field.tip_note", text, MEDIUM_TEXT_MAX)?)
+}
+
+/// Checks `next` against the steps already known for its tip (`known`, any order): the step it
+/// follows must be one of them, and its step must be allowed after that one.
+pub fn check(known: &[FollowUp], next: &FollowUp) -> Result<(), TipError> {
+    let prev = match &next.after {
+        None => None,
+        Some(after) => Some(
+            known
+                .iter()
+                .find(|f| &f.id == after && f.observation_id == next.observation_id)
+                .ok_or_else(|| TipError::UnknownAfter {
+                    after: after.clone(),
+                })?
+                .step,
+        ),
+    };
+    if !allowed(prev, next.step) {
+        return Err(TipError::OutOfOrder {
+            prev,
+            next: next.step,
+        });
+    }
+    if let Some(n) = &next.note {
+        note(n)?;
+    }
+    Ok(())
+}
+
+/// The outcome shown for a tip with these steps, whatever order they arrived in: the step of
+/// highest rank ([`TipStep::ALL`]'s order). Along one chain steps only move up in rank, so this
+/// is the chain's last step; when two leaders answered the same tip at once (both offline, both
+/// following the same step), both records are kept and the higher-ranked answer is shown, with
+/// [`TipState::answered_twice`] set. No clock is consulted, so every phone and the server agree.
+pub fn outcome<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> TipState {
+    let steps: Vec<&FollowUp> = steps.into_iter().collect();
+    let mut afters: Vec<Option<&str>> = steps.iter().map(|f| f.after.as_deref()).collect();
+    afters.sort_unstable();
+    let before = afters.len();
+    afters.dedup();
+    TipState {
+        outcome: steps.iter().map(|f| f.step).max(),
+        answered_twice: afters.len() < before,
+    }
+}
+
+/// What a tip's steps add up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TipState {
+    /// The step shown; `None` while no one has taken a step.
+    pub outcome: Option<TipStep>,
+    /// Two steps followed the same one (two leaders at once); both are kept.
+    pub answered_twice: bool,
+}
+
+impl TipState {
+    /// Whether the tip still waits for a decision (no step yet, or not closed).
+    pub fn waiting(&self) -> bool {
+        !self.outcome.is_some_and(TipStep::closes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+    use TipStep::*;
+
+    fn step(id: &str, s: TipStep, after: Option<&str>) -> FollowUp {
+        FollowUp {
+            id: id.into(),
+            observation_id: "o1".into(),
+            step: s,
+            note: None,
+            by: "leader".into(),
+            after: after.map(Into::into),
+            at: Utc.with_ymd_and_hms(2026, 12, 5, 15, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_order_table() {
+        let rows: [(Option<TipStep>, [bool; 4]); 5] = [
+            // prev          Forwarded Valuable Unfounded Resolved
+            (None, [true, true, true, true]),
+            (Some(Forwarded), [false, true, true, true]),
+            (Some(Valuable), [false, false, false, true]),
+            (Some(Unfounded), [false, false, false, false]),
+            (Some(Resolved), [false, false, false, false]),
+        ];
+        for (prev, want) in rows {
+            for (next, ok) in TipStep::ALL.into_iter().zip(want) {
+                assert_eq!(allowed(prev, next), ok, "{prev:?} -> {next:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn codes_round_trip_and_match_serde() {
+        for s in TipStep::ALL {
+            assert_eq!(TipStep::from_code(s.code()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.code());
+        }
+        assert_eq!(TipStep::from_code("closed"), None);
+    }
+
+    #[test]
+    fn check_refuses_a_second_resolution_a_step_after_a_closed_tip_and_an_unknown_parent() {
+        let f = step("f1", Forwarded, None);
+        let r = step("f2", Resolved, Some("f1"));
+        assert_eq!(check(&[], &f), Ok(()));
+        assert_eq!(check(std::slice::from_ref(&f), &r), Ok(()));
+        let known = [f.clone(), r.clone()];
+        assert_eq!(
+            check(&known, &step("f3", Resolved, Some("f2"))),
+            Err(TipError::OutOfOrder {
+                prev: Some(Resolved),
+                next: Resolved
+            })
+        );
+        assert_eq!(
+            check(&known, &step("f3", Forwarded, Some("f2"))),
+            Err(TipError::OutOfOrder {
+                prev: Some(Resolved),
+                next: Forwarded
+            })
+        );
+        assert_eq!(
+            check(&known, &step("f3", Valuable, Some("nope"))),
+            Err(TipError::UnknownAfter {
+                after: "nope".into()
+            })
+        );
+        let mut other_tip = f.clone();
+        other_tip.observation_id = "o2".into();
+        assert!(matches!(
+            check(&[other_tip], &step("f3", Valuable, Some("f1"))),
+            Err(TipError::UnknownAfter { .. })
+        ));
+        let mut long = step("f3", Valuable, Some("f1"));
+        long.note = Some("x".repeat(MEDIUM_TEXT_MAX + 1));
+        assert!(matches!(check(&known, &long), Err(TipError::Note(_))));
+    }
+
+    #[test]
+    fn two_leaders_at_once_both_kept_and_the_higher_rank_shown() {
+        let f = step("f1", Forwarded, None);
+        let a = step("a", Unfounded, Some("f1"));
+        let b = step("b", Valuable, Some("f1"));
+        let s = outcome([&f, &a, &b]);
+        assert_eq!(s.outcome, Some(Unfounded));
+        assert!(s.answered_twice);
+        assert!(!s.waiting());
+        let s = outcome([&f, &b]);
+        assert_eq!(s.outcome, Some(Valuable));
+        assert!(!s.answered_twice);
+        assert!(s.waiting());
+        assert_eq!(outcome([]), TipState::default());
+        assert!(TipState::default().waiting());
+    }
+
+    proptest! {
+        /// Any chain of allowed steps ends on the outcome shown, in any arrival order.
+        #[test]
+        fn a_chain_shows_its_last_step_whatever_the_order(picks in proptest::collection::vec(0usize..4, 1..6), rot in 0usize..6) {
+            let mut chain: Vec<FollowUp> = Vec::new();
+            for p in picks {
+                let prev = chain.last().map(|f| f.step);
+                let next = TipStep::ALL[p];
+                if allowed(prev, next) {
+                    let f = step(&format!("f{}", chain.len()), next, chain.last().map(|f| f.id.as_str()));
+                    prop_assert_eq!(check(&chain, &f), Ok(()));
+                    chain.push(f);
+                }
+            }
+            prop_assume!(!chain.is_empty());
+            let last = chain.last().unwrap().step;
+            let n = chain.len();
+            chain.rotate_left(rot % n);
+            let s = outcome(chain.iter());
+            prop_assert_eq!(s.outcome, Some(last));
+            prop_assert!(!s.answered_twice);
+        }
+    }
+}
