@@ -3,6 +3,7 @@
 pub mod geofence;
 pub mod observation;
 pub mod records;
+pub mod review;
 pub mod shift;
 pub mod text;
 pub mod tip;

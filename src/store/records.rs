@@ -6,8 +6,8 @@ use super::{Store, StoreError};
 use crate::domain::geofence::{Fix, LatLon};
 use crate::domain::observation::{Action, Category};
 use crate::domain::records::{
-    decide_check_in, summarize, CheckIn, CheckInMethod, CheckInRequest, Correction, Observation,
-    ObservationInput, RecordError, Shift, ShiftSummary,
+    decide_check_in, CheckIn, CheckInMethod, CheckInRequest, Correction, Observation,
+    ObservationInput, RecordError, Shift,
 };
 use crate::domain::shift::night_of;
 use crate::domain::text::{self, LONG_TEXT_MAX};
@@ -15,7 +15,6 @@ use crate::domain::ward::Checkpoint;
 use crate::wire::event::EventKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
 
 /// A record just written, and whether the device clock looked wrong while writing it.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,66 +25,7 @@ pub struct Saved<T> {
     pub clock_went_back: bool,
 }
 
-/// One entry of a shift's timeline, in the order the device wrote them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum LogEntry {
-    /// A check-in.
-    CheckIn(CheckIn),
-    /// An observation.
-    Observation(Observation),
-    /// A correction of an earlier entry.
-    Correction(Correction),
-}
-
-/// A shift with everything recorded in it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShiftLog {
-    /// The shift.
-    pub shift: Shift,
-    /// Check-ins, observations and corrections in device order.
-    pub entries: Vec<LogEntry>,
-    /// The figures of the shift.
-    pub summary: ShiftSummary,
-}
-
-impl ShiftLog {
-    /// A shift's log with its figures, over a route of `checkpoints` checkpoints.
-    pub fn new(shift: Shift, entries: Vec<LogEntry>, checkpoints: usize) -> Self {
-        let mut log = ShiftLog {
-            shift,
-            entries,
-            summary: ShiftSummary::default(),
-        };
-        log.summarize(checkpoints);
-        log
-    }
-
-    /// Appends an entry just written and brings the figures up to date (over the same route).
-    pub fn push(&mut self, entry: LogEntry) {
-        self.entries.push(entry);
-        self.summarize(self.summary.checkpoints_total);
-    }
-
-    fn summarize(&mut self, checkpoints: usize) {
-        let e = &self.entries;
-        self.summary = summarize(
-            checkpoints,
-            e.iter().filter_map(|x| match x {
-                LogEntry::CheckIn(c) => Some(c),
-                _ => None,
-            }),
-            e.iter().filter_map(|x| match x {
-                LogEntry::Observation(o) => Some(o),
-                _ => None,
-            }),
-            e.iter().filter_map(|x| match x {
-                LogEntry::Correction(c) => Some(c),
-                _ => None,
-            }),
-        );
-    }
-}
+pub use crate::domain::records::{LogEntry, ShiftLog};
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
