@@ -8,7 +8,9 @@ use crate::domain::ward::Role;
 use crate::domain::ward::WardSetup;
 use crate::i18n::Lang;
 use crate::store::outbox::Refused;
+use crate::domain::tip::TipStep;
 use crate::store::records::{LogEntry, ShiftLog};
+use crate::store::team::{TeamView, TipOutcome};
 use crate::sync::schedule::Trigger;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -103,6 +105,15 @@ pub enum Local {
         /// Handover note for the next shift.
         handover_note: String,
     },
+    /// Take a step on a tip (leaders, officers, admins).
+    FollowUp {
+        /// The observation.
+        observation_id: String,
+        /// The step.
+        step: TipStep,
+        /// A short note.
+        note: String,
+    },
 }
 
 impl Local {
@@ -115,6 +126,7 @@ impl Local {
                 | Local::Observe { .. }
                 | Local::Correct { .. }
                 | Local::EndShift { .. }
+                | Local::FollowUp { .. }
         )
     }
 }
@@ -207,6 +219,10 @@ pub struct AppState {
     pub device_id: String,
     /// Sync with the ward server.
     pub sync: SyncInfo,
+    /// The team's shifts and tips, for leaders, officers and admins (else `None`).
+    pub team: Option<TeamView>,
+    /// What became of the tips this device knows steps for (a member's own, a leader's team's).
+    pub tips: Vec<TipOutcome>,
 }
 
 impl AppState {

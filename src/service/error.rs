@@ -3,6 +3,7 @@
 use crate::domain::geofence::{format_distance, GeoError};
 use crate::domain::records::RecordError;
 use crate::domain::text::TextError;
+use crate::domain::tip::{TipError, TipStep};
 use crate::domain::ward::WardError;
 use crate::i18n::Arg;
 use crate::store::StoreError;
@@ -70,6 +71,21 @@ impl From<TextError> for ApiError {
     }
 }
 
+impl From<TipError> for ApiError {
+    fn from(e: TipError) -> Self {
+        match e {
+            TipError::Note(t) => t.into(),
+            TipError::UnknownAfter { .. } => ApiError::new("err.tip_stale"),
+            TipError::OutOfOrder { prev, next } => ApiError::new("err.tip_order")
+                .arg_key("step", next.key())
+                .arg_key(
+                    "prev",
+                    prev.map_or_else(|| "tip.step.none".to_string(), TipStep::key),
+                ),
+        }
+    }
+}
+
 impl From<RecordError> for ApiError {
     fn from(e: RecordError) -> Self {
         match e {
@@ -125,6 +141,8 @@ impl From<StoreError> for ApiError {
             StoreError::NoActiveShift => ApiError::new("err.no_shift"),
             StoreError::ShiftRunning => ApiError::new("err.shift_running"),
             StoreError::Enrolled => ApiError::new("err.enrolled"),
+            StoreError::NotReviewer => ApiError::new("err.not_reviewer"),
+            StoreError::Tip(t) => t.into(),
             StoreError::Unknown { what, id } => ApiError::new("err.unknown")
                 .arg_key("what", format!("what.{what}"))
                 .arg("id", id),

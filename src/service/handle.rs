@@ -142,6 +142,14 @@ impl Service {
                     change: Changed::Entry(LogEntry::Correction(r.record)),
                 }
             }
+            Local::FollowUp {
+                observation_id,
+                step,
+                note,
+            } => {
+                s.follow_up(&observation_id, step, &note, now)?;
+                everything(saved(false))
+            }
             Local::EndShift { handover_note } => {
                 everything(saved(s.end_shift(&handover_note, now)?.clock_went_back))
             }
@@ -198,6 +206,12 @@ impl Service {
                 refused: outbox::refused(s.conn())?,
                 feed_rejected: s.feed_rejected()?,
             },
+            team: if crate::store::team::reviews(s.role()?) {
+                Some(s.team_view()?)
+            } else {
+                None
+            },
+            tips: s.tip_outcomes()?,
         })
     }
 }

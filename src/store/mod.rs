@@ -7,6 +7,7 @@ pub mod records;
 pub mod rows;
 pub mod setup;
 pub mod sync_state;
+pub mod team;
 
 use crate::domain::records::RecordError;
 use crate::domain::ward::WardError;
@@ -68,6 +69,12 @@ pub enum StoreError {
     /// The device is enrolled with a real ward; the demo would overwrite it.
     #[error("this device belongs to a real ward; the demo cannot replace it")]
     Enrolled,
+    /// Following tips up is for leaders, officers and admins (enrolled as such).
+    #[error("only a team leader or a ward officer can follow a tip up")]
+    NotReviewer,
+    /// A tip step breaks the order or the note's limit.
+    #[error(transparent)]
+    Tip(#[from] crate::domain::tip::TipError),
     /// An id names nothing known here (a checkpoint, member, slot or record).
     #[error("unknown {what}: {id}")]
     Unknown {

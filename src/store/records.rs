@@ -27,7 +27,7 @@ pub struct Saved<T> {
 
 pub use crate::domain::records::{LogEntry, ShiftLog};
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 

@@ -43,9 +43,23 @@ pub fn TopBar() -> Element {
 #[component]
 pub fn Banners() -> Element {
     let ui = Ui::get();
+    // Urgent tips still waiting, for a leader: on every screen, impossible to miss.
+    let urgent = ui.team.read().as_ref().map_or(0, |t| {
+        t.log
+            .tips
+            .iter()
+            .filter(|t| t.observation.urgent && t.state.waiting())
+            .count()
+    });
     rsx! {
         if !*ui.online.read() {
             div { class: "banner offline", "data-testid": "offline", {ui.t("net.offline")} }
+        }
+        if urgent > 0 {
+            button { class: "banner urgent", "data-testid": "urgent-tips", role: "alert",
+                onclick: move |_| ui.go(Tab::Team),
+                {ui.tf("team.urgent_banner", &[("n", urgent.to_string())])}
+            }
         }
     }
 }
@@ -71,12 +85,16 @@ pub fn Toast() -> Element {
 pub fn Tabs() -> Element {
     let ui = Ui::get();
     let current = *ui.tab.read();
-    let tabs = [
+    let reviewer = ui.team.read().is_some();
+    let mut tabs = vec![
         (Tab::Tonight, "nav.tonight", "tab-tonight"),
         (Tab::Route, "nav.route", "tab-route"),
         (Tab::Observe, "nav.observe", "tab-observe"),
         (Tab::Log, "nav.log", "tab-log"),
     ];
+    if reviewer {
+        tabs.push((Tab::Team, "nav.team", "tab-team"));
+    }
     rsx! {
         nav { class: "tabs",
             for (tab, key, id) in tabs {

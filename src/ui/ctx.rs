@@ -5,6 +5,7 @@ use crate::i18n::{self, Arg, Lang};
 use crate::platform::{Core, Gps};
 use crate::service::{AppState, Change, Command, Notice, SyncInfo, Tonight};
 use crate::store::records::ShiftLog;
+use crate::store::team::{TeamView, TipOutcome};
 use chrono_tz::Tz;
 use dioxus::prelude::*;
 
@@ -19,6 +20,8 @@ pub enum Tab {
     Observe,
     /// Nhật ký.
     Log,
+    /// Tổ: the team's night, tips and logs (leaders, officers, admins).
+    Team,
 }
 
 /// A message shown after a command.
@@ -51,6 +54,10 @@ pub struct Ui {
     pub lang: Signal<Lang>,
     /// Sync with the ward server.
     pub sync: Signal<SyncInfo>,
+    /// The team's shifts and tips (reviewers only).
+    pub team: Signal<Option<TeamView>>,
+    /// What became of the tips this device knows steps for.
+    pub tips: Signal<Vec<TipOutcome>>,
     /// The last message.
     pub toast: Signal<Option<Toast>>,
     /// The GPS.
@@ -85,6 +92,8 @@ impl Ui {
                 pending_sync: Signal::new(0),
                 lang: Signal::new(Lang::default()),
                 sync: Signal::new(SyncInfo::default()),
+                team: Signal::new(None),
+                tips: Signal::new(Vec::new()),
                 toast: Signal::new(None),
                 gps: Signal::new(Gps::Waiting),
                 online: Signal::new(true),
@@ -200,6 +209,8 @@ impl Ui {
                     lang,
                     device_id: _,
                     sync,
+                    team,
+                    tips,
                 } = *state;
                 put(self.setup, setup);
                 put(self.tonight, tonight);
@@ -208,6 +219,8 @@ impl Ui {
                 put(self.pending_sync, pending_sync);
                 put(self.lang, lang);
                 put(self.sync, sync);
+                put(self.team, team);
+                put(self.tips, tips);
                 put(self.loaded, true);
             }
             Change::Entry {

@@ -56,6 +56,14 @@ pub fn Log() -> Element {
                                 if !mine.is_empty() { span { class: "badge", {ui.t("log.corrected")} } }
                             }
                             for d in detail { p { class: "entry-detail", "{d}" } }
+                            if let Some(t) = ui.tips.read().iter().find(|t| t.observation_id == id).filter(|_| is_obs) {
+                                if let Some(step) = t.state.outcome {
+                                    p { class: "tip-outcome", "data-testid": "tip-outcome",
+                                        {ui.tf("tip.outcome", &[("step", ui.t(&step.key()))])}
+                                        if let Some(n) = &t.note { " · {n}" }
+                                    }
+                                }
+                            }
                             for c in mine.iter() {
                                 div { key: "{c.id}", class: "correction", "data-testid": "correction",
                                     p { {ui.tf("log.correction", &[("text", c.text.clone())])} }
@@ -71,7 +79,8 @@ pub fn Log() -> Element {
     }
 }
 
-fn describe(
+/// An entry's title, detail lines and CSS class, as the timelines show it.
+pub(super) fn describe(
     ui: &Ui,
     entry: &LogEntry,
     names: &[crate::domain::ward::Checkpoint],

@@ -7,6 +7,7 @@ pub mod log;
 pub mod observe;
 pub mod route;
 pub mod sos;
+pub mod team;
 pub mod tonight;
 
 use crate::i18n::{self, Arg, Lang};
@@ -95,6 +96,7 @@ fn Main(core: Core) -> Element {
                     Tab::Route => rsx! { route::Route {} },
                     Tab::Observe => rsx! { observe::Observe {} },
                     Tab::Log => rsx! { log::Log {} },
+                    Tab::Team => rsx! { team::Team {} },
                 }
             }
             chrome::Toast {}

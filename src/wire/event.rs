@@ -70,6 +70,23 @@ pub struct Event {
     pub client_time: DateTime<Utc>,
 }
 
+/// The record an event of `kind` carries, parsed from its payload; a payload that does not parse
+/// as its kind's record is an error, never a default.
+pub fn record(
+    kind: EventKind,
+    payload: &serde_json::Value,
+) -> Result<crate::domain::review::TeamRecord, serde_json::Error> {
+    use crate::domain::review::TeamRecord as R;
+    Ok(match kind {
+        EventKind::ShiftStarted => R::Started(Deserialize::deserialize(payload)?),
+        EventKind::CheckedIn => R::CheckIn(Deserialize::deserialize(payload)?),
+        EventKind::Observed => R::Observation(Deserialize::deserialize(payload)?),
+        EventKind::Corrected => R::Correction(Deserialize::deserialize(payload)?),
+        EventKind::ShiftEnded => R::Ended(Deserialize::deserialize(payload)?),
+        EventKind::TipFollowedUp => R::FollowUp(Deserialize::deserialize(payload)?),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::EventKind;

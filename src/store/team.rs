@@ -1,0 +1,186 @@
+//! The team as this device knows it: the events it pulled (a leader's team, a member's own tips)
+//! together with its own, read back through the one domain function
+//! ([`crate::domain::review::team_log`]); and the tip steps a leader appends.
+
+use super::{outbox, Store, StoreError};
+use crate::domain::review::{team_log, TeamLog, TeamRecord};
+use crate::domain::tip::{self, outcome, FollowUp, TipState, TipStep};
+use crate::domain::ward::Role;
+use crate::store::sync_state::SyncKey;
+use crate::wire::event::{record, EventKind};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// An event held on this device that does not parse as its kind's record: kept, and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unreadable {
+    /// The event's id.
+    pub event_id: String,
+    /// Why it does not parse.
+    pub detail: String,
+}
+
+/// The team's log as this device holds it, and what could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    /// Shifts and tips.
+    pub log: TeamLog,
+    /// Events that do not parse, each named.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// What became of a tip, as this device knows it (a member sees the outcome of their own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TipOutcome {
+    /// The observation.
+    pub observation_id: String,
+    /// Its steps added up.
+    pub state: TipState,
+    /// The note of the step shown, if any.
+    pub note: Option<String>,
+}
+
+/// The roles that review a team's logs and follow its tips up.
+pub fn reviews(role: Option<Role>) -> bool {
+    matches!(role, Some(Role::Leader | Role::Officer | Role::Admin))
+}
+
+impl Store {
+    /// Every team record this device holds, each once: the events pulled from the ward server and
+    /// this device's own (sent or not), oldest first; those that do not parse are listed apart.
+    pub fn team_records(&self) -> Result<(Vec<TeamRecord>, Vec<Unreadable>), StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT event_id, kind, payload FROM team_event
+             UNION
+             SELECT event_id, kind, payload FROM outbox
+             ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let (mut records, mut unreadable) = (Vec::new(), Vec::new());
+        let mut seen = std::collections::HashSet::new();
+        for row in rows {
+            let (event_id, kind, payload) = row?;
+            if !seen.insert(event_id.clone()) {
+                continue;
+            }
+            let parsed = EventKind::from_code(&kind)
+                .ok_or_else(|| format!("unknown kind '{kind}'"))
+                .and_then(|k| {
+                    let value: serde_json::Value =
+                        serde_json::from_str(&payload).map_err(|e| e.to_string())?;
+                    record(k, &value).map_err(|e| e.to_string())
+                });
+            match parsed {
+                Ok(r) => records.push(r),
+                Err(detail) => unreadable.push(Unreadable { event_id, detail }),
+            }
+        }
+        Ok((records, unreadable))
+    }
+
+    /// The outcome of every tip this device has steps for (pulled or its own), by observation.
+    pub fn tip_outcomes(&self) -> Result<Vec<TipOutcome>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT event_id, payload FROM team_event WHERE kind = ?1
+             UNION
+             SELECT event_id, payload FROM outbox WHERE kind = ?1",
+        )?;
+        let mut by_tip: std::collections::BTreeMap<String, Vec<FollowUp>> = Default::default();
+        let mut seen = std::collections::HashSet::new();
+        let rows = stmt.query_map([EventKind::TipFollowedUp.code()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (event_id, payload) = row?;
+            if !seen.insert(event_id.clone()) {
+                continue;
+            }
+            // An unreadable step is named in the team view ([`Store::team_records`]); here it is
+            // left out.
+            if let Ok(f) = serde_json::from_str::<FollowUp>(&payload) {
+                by_tip.entry(f.observation_id.clone()).or_default().push(f);
+            }
+        }
+        Ok(by_tip
+            .into_iter()
+            .map(|(observation_id, steps)| {
+                let state = outcome(&steps);
+                let note = steps
+                    .iter()
+                    .filter(|f| Some(f.step) == state.outcome)
+                    .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)))
+                    .and_then(|f| f.note.clone());
+                TipOutcome {
+                    observation_id,
+                    state,
+                    note,
+                }
+            })
+            .collect())
+    }
+
+    /// The team's log over its route, as this device holds it.
+    pub fn team_view(&self) -> Result<TeamView, StoreError> {
+        let route_len = self.setup()?.map_or(0, |s| s.checkpoints.len());
+        let (records, unreadable) = self.team_records()?;
+        Ok(TeamView {
+            log: team_log(records, route_len),
+            unreadable,
+        })
+    }
+
+    /// Appends a step on the tip `observation_id`, after the step this device shows for it, with
+    /// its event in one transaction. Only a leader, officer or admin may; the step must be
+    /// allowed after the one shown ([`tip::check`]); the note is at most 500 characters.
+    pub fn follow_up(
+        &mut self,
+        observation_id: &str,
+        step: TipStep,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<FollowUp, StoreError> {
+        if !reviews(self.role()?) {
+            return Err(StoreError::NotReviewer);
+        }
+        let by = self
+            .sync_value(SyncKey::MemberId)?
+            .ok_or(StoreError::NotReviewer)?;
+        let view = self.team_view()?;
+        let tip = view
+            .log
+            .tips
+            .iter()
+            .find(|t| t.observation.id == observation_id)
+            .ok_or_else(|| StoreError::Unknown {
+                what: "observation",
+                id: observation_id.into(),
+            })?;
+        // The step this one follows: the one shown, the highest-ranked (see tip::outcome).
+        let after = tip
+            .steps
+            .iter()
+            .filter(|f| Some(f.step) == tip.state.outcome)
+            .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)))
+            .map(|f| f.id.clone());
+        let f = FollowUp {
+            id: super::records::new_id(),
+            observation_id: observation_id.into(),
+            step,
+            note: tip::note(note)?,
+            by,
+            after,
+            at: now,
+        };
+        tip::check(&tip.steps, &f)?;
+        let tx = self.conn.transaction()?;
+        outbox::append(&tx, EventKind::TipFollowedUp, &f.id, &f, now)?;
+        tx.commit()?;
+        Ok(f)
+    }
+}

@@ -1,0 +1,326 @@
+//! "Tổ": what a leader (or officer) answers for. Tonight live (shifts running, who is on them,
+//! the route walked, observations as they arrive, urgent first), the tips still waiting for a
+//! decision with their steps, and the shift logs of any night pulled, with the route's gaps.
+
+use super::ctx::Ui;
+use super::fmt;
+use super::log::describe;
+use crate::domain::records::{LogEntry, ShiftLog};
+use crate::domain::review::{gaps, Gap, Tip};
+use crate::domain::shift::windows_for_night;
+use crate::domain::tip::{allowed, TipStep};
+use crate::service::Local;
+use chrono::NaiveDate;
+use dioxus::prelude::*;
+
+/// Which part of the team screen is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Live,
+    Tips,
+    Logs,
+}
+
+/// The team screen.
+#[component]
+pub fn Team() -> Element {
+    let ui = Ui::get();
+    let mut part = use_signal(|| Part::Live);
+    let current = *part.read();
+    let fresh = match ui.sync.read().last_success {
+        Some(at) => ui.tf("team.fresh", &[("time", fmt::clock(at, ui.tz()))]),
+        None => ui.t("team.never_synced"),
+    };
+    let unreadable = ui.team.read().as_ref().map_or(0, |t| t.unreadable.len());
+    rsx! {
+        h1 { class: "screen-title", {ui.t("team.title")} }
+        p { class: "muted", "data-testid": "team-fresh", "{fresh}" }
+        if unreadable > 0 {
+            p { class: "sync-error", {ui.tf("team.unreadable", &[("n", unreadable.to_string())])} }
+        }
+        div { class: "choice", role: "tablist",
+            for (p, key, id) in [(Part::Live, "team.live", "team-live"), (Part::Tips, "team.tips", "team-tips"), (Part::Logs, "team.logs", "team-logs")] {
+                button { key: "{id}", role: "tab", class: if p == current { "pick on" } else { "pick" }, "data-testid": "{id}",
+                    onclick: move |_| part.set(p), {ui.t(key)} }
+            }
+        }
+        match current {
+            Part::Live => rsx! { Live {} },
+            Part::Tips => rsx! { Tips {} },
+            Part::Logs => rsx! { Logs {} },
+        }
+    }
+}
+
+/// The shifts running now, their route and observations, urgent first.
+#[component]
+fn Live() -> Element {
+    let ui = Ui::get();
+    let team = ui.team.read();
+    let Some(team) = team.as_ref() else {
+        return rsx! {};
+    };
+    let running: Vec<&ShiftLog> = team
+        .log
+        .shifts
+        .iter()
+        .filter(|l| l.shift.ended_at.is_none())
+        .collect();
+    if running.is_empty() {
+        return rsx! { p { class: "card muted", "data-testid": "team-none-running", {ui.t("team.none_running")} } };
+    }
+    rsx! {
+        for log in running {
+            ShiftCard { key: "{log.shift.id}", log: log.clone(), live: true }
+        }
+    }
+}
+
+/// One shift: who, when, the route against the plan, the timeline and the gaps.
+#[component]
+fn ShiftCard(log: ShiftLog, live: bool) -> Element {
+    let ui = Ui::get();
+    let tz = ui.tz();
+    let setup = ui.setup.read();
+    let Some(setup) = setup.as_ref() else {
+        return rsx! {};
+    };
+    let names: Vec<String> = log
+        .shift
+        .members_present
+        .iter()
+        .map(|id| {
+            setup
+                .members
+                .iter()
+                .find(|m| &m.id == id)
+                .map_or_else(|| id.clone(), |m| m.name.clone())
+        })
+        .collect();
+    let route: Vec<String> = setup.checkpoints.iter().map(|c| c.id.clone()).collect();
+    let slot_end = windows_for_night(&setup.team.slots, log.shift.night, tz)
+        .into_iter()
+        .find(|w| w.code == log.shift.slot_code)
+        .map_or(log.shift.started_at, |w| w.end);
+    let found = gaps(&log, &route, slot_end, crate::clock::now());
+    let mut observations: Vec<&LogEntry> = log
+        .entries
+        .iter()
+        .filter(|e| matches!(e, LogEntry::Observation(_)))
+        .collect();
+    // Urgent first, newest first.
+    observations.sort_by_key(|e| match e {
+        LogEntry::Observation(o) => (!o.urgent, std::cmp::Reverse(o.at)),
+        _ => (true, std::cmp::Reverse(log.shift.started_at)),
+    });
+    let timeline: Vec<&LogEntry> = if live {
+        observations
+    } else {
+        log.entries.iter().collect()
+    };
+    let checkpoints = &setup.checkpoints;
+    rsx! {
+        section { class: "card shift-card", "data-testid": "team-shift",
+            h2 { class: "card-title",
+                {ui.tf("team.shift_title", &[("code", fmt::slot(&log.shift.slot_code)), ("night", fmt::date(log.shift.night))])}
+            }
+            p { class: "muted", {ui.tf("team.members", &[("names", names.join(", "))])} }
+            p { class: "muted",
+                {ui.tf("team.started", &[("time", fmt::clock(log.shift.started_at, tz))])}
+                if let Some(end) = log.shift.ended_at { " · " {ui.tf("team.ended", &[("time", fmt::clock(end, tz))])} }
+            }
+            ol { class: "route-plan",
+                for cp in checkpoints.iter() {
+                    {
+                        let visit = log.entries.iter().filter_map(|e| match e {
+                            LogEntry::CheckIn(c) if c.checkpoint_id == cp.id => Some(c.verified),
+                            _ => None,
+                        }).max();
+                        let (state, css) = match visit {
+                            Some(true) => (ui.t("route.verified"), "cp-visit verified"),
+                            Some(false) => (ui.t("route.unverified"), "cp-visit unverified"),
+                            None => (ui.t("team.not_yet"), "cp-visit todo"),
+                        };
+                        rsx! { li { key: "{cp.id}", class: "{css}", "data-testid": "plan-{cp.id}", strong { "{cp.name}" } " · {state}" } }
+                    }
+                }
+            }
+            if !found.is_empty() {
+                ul { class: "gaps", "data-testid": "gaps",
+                    for g in found.iter() {
+                        li { key: "{g:?}", {gap_text(&ui, g, checkpoints, tz)} }
+                    }
+                }
+            }
+            if let Some(note) = &log.shift.handover_note {
+                p { class: "entry-detail", {ui.tf("team.handover", &[("note", note.clone())])} }
+            }
+            if timeline.is_empty() {
+                p { class: "muted", {ui.t("log.empty")} }
+            }
+            ol { class: "timeline",
+                for entry in timeline {
+                    {
+                        let (title, detail, css) = describe(&ui, entry, checkpoints);
+                        let (id, at) = match entry {
+                            LogEntry::CheckIn(c) => (c.id.clone(), c.at),
+                            LogEntry::Observation(o) => (o.id.clone(), o.at),
+                            LogEntry::Correction(c) => (c.id.clone(), c.at),
+                        };
+                        rsx! {
+                            li { key: "{id}", class: "entry {css}", "data-testid": "team-entry",
+                                div { class: "entry-head", time { {fmt::clock(at, tz)} } strong { "{title}" } }
+                                for d in detail { p { class: "entry-detail", "{d}" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn gap_text(
+    ui: &Ui,
+    gap: &Gap,
+    checkpoints: &[crate::domain::ward::Checkpoint],
+    tz: chrono_tz::Tz,
+) -> String {
+    match gap {
+        Gap::NeverVisited { checkpoint_id } => {
+            let name = checkpoints
+                .iter()
+                .find(|c| &c.id == checkpoint_id)
+                .map_or_else(|| checkpoint_id.clone(), |c| c.name.clone());
+            ui.tf("team.gap_never_visited", &[("name", name)])
+        }
+        Gap::Quiet { from, to } => ui.tf(
+            "team.gap_quiet",
+            &[("from", fmt::clock(*from, tz)), ("to", fmt::clock(*to, tz))],
+        ),
+        Gap::NotEnded => ui.t("team.gap_not_ended"),
+    }
+}
+
+/// The tips waiting for a decision, then the decided ones.
+#[component]
+fn Tips() -> Element {
+    let ui = Ui::get();
+    let team = ui.team.read();
+    let tips: Vec<Tip> = team.as_ref().map_or_else(Vec::new, |t| t.log.tips.clone());
+    if tips.is_empty() {
+        return rsx! { p { class: "card muted", {ui.t("team.no_tips")} } };
+    }
+    let waiting = tips.iter().filter(|t| t.state.waiting()).count();
+    rsx! {
+        p { class: "muted", "data-testid": "tips-waiting", {ui.tf("team.tips_waiting", &[("n", waiting.to_string())])} }
+        ul { class: "tips",
+            for tip in tips {
+                TipCard { key: "{tip.observation.id}", tip: tip.clone() }
+            }
+        }
+    }
+}
+
+/// One tip: what was seen, the steps taken, and the steps that may come next.
+#[component]
+fn TipCard(tip: Tip) -> Element {
+    let ui = Ui::get();
+    let tz = ui.tz();
+    let mut note = use_signal(String::new);
+    let o = &tip.observation;
+    let title = if o.urgent {
+        format!("{} · {}", ui.t(&o.category.key()), ui.t("field.urgent"))
+    } else {
+        ui.t(&o.category.key())
+    };
+    let status = match tip.state.outcome {
+        Some(step) => ui.t(&step.key()),
+        None => ui.t("tip.step.none"),
+    };
+    let next: Vec<TipStep> = TipStep::ALL
+        .into_iter()
+        .filter(|s| allowed(tip.state.outcome, *s))
+        .collect();
+    let id = o.id.clone();
+    rsx! {
+        li { class: if o.urgent && tip.state.waiting() { "card tip urgent" } else { "card tip" }, "data-testid": "tip-{id}",
+            div { class: "entry-head",
+                time { {fmt::clock(o.at, tz)} }
+                strong { "{title}" }
+                span { class: "chip", "data-testid": "tip-status-{id}", "{status}" }
+            }
+            p { class: "muted", {ui.tf("team.shift_title", &[("code", fmt::slot(&tip.slot_code)), ("night", fmt::date(tip.night))])} }
+            if let Some(d) = &o.description { p { class: "entry-detail", "{d}" } }
+            if tip.state.answered_twice { p { class: "sync-error", {ui.t("tip.answered_twice")} } }
+            ol { class: "steps",
+                for f in tip.steps.iter() {
+                    li { key: "{f.id}",
+                        time { {fmt::clock(f.at, tz)} } " " strong { {ui.t(&f.step.key())} }
+                        if let Some(n) = &f.note { " · {n}" }
+                    }
+                }
+            }
+            if !next.is_empty() {
+                label { class: "field", {ui.t("field.tip_note")}
+                    input { "data-testid": "tip-note-{id}", value: "{note}", oninput: move |e| note.set(e.value()) }
+                }
+                div { class: "choice wrap",
+                    for step in next {
+                        button { key: "{step.code()}", class: "pick", "data-testid": "tip-{step.code()}-{id}", disabled: *ui.busy.read(),
+                            onclick: {
+                                let observation_id = id.clone();
+                                move |_| {
+                                    let observation_id = observation_id.clone();
+                                    async move {
+                                        if ui.send(Local::FollowUp { observation_id, step, note: note() }).await {
+                                            note.set(String::new());
+                                        }
+                                    }
+                                }
+                            },
+                            {ui.t(&step.key())}
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Shift logs of any night this phone holds, newest night first.
+#[component]
+fn Logs() -> Element {
+    let ui = Ui::get();
+    let team = ui.team.read();
+    let Some(team) = team.as_ref() else {
+        return rsx! {};
+    };
+    let mut nights: Vec<NaiveDate> = team.log.shifts.iter().map(|l| l.shift.night).collect();
+    nights.dedup();
+    let mut chosen = use_signal(|| None::<NaiveDate>);
+    let Some(&newest) = nights.first() else {
+        return rsx! { p { class: "card muted", {ui.t("team.no_logs")} } };
+    };
+    let night = chosen().filter(|n| nights.contains(n)).unwrap_or(newest);
+    let shifts: Vec<ShiftLog> = team
+        .log
+        .shifts
+        .iter()
+        .filter(|l| l.shift.night == night)
+        .cloned()
+        .collect();
+    rsx! {
+        label { class: "field", {ui.t("team.night")}
+            select { "data-testid": "team-night",
+                onchange: move |e: FormEvent| chosen.set(e.value().parse().ok()),
+                for n in nights.iter() {
+                    option { key: "{n}", value: "{n}", selected: *n == night, {fmt::date(*n)} }
+                }
+            }
+        }
+        for log in shifts {
+            ShiftCard { key: "{log.shift.id}", log: log.clone(), live: false }
+        }
+    }
+}
