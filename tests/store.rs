@@ -5,7 +5,7 @@ use chrono::{Duration, TimeZone, Utc};
 use patrol::domain::geofence::{Fix, LatLon};
 use patrol::domain::observation::{Action, Category};
 use patrol::domain::records::{CheckInRequest, ObservationInput};
-use patrol::domain::ward::WardSetup;
+use patrol::domain::ward::{Role, WardSetup};
 use patrol::service::handle::DEMO_WARD;
 use patrol::store::records::LogEntry;
 use patrol::store::{migrate, outbox, Store, StoreError};
@@ -494,4 +494,114 @@ fn any_answer_from_the_ward_clears_an_old_sync_error() {
         s.sync_value(SyncKey::LastSuccess).unwrap().as_deref(),
         Some(at.to_rfc3339().as_str())
     );
+}
+
+/// A phone enrolled as `member_id` with `role` in the demo ward's setup.
+fn enrolled(dir: &tempfile::TempDir, name: &str, member_id: &str, role: Role) -> Store {
+    let mut s = Store::open_file(&dir.path().join(name)).unwrap();
+    let response = patrol::wire::api::EnrollResponse {
+        token: "t".repeat(64),
+        member_id: member_id.into(),
+        role,
+        setup: WardSetup::from_json(DEMO_WARD).unwrap(),
+        epoch: "e1".into(),
+    };
+    s.save_enrollment("https://ward.test", &response).unwrap();
+    s
+}
+
+/// The outbox of `from` as the ward server's feed would hand it to another phone.
+fn feed_of(from: &Store, first_cursor: i64) -> patrol::wire::api::PullResponse {
+    let events = patrol::store::outbox::pending(from.conn(), 1000).unwrap();
+    let items: Vec<patrol::wire::feed::FeedItem> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| patrol::wire::feed::FeedItem {
+            cursor: first_cursor + i as i64,
+            kind: e.kind.code().into(),
+            payload: serde_json::to_value(e).unwrap(),
+        })
+        .collect();
+    patrol::wire::api::PullResponse {
+        epoch: "e1".into(),
+        cursor: first_cursor + items.len() as i64 - 1,
+        items,
+        more: false,
+    }
+}
+
+#[test]
+fn a_leader_follows_a_pulled_tip_in_order_and_a_member_may_not() {
+    use patrol::domain::tip::{TipError, TipStep};
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 5, 14, 0, 0).unwrap();
+    let mut member = enrolled(&dir, "member.db", "demo-m2", Role::Member);
+    member.start_shift("ca1", &["demo-m2".into()], t0).unwrap();
+    let obs = member
+        .observe(&theft(), t0 + Duration::minutes(5))
+        .unwrap()
+        .record;
+
+    let mut leader = enrolled(&dir, "leader.db", "demo-m1", Role::Leader);
+    leader.apply_pull(&feed_of(&member, 1), t0).unwrap();
+    let view = leader.team_view().unwrap();
+    assert!(view.unreadable.is_empty());
+    assert_eq!(view.log.shifts.len(), 1);
+    assert_eq!(view.log.tips.len(), 1);
+    assert_eq!(view.log.tips[0].observation.id, obs.id);
+    assert!(view.log.tips[0].state.waiting());
+
+    let at = t0 + Duration::minutes(30);
+    let f1 = leader
+        .follow_up(&obs.id, TipStep::Forwarded, "  Đã báo công an phường  ", at)
+        .unwrap();
+    assert_eq!(f1.after, None);
+    assert_eq!(f1.by, "demo-m1");
+    assert_eq!(f1.note.as_deref(), Some("Đã báo công an phường"));
+    let f2 = leader
+        .follow_up(&obs.id, TipStep::Valuable, "", at + Duration::minutes(1))
+        .unwrap();
+    assert_eq!(
+        f2.after.as_deref(),
+        Some(f1.id.as_str()),
+        "after the step shown"
+    );
+    // Out of order: forwarding again, unfounded after valuable.
+    for step in [TipStep::Forwarded, TipStep::Unfounded] {
+        let err = leader.follow_up(&obs.id, step, "", at).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Tip(TipError::OutOfOrder { next, .. }) if next == step),
+            "{err:?}"
+        );
+    }
+    let long = "x".repeat(501);
+    assert!(matches!(
+        leader.follow_up(&obs.id, TipStep::Resolved, &long, at),
+        Err(StoreError::Tip(TipError::Note(_)))
+    ));
+    assert!(matches!(
+        leader.follow_up("no-such-observation", TipStep::Forwarded, "", at),
+        Err(StoreError::Unknown { .. })
+    ));
+    let view = leader.team_view().unwrap();
+    assert_eq!(
+        view.log.tips[0].steps.len(),
+        2,
+        "refused steps wrote nothing"
+    );
+    assert_eq!(view.log.tips[0].state.outcome, Some(TipStep::Valuable));
+    // The leader's two steps wait in its outbox, after nothing else.
+    assert_eq!(seqs(&leader), vec![1, 2]);
+
+    // A member may not follow up, even their own tip.
+    assert!(matches!(
+        member.follow_up(&obs.id, TipStep::Forwarded, "", at),
+        Err(StoreError::NotReviewer)
+    ));
+    // The member learns the outcome when the leader's steps arrive in their feed.
+    member.apply_pull(&feed_of(&leader, 10), at).unwrap();
+    let outcomes = member.tip_outcomes().unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].observation_id, obs.id);
+    assert_eq!(outcomes[0].state.outcome, Some(TipStep::Valuable));
 }

@@ -97,7 +97,11 @@ fn ShiftCard(log: ShiftLog, live: bool) -> Element {
                 .map_or_else(|| id.clone(), |m| m.name.clone())
         })
         .collect();
-    let route: Vec<String> = setup.checkpoints.iter().map(|c| c.id.clone()).collect();
+    // An officer sees other teams' shifts too; only this phone's own team's route is known here.
+    let own_team = log.shift.team_id == setup.team.id;
+    let checkpoints: &[crate::domain::ward::Checkpoint] =
+        if own_team { &setup.checkpoints } else { &[] };
+    let route: Vec<String> = checkpoints.iter().map(|c| c.id.clone()).collect();
     let slot_end = windows_for_night(&setup.team.slots, log.shift.night, tz)
         .into_iter()
         .find(|w| w.code == log.shift.slot_code)
@@ -118,7 +122,6 @@ fn ShiftCard(log: ShiftLog, live: bool) -> Element {
     } else {
         log.entries.iter().collect()
     };
-    let checkpoints = &setup.checkpoints;
     rsx! {
         section { class: "card shift-card", "data-testid": "team-shift",
             h2 { class: "card-title",

@@ -6,7 +6,9 @@ use super::fetch::FetchTransport;
 use crate::platform::protocol::{Request, Response, StartError};
 use crate::service::door;
 use crate::service::{ApiError, Service};
+use crate::store::sync_state::SyncKey;
 use crate::store::{Durability, Store, StoreError};
+use crate::sync::engine::Shared as _;
 use crate::sync::schedule::{Next, Outcome, Schedule, Trigger};
 use sqlite_wasm_rs::WasmOsCallback;
 use sqlite_wasm_vfs::sahpool::{install, OpfsSAHError, OpfsSAHPoolCfgBuilder};
@@ -82,6 +84,8 @@ struct SyncLoop {
     again: Cell<bool>,
     schedule: Cell<Schedule>,
     timer: Cell<Option<i32>>,
+    /// The ward server's announcements are being listened to (leaders, officers, admins).
+    announcing: Cell<bool>,
 }
 
 impl SyncLoop {
@@ -110,6 +114,32 @@ impl SyncLoop {
         );
     }
 
+    /// Opens the ward server's announcements for a reviewer, unless already open: each one
+    /// starts a round at once (see [`super::announce`]).
+    fn listen(self: &Rc<Self>) {
+        if self.announcing.get() {
+            return;
+        }
+        let found = self.service.with(|s| {
+            let store = s.store();
+            let reviewer = crate::store::team::reviews(store.role().ok().flatten());
+            let url = store.sync_value(SyncKey::ServerUrl).ok().flatten();
+            let token = store.sync_value(SyncKey::Token).ok().flatten();
+            reviewer.then_some(()).and(url.zip(token))
+        });
+        let Some((url, token)) = found else {
+            return;
+        };
+        self.announcing.set(true);
+        let (on_feed, on_end) = (self.clone(), self.clone());
+        super::announce::start(
+            &url,
+            &token,
+            move || on_feed.on(Trigger::Connected),
+            move || on_end.announcing.set(false),
+        );
+    }
+
     async fn run(self: &Rc<Self>) {
         self.timer.set(None);
         if self.running.replace(true) {
@@ -127,6 +157,9 @@ impl SyncLoop {
             if let Ok(change) = door::refreshed(&*self.service) {
                 post(&self.scope, &Response::Update { change });
             }
+        }
+        if outcome == Outcome::Synced {
+            self.listen();
         }
         if self.again.replace(false) && outcome == Outcome::Synced {
             self.after(0);
@@ -157,6 +190,7 @@ pub async fn start_worker(clock_offset_ms: f64, store_faults: u32) {
         again: Cell::new(false),
         schedule: Cell::new(Schedule::default()),
         timer: Cell::new(None),
+        announcing: Cell::new(false),
     });
     let (reply_scope, loop_) = (scope.clone(), sync.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
