@@ -41,7 +41,7 @@ impl Reach {
 pub struct Audience {
     /// The team the item belongs to.
     pub team_id: String,
-    /// That team's ward.
+    /// That team's ward (the feed table does not keep it: it joins the team when read).
     pub ward_id: String,
     /// An event (read by leaders of the team and officers of the ward), not a setup (read by
     /// everyone of the team).

@@ -1,5 +1,7 @@
 //! The feed devices pull by cursor, each device reading what [`Audience::seen_by`] gives it: its
-//! team's setups, the events its role reaches, and the steps taken on its own observations.
+//! team's setups, the events its role reaches, and the steps taken on its own observations. A row
+//! keeps its team, whether it is a log item (`leaders`), and the member it is addressed to; its
+//! ward is its team's, joined when read.
 
 use super::enrollment::DeviceAuth;
 use crate::server::audience::{Audience, Reach};
@@ -19,6 +21,7 @@ pub struct FeedNote {
 }
 
 /// Appends an item (`kind`, `payload` as JSON) for `audience`, inside the caller's transaction.
+/// The audience's ward is its team's.
 pub fn append(
     conn: &Connection,
     audience: Audience,
@@ -26,12 +29,10 @@ pub fn append(
     payload: &str,
 ) -> rusqlite::Result<FeedNote> {
     conn.prepare_cached(
-        "INSERT INTO feed(team_id, ward_id, kind, leaders, member_id, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO feed(team_id, kind, leaders, member_id, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         audience.team_id,
-        audience.ward_id,
         kind,
         audience.log,
         audience.member_id,
@@ -53,13 +54,13 @@ pub fn pull(
     limit: usize,
 ) -> Result<PullResponse, ServerError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT cursor, kind, payload FROM feed
-         WHERE cursor > ?1 AND ward_id = ?2
-           AND (member_id = ?3
-                OR (leaders = 0 AND team_id = ?4)
-                OR (leaders = 1 AND ?5 = 'team' AND team_id = ?4)
-                OR (leaders = 1 AND ?5 = 'ward'))
-         ORDER BY cursor LIMIT ?6",
+        "SELECT f.cursor, f.kind, f.payload FROM feed f JOIN team t ON t.id = f.team_id
+         WHERE f.cursor > ?1 AND t.ward_id = ?2
+           AND (f.member_id = ?3
+                OR (f.leaders = 0 AND f.team_id = ?4)
+                OR (f.leaders = 1 AND ?5 = 'team' AND f.team_id = ?4)
+                OR (f.leaders = 1 AND ?5 = 'ward'))
+         ORDER BY f.cursor LIMIT ?6",
     )?;
     let mut items: Vec<FeedItem> = stmt
         .query_map(
@@ -104,18 +105,24 @@ mod tests {
     fn the_query_is_the_audience_rule() {
         let dir = tempfile::tempdir().unwrap();
         let db = ServerDb::open(dir.path()).unwrap();
+        db.conn()
+            .execute_batch(
+                "INSERT INTO ward VALUES ('w1', 'W1', 'Asia/Ho_Chi_Minh', '113', 0),
+                                         ('w2', 'W2', 'Asia/Ho_Chi_Minh', '113', 0);
+                 INSERT INTO team VALUES ('t1', 'w1', 'T1', '090', '[]'), ('t2', 'w1', 'T2', '090', '[]'),
+                                         ('t3', 'w2', 'T3', '090', '[]');",
+            )
+            .unwrap();
         let mut audiences = Vec::new();
-        for ward in ["w1", "w2"] {
-            for team in ["t1", "t2"] {
-                for log in [false, true] {
-                    for member_id in [None, Some("m1"), Some("l1")] {
-                        audiences.push(Audience {
-                            team_id: team.into(),
-                            ward_id: ward.into(),
-                            log,
-                            member_id: member_id.map(Into::into),
-                        });
-                    }
+        for (team, ward) in [("t1", "w1"), ("t2", "w1"), ("t3", "w2")] {
+            for log in [false, true] {
+                for member_id in [None, Some("m1"), Some("l1")] {
+                    audiences.push(Audience {
+                        team_id: team.into(),
+                        ward_id: ward.into(),
+                        log,
+                        member_id: member_id.map(Into::into),
+                    });
                 }
             }
         }
@@ -124,7 +131,7 @@ mod tests {
             .map(|a| append(db.conn(), a, "observed", "{}").unwrap())
             .collect();
         for role in Role::ALL {
-            for (member, team, ward) in [("m1", "t1", "w1"), ("l1", "t2", "w1"), ("m1", "t1", "w2")]
+            for (member, team, ward) in [("m1", "t1", "w1"), ("l1", "t2", "w1"), ("m1", "t3", "w2")]
             {
                 let auth = DeviceAuth {
                     device_id: "d".into(),
@@ -147,8 +154,9 @@ mod tests {
     }
 
     /// A database of the first version, with a setup, an observation and a step stored by the
-    /// server before it checked steps, and a cursor floor raised by a restore: migrated, every
-    /// row knows its ward, the step its observation's author, and new cursors stay above the floor.
+    /// server before it checked steps, and a cursor floor raised by a restore: migrated, the step
+    /// is addressed to its observation's author, the rest to nobody, and new cursors stay above
+    /// the floor.
     #[test]
     fn the_migration_fills_existing_rows_and_keeps_the_cursor_floor() {
         use crate::store::migrate;
@@ -173,7 +181,7 @@ mod tests {
         .unwrap();
         migrate::run(&mut conn, super::super::MIGRATIONS, 2).unwrap();
         let rows: Vec<(i64, String, Option<String>)> = conn
-            .prepare("SELECT cursor, ward_id, member_id FROM feed ORDER BY cursor")
+            .prepare("SELECT cursor, team_id, member_id FROM feed ORDER BY cursor")
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
@@ -182,9 +190,9 @@ mod tests {
         assert_eq!(
             rows,
             [
-                (1, "w1".to_string(), None),
-                (2, "w1".to_string(), None),
-                (3, "w1".to_string(), Some("m1".to_string()))
+                (1, "t1".to_string(), None),
+                (2, "t1".to_string(), None),
+                (3, "t1".to_string(), Some("m1".to_string()))
             ]
         );
         let next = append(&conn, Audience::setup("t1", "w1"), "setup", "{}").unwrap();
