@@ -3,6 +3,7 @@
 
 use super::db::ServerDb;
 use super::error::ServerError;
+use super::http::announce::AnnounceLimits;
 use super::http::proxy::TrustedProxies;
 use super::http::serve::{self, ConnLimits};
 use super::http::{self, Limits, RequestTimeouts, Shared};
@@ -28,6 +29,8 @@ pub struct ServerConfig {
     pub conn: ConnLimits,
     /// Request time limits.
     pub timeouts: RequestTimeouts,
+    /// Announcement streams (their total is lowered to half of `conn.max_connections`).
+    pub announce: AnnounceLimits,
     /// Plain HTTP, behind a proxy, or HTTPS.
     pub transport: Transport,
 }
@@ -72,6 +75,7 @@ impl ServerConfig {
             limits: Limits::default(),
             conn: ConnLimits::default(),
             timeouts: RequestTimeouts::default(),
+            announce: AnnounceLimits::default(),
             transport: Transport::Plain,
         }
     }
@@ -111,7 +115,15 @@ impl Application {
         Ok(Application {
             listener,
             local,
-            shared: Shared::new(db, config.limits, proxies),
+            shared: Shared::new(
+                db,
+                config.limits,
+                proxies,
+                AnnounceLimits {
+                    total: config.announce.total.min(config.conn.max_connections / 2),
+                    ..config.announce
+                },
+            ),
             config,
             tls,
             extra: Router::new(),
@@ -140,11 +152,17 @@ impl Application {
         self.shared.clone()
     }
 
-    /// Serves until `shutdown` resolves; requests in flight finish first.
+    /// Serves until `shutdown` resolves; announcement streams end then, and requests in flight
+    /// finish first.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let shared = self.shared.clone();
+        let shutdown = async move {
+            shutdown.await;
+            shared.announcer().close();
+        };
         let app = http::router(
             self.extra,
             self.shared,

@@ -29,6 +29,9 @@ pub enum ServerError {
     /// Too many requests from one address or device.
     #[error("too many requests; try again in a moment")]
     RateLimited,
+    /// Too many announcement streams open, for the device or for the server.
+    #[error("{0}")]
+    TooManyStreams(String),
     /// A request body larger than the limit, once inflated.
     #[error("too large: {0}")]
     TooLarge(String),
@@ -82,6 +85,7 @@ impl ServerError {
             ServerError::DeviceTaken => "device_taken",
             ServerError::NotFound(_) => "not_found",
             ServerError::RateLimited => "rate_limited",
+            ServerError::TooManyStreams(_) => "too_many_streams",
             ServerError::TooLarge(_) => "too_large",
             ServerError::Invalid(_) => "invalid",
             ServerError::Corrupt(_) => "corrupt",

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod audience;
 pub mod db;
 pub mod error;
 pub mod http;

@@ -1,8 +1,12 @@
 //! What the server does with one pushed event: a pure decision over the event, the token's device
 //! and what is already stored, so every rule is a row in a table test.
 
+use crate::domain::tip::{self, FollowUp, TipError};
+use crate::server::audience::{Audience, Reach};
+use crate::server::db::enrollment::DeviceAuth;
 use crate::wire::api::{RefusalCode, MAX_PAYLOAD_BYTES};
-use crate::wire::event::Event;
+use crate::wire::event::{Event, EventKind};
+use serde::Deserialize;
 
 /// What is already stored that bears on an event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -12,13 +16,31 @@ pub struct Stored {
     /// The device's sequence number is already another event (looked up only when no event
     /// has the same id, the only case where it decides anything).
     pub seq_taken: bool,
+    /// An observation: another observation already has its id (looked up for a new id only).
+    pub observation_taken: bool,
+    /// A tip follow-up: the observation it names, if the server holds one by that id (looked up
+    /// for a new id whose payload names an observation).
+    pub tip: Option<Tip>,
+}
+
+/// What the server holds about the observation a follow-up names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tip {
+    /// The observation's team.
+    pub team_id: String,
+    /// That team's ward.
+    pub ward_id: String,
+    /// The member whose device pushed the observation.
+    pub author: String,
+    /// The steps already stored for it, earlier events of the same batch included.
+    pub steps: Vec<FollowUp>,
 }
 
 /// The decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// New: store it.
-    Store,
+    /// New: store it, and give it to this audience in the feed.
+    Store(Audience),
     /// Already stored with the same content (a re-send): acknowledge, write nothing.
     AlreadyStored,
     /// Refused, with a stable code and words; the refusal is logged.
@@ -28,16 +50,17 @@ pub enum Decision {
 /// Largest id (event, entity) the server accepts, in bytes.
 pub const MAX_ID_LEN: usize = 64;
 
-/// Decides what to do with `e`, sent with `device_id`'s token, whose payload is `payload_len`
-/// bytes of JSON with content hash `hash`, given what is `stored`.
+/// Decides what to do with `e`, sent with `auth`'s token, whose payload is `payload_len` bytes of
+/// JSON with content hash `hash`, given what is `stored`. A re-send is acknowledged before any
+/// rule on the payload is applied, so an event once stored stays acknowledged.
 pub fn decide(
-    device_id: &str,
+    auth: &DeviceAuth,
     e: &Event,
     payload_len: usize,
     hash: &str,
     stored: &Stored,
 ) -> Decision {
-    if e.device_id != device_id {
+    if e.device_id != auth.device_id {
         return Decision::Refuse(
             RefusalCode::BadDevice,
             format!(
@@ -63,17 +86,116 @@ pub fn decide(
         );
     }
     match &stored.same_id {
-        Some((h, dev)) if h == hash && dev == device_id => Decision::AlreadyStored,
-        Some(_) => Decision::Refuse(
+        Some((h, dev)) if h == hash && dev == &auth.device_id => return Decision::AlreadyStored,
+        Some(_) => {
+            return Decision::Refuse(
+                RefusalCode::Conflict,
+                "an event with this id and other content is already stored; the original is kept"
+                    .into(),
+            )
+        }
+        None if stored.seq_taken => {
+            return Decision::Refuse(
+                RefusalCode::Conflict,
+                format!("sequence {} of this device is already another event", e.seq),
+            )
+        }
+        None => {}
+    }
+    if !e.payload.is_object() {
+        return Decision::Refuse(
+            RefusalCode::BadPayload,
+            "the payload must be a JSON object (the record)".into(),
+        );
+    }
+    match e.kind {
+        EventKind::TipFollowedUp => follow_up(auth, e, stored.tip.as_ref()),
+        EventKind::Observed if stored.observation_taken => Decision::Refuse(
             RefusalCode::Conflict,
-            "an event with this id and other content is already stored; the original is kept"
-                .into(),
+            format!(
+                "another observation already has id {}; the original is kept",
+                e.entity_id
+            ),
         ),
-        None if stored.seq_taken => Decision::Refuse(
-            RefusalCode::Conflict,
-            format!("sequence {} of this device is already another event", e.seq),
-        ),
-        None => Decision::Store,
+        _ => Decision::Store(Audience::team_log(auth)),
+    }
+}
+
+/// The observation a follow-up's payload names, to look up before [`decide`]; `None` when the
+/// payload is not a follow-up ([`decide`] then refuses it).
+pub fn tip_named(e: &Event) -> Option<String> {
+    (e.kind == EventKind::TipFollowedUp)
+        .then(|| FollowUp::deserialize(&e.payload).ok())
+        .flatten()
+        .map(|f| f.observation_id)
+}
+
+/// The rules of a tip follow-up: a well-formed record under the event's id, from a leader (for
+/// their team's tips) or an officer or admin (for their ward's), in their own name, on an
+/// observation the server holds, after a step it holds and in the order [`tip::allowed`] gives.
+/// An observation of another ward is answered as unknown, so nothing of another ward is revealed.
+fn follow_up(auth: &DeviceAuth, e: &Event, tip: Option<&Tip>) -> Decision {
+    let refuse = |code, message: String| Decision::Refuse(code, message);
+    let f = match FollowUp::deserialize(&e.payload) {
+        Ok(f) => f,
+        Err(err) => {
+            return refuse(
+                RefusalCode::BadPayload,
+                format!("not a tip follow-up: {err}"),
+            )
+        }
+    };
+    if f.id != e.entity_id {
+        return refuse(
+            RefusalCode::BadPayload,
+            format!(
+                "the follow-up's id {} is not the event's entity_id {}",
+                f.id, e.entity_id
+            ),
+        );
+    }
+    let reach = Reach::of(auth.role);
+    if reach == Reach::Own {
+        return refuse(
+            RefusalCode::Forbidden,
+            "a member's device may not follow up tips; leaders, officers and admins do".into(),
+        );
+    }
+    if f.by != auth.member_id {
+        return refuse(
+            RefusalCode::Forbidden,
+            format!(
+                "the follow-up is signed by {}, but this device is {}'s",
+                f.by, auth.member_id
+            ),
+        );
+    }
+    let Some(tip) = tip.filter(|t| t.ward_id == auth.ward_id) else {
+        return refuse(
+            RefusalCode::UnknownTip,
+            format!("no observation {} in this ward", f.observation_id),
+        );
+    };
+    if reach == Reach::Team && tip.team_id != auth.team_id {
+        return refuse(
+            RefusalCode::Forbidden,
+            format!(
+                "observation {} belongs to another team; a leader follows up their own team's tips",
+                f.observation_id
+            ),
+        );
+    }
+    match tip::check(&tip.steps, &f) {
+        Ok(()) => Decision::Store(Audience {
+            team_id: tip.team_id.clone(),
+            ward_id: tip.ward_id.clone(),
+            log: true,
+            member_id: Some(tip.author.clone()),
+        }),
+        Err(err @ TipError::OutOfOrder { .. }) => refuse(RefusalCode::OutOfOrder, err.to_string()),
+        Err(err @ (TipError::UnknownAfter { .. } | TipError::Note(_))) => {
+            refuse(RefusalCode::BadPayload, err.to_string())
+        }
     }
 }
 
@@ -86,8 +208,28 @@ pub fn settles_seq(device_id: &str, e: &Event) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::event::EventKind;
+    use crate::domain::tip::TipStep;
+    use crate::domain::ward::Role;
     use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    /// What a row expects.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Want {
+        Store,
+        Already,
+        Refuse(RefusalCode),
+    }
+
+    fn auth(role: Role, member: &str, team: &str, ward: &str) -> DeviceAuth {
+        DeviceAuth {
+            device_id: "dev-a".into(),
+            member_id: member.into(),
+            role,
+            team_id: team.into(),
+            ward_id: ward.into(),
+        }
+    }
 
     fn event(device: &str, seq: i64, id: &str) -> Event {
         Event {
@@ -96,140 +238,395 @@ mod tests {
             device_id: device.into(),
             kind: EventKind::Observed,
             entity_id: "o1".into(),
-            payload: serde_json::json!({}),
+            payload: json!({}),
             client_time: Utc.with_ymd_and_hms(2026, 12, 5, 17, 30, 0).unwrap(),
+        }
+    }
+
+    fn step(id: &str, s: TipStep, by: &str, after: Option<&str>) -> FollowUp {
+        FollowUp {
+            id: id.into(),
+            observation_id: "o1".into(),
+            step: s,
+            note: None,
+            by: by.into(),
+            after: after.map(Into::into),
+            at: Utc.with_ymd_and_hms(2026, 12, 5, 18, 0, 0).unwrap(),
+        }
+    }
+
+    fn follow_up_event(f: &FollowUp) -> Event {
+        Event {
+            kind: EventKind::TipFollowedUp,
+            entity_id: f.id.clone(),
+            payload: serde_json::to_value(f).unwrap(),
+            ..event("dev-a", 7, "e7")
+        }
+    }
+
+    /// The observation o1 of team t1, ward w1, by member m1, with these steps.
+    fn tip(steps: &[FollowUp]) -> Stored {
+        Stored {
+            tip: Some(Tip {
+                team_id: "t1".into(),
+                ward_id: "w1".into(),
+                author: "m1".into(),
+                steps: steps.to_vec(),
+            }),
+            ..Stored::default()
         }
     }
 
     #[test]
     fn the_decision_table() {
-        let mine = "dev-a";
+        let leader = auth(Role::Leader, "l1", "t1", "w1");
         let same = Stored {
-            same_id: Some(("h1".into(), mine.into())),
+            same_id: Some(("h1".into(), "dev-a".into())),
             seq_taken: true,
+            ..Stored::default()
         };
         let other_content = Stored {
-            same_id: Some(("h2".into(), mine.into())),
+            same_id: Some(("h2".into(), "dev-a".into())),
             seq_taken: true,
+            ..Stored::default()
         };
         let other_device = Stored {
             same_id: Some(("h1".into(), "dev-b".into())),
-            seq_taken: false,
+            ..Stored::default()
         };
         let seq_taken = Stored {
-            same_id: None,
             seq_taken: true,
+            ..Stored::default()
         };
         let long = "x".repeat(65);
-        let cases: Vec<(&str, Event, usize, Stored, Option<RefusalCode>, bool)> = vec![
+        let none = Stored::default;
+        let cases: Vec<(&str, Event, usize, Stored, Want)> = vec![
             (
                 "new event",
-                event(mine, 1, "e1"),
+                event("dev-a", 1, "e1"),
                 10,
-                Stored::default(),
-                None,
-                false,
+                none(),
+                Want::Store,
             ),
             (
                 "re-send, same content",
-                event(mine, 1, "e1"),
+                event("dev-a", 1, "e1"),
                 10,
                 same,
-                None,
-                true,
+                Want::Already,
             ),
             (
                 "same id, other content",
-                event(mine, 1, "e1"),
+                event("dev-a", 1, "e1"),
                 10,
                 other_content,
-                Some(RefusalCode::Conflict),
-                false,
+                Want::Refuse(RefusalCode::Conflict),
             ),
             (
                 "same id, other device",
-                event(mine, 1, "e1"),
+                event("dev-a", 1, "e1"),
                 10,
                 other_device,
-                Some(RefusalCode::Conflict),
-                false,
+                Want::Refuse(RefusalCode::Conflict),
             ),
             (
                 "sequence already used",
-                event(mine, 3, "e9"),
+                event("dev-a", 3, "e9"),
                 10,
                 seq_taken,
-                Some(RefusalCode::Conflict),
-                false,
+                Want::Refuse(RefusalCode::Conflict),
+            ),
+            (
+                "an observation id already taken",
+                event("dev-a", 3, "e9"),
+                10,
+                Stored {
+                    observation_taken: true,
+                    ..none()
+                },
+                Want::Refuse(RefusalCode::Conflict),
             ),
             (
                 "another device's event",
                 event("dev-b", 1, "e1"),
                 10,
-                Stored::default(),
-                Some(RefusalCode::BadDevice),
-                false,
+                none(),
+                Want::Refuse(RefusalCode::BadDevice),
             ),
             (
                 "sequence 0",
-                event(mine, 0, "e1"),
+                event("dev-a", 0, "e1"),
                 10,
-                Stored::default(),
-                Some(RefusalCode::BadSeq),
-                false,
+                none(),
+                Want::Refuse(RefusalCode::BadSeq),
             ),
             (
                 "negative sequence",
-                event(mine, -4, "e1"),
+                event("dev-a", -4, "e1"),
                 10,
-                Stored::default(),
-                Some(RefusalCode::BadSeq),
-                false,
+                none(),
+                Want::Refuse(RefusalCode::BadSeq),
             ),
             (
                 "empty id",
-                event(mine, 1, ""),
+                event("dev-a", 1, ""),
                 10,
-                Stored::default(),
-                Some(RefusalCode::BadSeq),
-                false,
+                none(),
+                Want::Refuse(RefusalCode::BadSeq),
             ),
             (
                 "id too long",
-                event(mine, 1, &long),
+                event("dev-a", 1, &long),
                 10,
-                Stored::default(),
-                Some(RefusalCode::BadSeq),
-                false,
+                none(),
+                Want::Refuse(RefusalCode::BadSeq),
             ),
             (
                 "payload at the limit",
-                event(mine, 1, "e1"),
+                event("dev-a", 1, "e1"),
                 MAX_PAYLOAD_BYTES,
-                Stored::default(),
-                None,
-                false,
+                none(),
+                Want::Store,
             ),
             (
                 "payload too large",
-                event(mine, 1, "e1"),
+                event("dev-a", 1, "e1"),
                 MAX_PAYLOAD_BYTES + 1,
-                Stored::default(),
-                Some(RefusalCode::TooLarge),
-                false,
+                none(),
+                Want::Refuse(RefusalCode::TooLarge),
+            ),
+            (
+                "a payload that is not an object",
+                Event {
+                    payload: json!("garbage"),
+                    ..event("dev-a", 1, "e1")
+                },
+                10,
+                none(),
+                Want::Refuse(RefusalCode::BadPayload),
             ),
         ];
-        for (name, e, len, stored, refusal, already) in cases {
-            let d = decide(mine, &e, len, "h1", &stored);
-            match (refusal, already) {
-                (Some(code), _) => assert!(
-                    matches!(d, Decision::Refuse(c, _) if c == code),
-                    "{name}: {d:?}"
-                ),
-                (None, true) => assert_eq!(d, Decision::AlreadyStored, "{name}"),
-                (None, false) => assert_eq!(d, Decision::Store, "{name}"),
-            }
+        for (name, e, len, stored, want) in cases {
+            check_row(name, &leader, &e, len, &stored, want);
         }
+    }
+
+    fn check_row(
+        name: &str,
+        auth: &DeviceAuth,
+        e: &Event,
+        len: usize,
+        stored: &Stored,
+        want: Want,
+    ) {
+        let d = decide(auth, e, len, "h1", stored);
+        match want {
+            Want::Refuse(code) => assert!(
+                matches!(d, Decision::Refuse(c, _) if c == code),
+                "{name}: {d:?}"
+            ),
+            Want::Already => assert_eq!(d, Decision::AlreadyStored, "{name}"),
+            Want::Store => assert!(matches!(d, Decision::Store(_)), "{name}: {d:?}"),
+        }
+    }
+
+    #[test]
+    fn the_follow_up_table() {
+        use TipStep::*;
+        let leader = auth(Role::Leader, "l1", "t1", "w1");
+        let other_team_leader = auth(Role::Leader, "l2", "t2", "w1");
+        let officer = auth(Role::Officer, "o1", "t2", "w1");
+        let admin = auth(Role::Admin, "a1", "t3", "w1");
+        let member = auth(Role::Member, "m1", "t1", "w1");
+        let other_ward_officer = auth(Role::Officer, "o9", "t9", "w2");
+        let fwd = step("f1", Forwarded, "l1", None);
+        let resolved = step("f2", Resolved, "l1", Some("f1"));
+        let unfounded = step("f3", Unfounded, "l1", None);
+        let mut long_note = step("f9", Valuable, "l1", Some("f1"));
+        long_note.note = Some("n".repeat(501));
+        let mut note_at_limit = long_note.clone();
+        note_at_limit.note = Some("n".repeat(500));
+        let mut mismatched = follow_up_event(&fwd);
+        mismatched.entity_id = "f-other".into();
+        let mut unknown_field = follow_up_event(&fwd);
+        unknown_field.payload["ward_id"] = json!("w1");
+        let bad_step = Event {
+            payload: json!({"id": "f1", "observation_id": "o1", "step": "closed", "note": null,
+                            "by": "l1", "after": null, "at": "2026-12-05T18:00:00Z"}),
+            ..follow_up_event(&fwd)
+        };
+        let by = |who: &str, f: &FollowUp| FollowUp {
+            by: who.into(),
+            ..f.clone()
+        };
+        let cases: Vec<(&str, &DeviceAuth, Event, Stored, Want)> = vec![
+            (
+                "a leader's first step",
+                &leader,
+                follow_up_event(&fwd),
+                tip(&[]),
+                Want::Store,
+            ),
+            (
+                "a leader's step after one stored",
+                &leader,
+                follow_up_event(&resolved),
+                tip(std::slice::from_ref(&fwd)),
+                Want::Store,
+            ),
+            (
+                "a member's follow-up",
+                &member,
+                follow_up_event(&by("m1", &fwd)),
+                tip(&[]),
+                Want::Refuse(RefusalCode::Forbidden),
+            ),
+            (
+                "in someone else's name",
+                &leader,
+                follow_up_event(&by("l2", &fwd)),
+                tip(&[]),
+                Want::Refuse(RefusalCode::Forbidden),
+            ),
+            (
+                "a leader of another team",
+                &other_team_leader,
+                follow_up_event(&by("l2", &fwd)),
+                tip(&[]),
+                Want::Refuse(RefusalCode::Forbidden),
+            ),
+            (
+                "an officer of the ward, for another team",
+                &officer,
+                follow_up_event(&by("o1", &fwd)),
+                tip(&[]),
+                Want::Store,
+            ),
+            (
+                "an admin of the ward, for another team",
+                &admin,
+                follow_up_event(&by("a1", &fwd)),
+                tip(&[]),
+                Want::Store,
+            ),
+            (
+                "an officer of another ward",
+                &other_ward_officer,
+                follow_up_event(&by("o9", &fwd)),
+                tip(&[]),
+                Want::Refuse(RefusalCode::UnknownTip),
+            ),
+            (
+                "an observation the server does not hold",
+                &leader,
+                follow_up_event(&fwd),
+                Stored::default(),
+                Want::Refuse(RefusalCode::UnknownTip),
+            ),
+            (
+                "resolving twice",
+                &leader,
+                follow_up_event(&step("f4", Resolved, "l1", Some("f2"))),
+                tip(&[fwd.clone(), resolved.clone()]),
+                Want::Refuse(RefusalCode::OutOfOrder),
+            ),
+            (
+                "forwarding a closed tip",
+                &leader,
+                follow_up_event(&step("f4", Forwarded, "l1", Some("f3"))),
+                tip(std::slice::from_ref(&unfounded)),
+                Want::Refuse(RefusalCode::OutOfOrder),
+            ),
+            (
+                "after a step the tip does not have",
+                &leader,
+                follow_up_event(&step("f4", Valuable, "l1", Some("nope"))),
+                tip(std::slice::from_ref(&fwd)),
+                Want::Refuse(RefusalCode::BadPayload),
+            ),
+            (
+                "a note over 500 characters",
+                &leader,
+                follow_up_event(&long_note),
+                tip(std::slice::from_ref(&fwd)),
+                Want::Refuse(RefusalCode::BadPayload),
+            ),
+            (
+                "a note of 500 characters",
+                &leader,
+                follow_up_event(&note_at_limit),
+                tip(std::slice::from_ref(&fwd)),
+                Want::Store,
+            ),
+            (
+                "two leaders after the same step: the second is stored too",
+                &leader,
+                follow_up_event(&step("f5", Valuable, "l1", Some("f1"))),
+                tip(&[fwd.clone(), step("f6", Unfounded, "o1", Some("f1"))]),
+                Want::Store,
+            ),
+            (
+                "the follow-up's id is not the entity id",
+                &leader,
+                mismatched,
+                tip(&[]),
+                Want::Refuse(RefusalCode::BadPayload),
+            ),
+            (
+                "an unknown field",
+                &leader,
+                unknown_field,
+                tip(&[]),
+                Want::Refuse(RefusalCode::BadPayload),
+            ),
+            (
+                "an unknown step",
+                &leader,
+                bad_step,
+                tip(&[]),
+                Want::Refuse(RefusalCode::BadPayload),
+            ),
+            (
+                "a re-send once stored, whatever the tip's state now",
+                &member,
+                follow_up_event(&by("m1", &fwd)),
+                Stored {
+                    same_id: Some(("h1".into(), "dev-a".into())),
+                    ..Stored::default()
+                },
+                Want::Already,
+            ),
+        ];
+        for (name, auth, e, stored, want) in cases {
+            check_row(name, auth, &e, 100, &stored, want);
+        }
+    }
+
+    #[test]
+    fn a_step_goes_to_the_tips_team_and_its_author_and_an_event_to_the_senders_team() {
+        let officer = auth(Role::Officer, "o1", "t2", "w1");
+        let f = step("f1", TipStep::Forwarded, "o1", None);
+        assert_eq!(
+            decide(&officer, &follow_up_event(&f), 100, "h", &tip(&[])),
+            Decision::Store(Audience {
+                team_id: "t1".into(),
+                ward_id: "w1".into(),
+                log: true,
+                member_id: Some("m1".into()),
+            })
+        );
+        assert_eq!(
+            decide(
+                &officer,
+                &event("dev-a", 1, "e1"),
+                10,
+                "h",
+                &Stored::default()
+            ),
+            Decision::Store(Audience::team_log(&officer))
+        );
+        assert_eq!(tip_named(&follow_up_event(&f)).as_deref(), Some("o1"));
+        assert_eq!(tip_named(&event("dev-a", 1, "e1")), None);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! serve`: the demo ward plus a second ward, on a free port of 127.0.0.1.
 #![allow(dead_code)]
 
+pub mod client;
+
 use chrono::{Duration, Utc};
 use patrol::domain::ward::{Member, Role, Team, Ward, WardSetup};
 use patrol::server::app::{Application, ServerConfig};

@@ -22,6 +22,7 @@
 //! `ward.db.before-restore-<UTC time>`.
 
 use super::{DB_FILE, MIGRATIONS};
+use crate::server::audience::Audience;
 use crate::store::migrate;
 use crate::store::StoreError;
 use crate::wire::feed::{setup_payload, SETUP_KIND};
@@ -308,9 +309,11 @@ fn restore_via(
                 path: file.to_path_buf(),
                 why: format!("team {team}: {e}"),
             })?;
-            tx.execute(
-                "INSERT INTO feed(team_id, kind, leaders, payload) VALUES (?1, ?2, 0, ?3)",
-                params![team, SETUP_KIND, setup_payload(&setup)],
+            super::feed::append(
+                &tx,
+                Audience::setup(team, &setup.ward.id),
+                SETUP_KIND,
+                &setup_payload(&setup),
             )?;
         }
         let events = tx.query_row("SELECT COUNT(*) FROM event", [], |r| r.get(0))?;

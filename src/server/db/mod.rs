@@ -10,6 +10,7 @@ pub mod feed;
 pub mod setup;
 
 pub use enrollment::{DeviceAuth, DeviceRow};
+pub use feed::FeedNote;
 
 use super::error::ServerError;
 use crate::store::migrate;
@@ -18,10 +19,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The server's migrations, oldest first (run by the device's runner, [`migrate::run`]).
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_init",
-    include_str!("../../../migrations/server_0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../../../migrations/server_0001_init.sql"),
+    ),
+    (
+        "0002_feed_audience",
+        include_str!("../../../migrations/server_0002_feed_audience.sql"),
+    ),
+];
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "ward.db";
@@ -30,6 +37,8 @@ pub const DB_FILE: &str = "ward.db";
 pub struct ServerDb {
     conn: Connection,
     path: PathBuf,
+    /// Feed items committed and not yet taken for announcing (see [`ServerDb::take_fresh`]).
+    fresh: Vec<FeedNote>,
 }
 
 impl ServerDb {
@@ -48,7 +57,18 @@ impl ServerDb {
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?1)",
             [uuid::Uuid::now_v7().to_string()],
         )?;
-        Ok(Self { conn, path })
+        Ok(Self {
+            conn,
+            path,
+            fresh: Vec::new(),
+        })
+    }
+
+    /// The feed items committed since the last call, oldest first, for the announcements. The
+    /// server takes them after every write; a process that never does (an admin command) holds
+    /// them until it exits, and announces nothing.
+    pub fn take_fresh(&mut self) -> Vec<FeedNote> {
+        std::mem::take(&mut self.fresh)
     }
 
     /// The database file.

@@ -1,9 +1,11 @@
 //! Wards, teams, members and routes: each edit is one transaction that also publishes the changed
 //! teams' setups to the feed, so every phone of those teams receives the change.
 
+use super::feed::{self, FeedNote};
 use super::{exists, ServerDb};
 use crate::domain::shift::ShiftSlot;
 use crate::domain::ward::{Checkpoint, Member, Team, Ward, WardSetup};
+use crate::server::audience::Audience;
 use crate::server::error::ServerError;
 use crate::store::rows::{self, write_member, write_route, write_team, write_ward};
 use crate::wire::feed::{setup_payload, SETUP_KIND};
@@ -19,10 +21,12 @@ impl ServerDb {
             let rows = stmt.query_map([&w.id], |r| r.get(0))?;
             rows.collect::<Result<_, _>>()?
         };
-        for team in &teams {
-            publish_setup(&tx, team)?;
-        }
+        let notes = teams
+            .iter()
+            .map(|team| publish_setup(&tx, team))
+            .collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
+        self.fresh.extend(notes);
         Ok(())
     }
 
@@ -31,8 +35,9 @@ impl ServerDb {
         let tx = self.conn.transaction()?;
         exists(&tx, "ward", ward_id)?;
         write_team(&tx, ward_id, t)?;
-        publish_setup(&tx, &t.id)?;
+        let note = publish_setup(&tx, &t.id)?;
         tx.commit()?;
+        self.fresh.push(note);
         Ok(())
     }
 
@@ -72,8 +77,9 @@ impl ServerDb {
             write_member(&tx, &s.team.id, m)?;
         }
         write_route(&tx, &s.team.id, &s.checkpoints)?;
-        publish_setup(&tx, &s.team.id)?;
+        let note = publish_setup(&tx, &s.team.id)?;
         tx.commit()?;
+        self.fresh.push(note);
         Ok(())
     }
 
@@ -86,8 +92,9 @@ impl ServerDb {
         let tx = self.conn.transaction()?;
         exists(&tx, "team", team_id)?;
         change(&tx)?;
-        publish_setup(&tx, team_id)?;
+        let note = publish_setup(&tx, team_id)?;
         tx.commit()?;
+        self.fresh.push(note);
         Ok(())
     }
 
@@ -110,11 +117,12 @@ pub fn team_setup(conn: &Connection, team_id: &str) -> Result<WardSetup, ServerE
 }
 
 /// Appends the team's current setup to the feed, inside the transaction that changed it.
-fn publish_setup(tx: &Transaction<'_>, team_id: &str) -> Result<(), ServerError> {
+fn publish_setup(tx: &Transaction<'_>, team_id: &str) -> Result<FeedNote, ServerError> {
     let setup = team_setup(tx, team_id)?;
-    tx.execute(
-        "INSERT INTO feed(team_id, kind, leaders, payload) VALUES (?1, ?2, 0, ?3)",
-        params![team_id, SETUP_KIND, setup_payload(&setup)],
-    )?;
-    Ok(())
+    Ok(feed::append(
+        tx,
+        Audience::setup(team_id, &setup.ward.id),
+        SETUP_KIND,
+        &setup_payload(&setup),
+    )?)
 }

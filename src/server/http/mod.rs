@@ -1,6 +1,8 @@
-//! The HTTP face of the ward server: /api/v1 (enroll, push, pull, health) and the PWA's files.
-//! Writes go to the one writer; reads (auth, pull, health) to the read pool.
+//! The HTTP face of the ward server: /api/v1 (enroll, push, pull, announce, health) and the PWA's
+//! files. Writes go to the one writer, and what they commit to the feed is announced; reads (auth,
+//! pull, health) go to the read pool.
 
+pub mod announce;
 pub mod auth;
 pub mod limit;
 pub mod proxy;
@@ -13,6 +15,7 @@ use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, MAX_BATCH,
     MAX_BODY_BYTES,
 };
+use announce::{AnnounceLimits, Announcer};
 use auth::{Client, Device};
 use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
 use axum::http::StatusCode;
@@ -89,11 +92,17 @@ pub struct Shared {
     addr_buckets: Buckets<IpAddr>,
     enroll_buckets: Buckets<IpAddr>,
     device_buckets: Buckets<String>,
+    announcer: Announcer,
 }
 
 impl Shared {
     /// Wraps an opened database; `proxies` are believed about the client's address.
-    pub fn new(db: ServerDb, limits: Limits, proxies: TrustedProxies) -> Arc<Self> {
+    pub fn new(
+        db: ServerDb,
+        limits: Limits,
+        proxies: TrustedProxies,
+        announce: AnnounceLimits,
+    ) -> Arc<Self> {
         let readers = ReadPool::new(db.path());
         Arc::new(Shared {
             writer: Mutex::new(db),
@@ -103,10 +112,17 @@ impl Shared {
             addr_buckets: Buckets::new(limits.max_tracked),
             enroll_buckets: Buckets::new(limits.max_tracked),
             device_buckets: Buckets::new(limits.max_tracked),
+            announcer: Announcer::new(announce),
         })
     }
 
-    /// Runs `f` on the one writer, off the async threads.
+    /// The announcements of committed feed items.
+    pub fn announcer(&self) -> &Announcer {
+        &self.announcer
+    }
+
+    /// Runs `f` on the one writer, off the async threads; what it committed to the feed is
+    /// announced before the writer is let go, so announcements keep commit order.
     pub async fn write<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut ServerDb) -> Result<T, ServerError> + Send + 'static,
@@ -114,7 +130,9 @@ impl Shared {
         let me = self.clone();
         blocking(move || {
             let mut db = me.writer.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut db)
+            let out = f(&mut db);
+            me.announcer.announce(db.take_fresh());
+            out
         })
         .await
     }
@@ -151,7 +169,9 @@ impl IntoResponse for ServerError {
             ServerError::Revoked => StatusCode::FORBIDDEN,
             ServerError::DeviceTaken => StatusCode::CONFLICT,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServerError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::RateLimited | ServerError::TooManyStreams(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServerError::Corrupt(row) => {
@@ -307,6 +327,7 @@ pub fn router(
         .route("/api/v1/enroll", post(enroll))
         .route("/api/v1/push", post(push))
         .route("/api/v1/pull", get(pull))
+        .route("/api/v1/announce", get(announce::announce))
         .route("/api/{*rest}", get(api_not_found).post(api_not_found))
         .with_state(shared)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

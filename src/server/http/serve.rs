@@ -1,7 +1,9 @@
 //! The accept loop: at most `max_connections` open at once (the rest wait in the kernel's queue),
 //! a connection that completes no TLS handshake or sends no complete request head within
 //! `header_timeout` (idle keep-alive included) is closed, and on shutdown the requests in flight
-//! finish first.
+//! finish first. The header timeout times only the wait for a request head, never a response
+//! being written, so an announcement stream (see [`super::announce`]) lives on; each holds a
+//! connection slot, which is why their number is capped at half the slots.
 
 use crate::server::tls::Tls;
 use axum::extract::ConnectInfo;
