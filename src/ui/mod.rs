@@ -4,6 +4,7 @@ pub mod chrome;
 pub mod ctx;
 pub mod fmt;
 pub mod log;
+pub mod map;
 pub mod observe;
 pub mod route;
 pub mod sos;

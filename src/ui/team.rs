@@ -148,6 +148,7 @@ fn ShiftCard(log: ShiftLog, live: bool) -> Element {
                     }
                 }
             }
+            super::map::MapToggle { testid: "map-open-{log.shift.id}", label_key: "map.open", logs: vec![log.clone()], checkpoints: checkpoints.to_vec() }
             if !found.is_empty() {
                 ul { class: "gaps", "data-testid": "gaps",
                     for g in found.iter() {
@@ -313,6 +314,16 @@ fn Logs() -> Element {
         .filter(|l| l.shift.night == night)
         .cloned()
         .collect();
+    // The whole night on one map, when it had more than one shift; the route only if this
+    // phone's own team patrolled that night.
+    let night_route: Vec<crate::domain::ward::Checkpoint> =
+        ui.setup.read().as_ref().map_or_else(Vec::new, |s| {
+            if shifts.iter().any(|l| l.shift.team_id == s.team.id) {
+                s.checkpoints.clone()
+            } else {
+                Vec::new()
+            }
+        });
     rsx! {
         label { class: "field", {ui.t("team.night")}
             select { "data-testid": "team-night",
@@ -321,6 +332,9 @@ fn Logs() -> Element {
                     option { key: "{n}", value: "{n}", selected: *n == night, {fmt::date(*n)} }
                 }
             }
+        }
+        if shifts.len() > 1 {
+            super::map::MapToggle { testid: "map-open-night", label_key: "map.open_night", logs: shifts.clone(), checkpoints: night_route }
         }
         for log in shifts {
             ShiftCard { key: "{log.shift.id}", log: log.clone(), live: false }
