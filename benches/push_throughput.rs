@@ -182,8 +182,8 @@ async fn run(
 ) -> Run {
     let done = Arc::new(AtomicBool::new(false));
     let mut pulling = Vec::new();
-    for token in pullers.iter().cloned() {
-        let (path, done) = (path.clone(), done.clone());
+    for token in pullers {
+        let (path, done, token) = (path.clone(), done.clone(), token.clone());
         pulling.push(tokio::spawn(async move {
             let (mut after, mut lat) = (0, Vec::new());
             while !done.load(Ordering::Relaxed) {
