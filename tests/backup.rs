@@ -5,15 +5,14 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use common::{run, run_on, stored};
 use patrol::domain::observation::Category;
 use patrol::domain::records::ObservationInput;
 use patrol::domain::ward::Member;
 use patrol::server::admin::{self, AdminCommand, AdminError};
-use patrol::server::app::{Application, ServerConfig};
 use patrol::server::db::backup::{self, BackupError};
 use patrol::server::db::{ServerDb, MIGRATIONS};
-use patrol::server::http::Shared;
 use patrol::store::sync_state::SyncKey;
 use patrol::store::{outbox, Store};
 use patrol::sync::engine::{enroll, sync_once, Report, SyncError};
@@ -22,7 +21,6 @@ use rusqlite::Connection;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Arc;
 
 /// A fixed time for every `now` the API takes.
 fn t0() -> DateTime<Utc> {
@@ -33,54 +31,6 @@ struct Phone {
     store: RefCell<Store>,
     net: HttpTransport,
     _dir: tempfile::TempDir,
-}
-
-/// A ward server on a data directory the test keeps, so it can be stopped and started again.
-struct Running {
-    url: String,
-    shared: Arc<Shared>,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-/// Starts a server on `addr` ("127.0.0.1:0" for a free port).
-async fn run_on(data: &Path, addr: &str) -> Running {
-    let app = Application::build(ServerConfig::new(addr, data))
-        .await
-        .unwrap();
-    let url = app.url();
-    let shared = app.shared();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until_stopped(async move {
-        let _ = stopped.await;
-    }));
-    Running {
-        url,
-        shared,
-        stop,
-        task,
-    }
-}
-
-async fn run(data: &Path) -> Running {
-    run_on(data, "127.0.0.1:0").await
-}
-
-impl Running {
-    /// Stops the server and waits until it has let go of the database.
-    async fn stop(self) {
-        drop(self.shared);
-        let _ = self.stop.send(());
-        self.task.await.unwrap().unwrap();
-    }
-
-    async fn code(&self, member: &str) -> String {
-        let member = member.to_string();
-        self.shared
-            .write(move |db| db.issue_code(&member, Duration::hours(1), Utc::now()))
-            .await
-            .unwrap()
-    }
 }
 
 async fn phone(url: &str, code: &str) -> Phone {
@@ -118,14 +68,7 @@ async fn sync(p: &Phone) -> Result<Report, SyncError> {
 
 /// Every event id the phone has recorded.
 fn recorded(p: &Phone) -> BTreeSet<String> {
-    let store = p.store.borrow();
-    let mut stmt = store.conn().prepare("SELECT event_id FROM outbox").unwrap();
-    let ids = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    ids
+    common::recorded(&p.store.borrow())
 }
 
 /// Every team event id a leader's phone has pulled.
@@ -141,19 +84,6 @@ fn pulled(p: &Phone) -> BTreeSet<String> {
         .collect::<Result<_, _>>()
         .unwrap();
     ids
-}
-
-/// Every event id stored in the database file at `path`, and how many rows hold them.
-fn stored(path: &Path) -> (BTreeSet<String>, usize) {
-    let conn = Connection::open(path).unwrap();
-    let mut stmt = conn.prepare("SELECT event_id FROM event").unwrap();
-    let ids: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let rows = ids.len();
-    (ids.into_iter().collect(), rows)
 }
 
 /// The admin command, run as `ward-server` runs it: its own connection beside the server's.

@@ -1,8 +1,12 @@
 //! Fault test: simulated phones sync through a proxy on 127.0.0.1 that resets connections, cuts
 //! bodies mid-stream, delays, and drops replies after the server committed; clients are killed
 //! mid-sync and restarted from their files; acknowledged batches are replayed; the ward server
-//! process is killed with SIGKILL and restarted mid-run. Afterwards every event created on a
-//! phone must be on the server exactly once. Sized for CI: PATROL_FAULT_DEVICES / _EVENTS scale it.
+//! process is killed with SIGKILL while the phones' pushes and pulls are in flight (the proxy has
+//! passed their requests on and seen no reply yet), and restarted on the same data and port.
+//! Afterwards every event created on a phone must be on the server exactly once. Sized for CI:
+//! PATROL_FAULT_DEVICES / _EVENTS scale it.
+
+mod common;
 
 use chrono::{Duration, Utc};
 use patrol::domain::observation::Category;
@@ -13,12 +17,12 @@ use patrol::service::handle::DEMO_WARD;
 use patrol::store::{outbox, Store};
 use patrol::sync::engine::{enroll, sync_once};
 use patrol::sync::http::HttpTransport;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -77,8 +81,56 @@ fn start_server(data: &Path, port: u16) -> Child {
     panic!("ward-server did not listen on {port}");
 }
 
+/// Copies `from` to `to` until `from` ends, then closes `to`; `first` runs once the first bytes
+/// went across.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, first: impl FnOnce()) {
+    let mut first = Some(first);
+    let mut buf = vec![0u8; 16 * 1024];
+    while let Ok(n @ 1..) = from.read(&mut buf).await {
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+        if let Some(f) = first.take() {
+            f();
+        }
+    }
+    let _ = to.shutdown().await;
+}
+
+/// Passes one connection (one request: clients do not reuse connections) through, counting it in
+/// `in_flight` from when the server has received request bytes until the first reply byte.
+async fn pass(client: TcpStream, server: TcpStream, in_flight: Arc<AtomicI64>) {
+    // 0: nothing sent, 1: the server has request bytes, 2: answered or over.
+    let state = AtomicU8::new(0);
+    let (cr, cw) = client.into_split();
+    let (sr, sw) = server.into_split();
+    let up = pump(cr, sw, || {
+        if state
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            in_flight.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let down = pump(sr, cw, || {
+        if state.swap(2, Ordering::SeqCst) == 1 {
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
+    });
+    tokio::join!(up, down);
+    if state.swap(2, Ordering::SeqCst) == 1 {
+        in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The fault-injecting proxy: one fault decision per connection (clients do not reuse connections).
-async fn proxy(listener: TcpListener, upstream: u16, seed: u64, faults: Arc<AtomicU64>) {
+async fn proxy(
+    listener: TcpListener,
+    upstream: u16,
+    seed: u64,
+    faults: Arc<AtomicU64>,
+    in_flight: Arc<AtomicI64>,
+) {
     let rng = Arc::new(Mutex::new(Rng(seed)));
     loop {
         let Ok((mut client, _)) = listener.accept().await else {
@@ -87,6 +139,7 @@ async fn proxy(listener: TcpListener, upstream: u16, seed: u64, faults: Arc<Atom
         let roll = rng.lock().unwrap().below(100);
         let delay = rng.lock().unwrap().below(200);
         let faults = faults.clone();
+        let in_flight = in_flight.clone();
         tokio::spawn(async move {
             let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
                 return;
@@ -121,11 +174,9 @@ async fn proxy(listener: TcpListener, upstream: u16, seed: u64, faults: Arc<Atom
                 // Delay, then pass through.
                 35..=54 => {
                     tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    pass(client, server, in_flight).await;
                 }
-                _ => {
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                }
+                _ => pass(client, server, in_flight).await,
             }
         });
     }
@@ -199,7 +250,14 @@ async fn nothing_is_lost_or_duplicated_through_faults_and_crashes() {
     let proxy_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let via_proxy = format!("http://{}", proxy_listener.local_addr().unwrap());
     let faults = Arc::new(AtomicU64::new(0));
-    tokio::spawn(proxy(proxy_listener, server_port, seed, faults.clone()));
+    let in_flight = Arc::new(AtomicI64::new(0));
+    tokio::spawn(proxy(
+        proxy_listener,
+        server_port,
+        seed,
+        faults.clone(),
+        in_flight.clone(),
+    ));
 
     // Enroll every phone (directly: enrollment has its own tests).
     let mut phones = Vec::new();
@@ -219,15 +277,10 @@ async fn nothing_is_lost_or_duplicated_through_faults_and_crashes() {
     let mut rng = Rng(seed ^ 0xabcdef);
     let rounds = 6;
     let mut killed_mid_sync = 0;
+    let mut in_flight_at_kill = None;
     for round in 0..rounds {
         for p in &phones {
             write_events(p, per_device / rounds, &mut rng);
-        }
-        if round == rounds / 2 {
-            // The ward server dies hard and comes back.
-            server.kill().unwrap();
-            server.wait().unwrap();
-            server = start_server(&data, server_port);
         }
         if round % 2 == 1 {
             // Replays: phones forget acknowledgements and send old batches again.
@@ -267,6 +320,24 @@ async fn nothing_is_lost_or_duplicated_through_faults_and_crashes() {
                 (i, store)
             }));
         }
+        if round == rounds / 2 {
+            // The ward server dies hard while the phones' requests are in flight: once several
+            // have reached it unanswered (or, failing that, at least one), and comes back on the
+            // same data and port while the phones' syncs fail and end.
+            let waited = std::time::Instant::now();
+            let ready = |n: i64| {
+                n >= 3
+                    || (n >= 1 && waited.elapsed() > std::time::Duration::from_secs(10))
+                    || tasks.iter().all(|t| t.is_finished())
+            };
+            while !ready(in_flight.load(Ordering::SeqCst)) {
+                tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+            }
+            in_flight_at_kill = Some(in_flight.load(Ordering::SeqCst));
+            server.kill().unwrap();
+            server.wait().unwrap();
+            server = tokio::task::block_in_place(|| start_server(&data, server_port));
+        }
         for t in tasks {
             let (i, store) = t.await.unwrap();
             drop(store); // the killed app's connection closes; it restarts from the file
@@ -289,37 +360,25 @@ async fn nothing_is_lost_or_duplicated_through_faults_and_crashes() {
     server.wait().unwrap();
 
     // Compare what the phones created with what the server holds.
-    let mut created: HashSet<String> = HashSet::new();
-    for p in &phones {
-        let s = p.store.lock().unwrap();
-        let mut stmt = s.conn().prepare("SELECT event_id FROM outbox").unwrap();
-        created.extend(
-            stmt.query_map([], |r| r.get::<_, String>(0))
-                .unwrap()
-                .map(Result::unwrap),
-        );
-    }
-    let db = rusqlite::Connection::open(data.join("ward.db")).unwrap();
-    let mut stmt = db.prepare("SELECT event_id FROM event").unwrap();
-    let stored: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
+    let created: std::collections::BTreeSet<String> = phones
+        .iter()
+        .flat_map(|p| common::recorded(&p.store.lock().unwrap()))
         .collect();
-    let distinct: HashSet<&String> = stored.iter().collect();
+    let (distinct, rows) = common::stored(&data.join("ward.db"));
+    let db = rusqlite::Connection::open(data.join("ward.db")).unwrap();
     // The server's UNIQUE(event_id) and UNIQUE(device_id, seq) make copies impossible, so the two
     // duplicate counts confirm the schema; what this test can catch is loss: "missing", and a
     // stored count below the created one (a legitimate event refused as a conflict).
-    let missing = created.iter().filter(|e| !distinct.contains(e)).count();
-    let duplicated = stored.len() - distinct.len();
+    let missing = created.difference(&distinct).count();
+    let duplicated = rows - distinct.len();
     let per_seq_dupes: i64 = db
         .query_row("SELECT COUNT(*) FROM (SELECT device_id, seq FROM event GROUP BY device_id, seq HAVING COUNT(*) > 1)", [], |r| r.get(0))
         .unwrap();
+    let in_flight_at_kill = in_flight_at_kill.expect("the server was killed");
     println!(
-        "fault test: {devices} devices, {} events created, {} stored, missing {missing}, duplicated {duplicated}; \
-         {} connections faulted, {killed_mid_sync} syncs killed, 1 server SIGKILL",
+        "fault test: {devices} devices, {} events created, {rows} stored, missing {missing}, duplicated {duplicated}; \
+         {} connections faulted, {killed_mid_sync} syncs killed, 1 server SIGKILL with {in_flight_at_kill} requests in flight",
         created.len(),
-        stored.len(),
         faults.load(Ordering::Relaxed)
     );
     assert!(
@@ -329,5 +388,9 @@ async fn nothing_is_lost_or_duplicated_through_faults_and_crashes() {
     assert_eq!(missing, 0);
     assert_eq!(duplicated, 0);
     assert_eq!(per_seq_dupes, 0);
-    assert_eq!(stored.len(), created.len());
+    assert_eq!(rows, created.len());
+    assert!(
+        in_flight_at_kill >= 1,
+        "the server was killed with requests in flight"
+    );
 }

@@ -224,19 +224,17 @@ fn a_record_and_its_event_are_written_together_or_not_at_all() {
     let mut s = demo_store(&dir);
     s.start_shift("ca2", &["demo-m3".into()], Utc::now())
         .unwrap();
-    // Make the outbox refuse the next insert, as a full disk or a crash mid-transaction would.
+    // The device's sequence update fails after the event was appended, as a full disk or a crash
+    // mid-transaction would.
     s.conn()
-        .execute_batch("CREATE TEMP TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;")
+        .execute_batch("CREATE TEMP TRIGGER refuse BEFORE UPDATE ON device BEGIN SELECT RAISE(ABORT, 'disk full'); END;")
         .unwrap();
     assert!(matches!(
         s.observe(&theft(), Utc::now()),
         Err(StoreError::Sqlite(_))
     ));
-    assert_eq!(
-        count(&s, "observation"),
-        0,
-        "the observation row must roll back with its event"
-    );
+    assert_eq!(seqs(&s), vec![1], "the appended event must roll back");
+    assert_eq!(count(&s, "observation"), 0);
     s.conn().execute_batch("DROP TRIGGER refuse;").unwrap();
     // A failing observation row (category CHECK is in the domain; break the table instead).
     s.conn()
@@ -354,28 +352,81 @@ fn a_clock_that_jumps_back_is_flagged_but_the_record_is_kept() {
     assert_eq!(ids, [saved.record.id.as_str(), later.record.id.as_str()]);
 }
 
+/// Where a write's transaction fails, as a full disk or a crash would make it: at its first
+/// statement (the outbox insert), after the event was appended (the device's next sequence
+/// number), or last (the record's own row).
+const FAILURE_POINTS: [&str; 3] = [
+    "BEFORE INSERT ON outbox",
+    "BEFORE UPDATE ON device",
+    "BEFORE INSERT ON {record}",
+];
+
+/// The device's next sequence number.
+fn next_seq(s: &Store) -> i64 {
+    s.conn()
+        .query_row("SELECT next_seq FROM device", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Events whose record row is missing, plus record rows whose event is missing.
+fn half_written(s: &Store) -> i64 {
+    s.conn()
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM outbox o WHERE
+                       (o.kind = 'observed' AND NOT EXISTS (SELECT 1 FROM observation r WHERE r.id = o.entity_id AND r.log_seq = o.seq))
+                    OR (o.kind = 'checked_in' AND NOT EXISTS (SELECT 1 FROM checkin r WHERE r.id = o.entity_id AND r.log_seq = o.seq)))
+                  + (SELECT COUNT(*) FROM observation r WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.seq = r.log_seq AND o.entity_id = r.id))
+                  + (SELECT COUNT(*) FROM checkin r WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.seq = r.log_seq AND o.entity_id = r.id))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
-    /// Any mix of accepted and refused writes leaves a sequence 1..=n with no gaps, one event per row.
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    /// Any mix of accepted writes, refused writes and writes whose transaction fails midway leaves
+    /// a sequence 1..=n with no gaps and every record written whole with its event or not at all.
     #[test]
-    fn the_outbox_sequence_has_no_gaps(ops in proptest::collection::vec(0u8..4, 1..40)) {
+    fn the_outbox_sequence_has_no_gaps(ops in proptest::collection::vec((0u8..6, 0usize..3), 1..40)) {
         let dir = tempfile::tempdir().unwrap();
         let mut s = demo_store(&dir);
         s.start_shift("ca1", &["demo-m1".into()], Utc::now()).unwrap();
-        for op in ops {
-            let _ = match op {
-                0 => s.observe(&theft(), Utc::now()).map(|_| ()),
-                1 => s.observe(&ObservationInput::default(), Utc::now()).map(|_| ()), // refused: no category
-                2 => s.check_in("demo-cp3", &CheckInRequest::Qr { code: "DEMO-CP3".into(), fix: None }, Utc::now()).map(|_| ()),
-                _ => s.check_in("demo-cp3", &CheckInRequest::Qr { code: "WRONG".into(), fix: None }, Utc::now()).map(|_| ()),
-            };
+        let observe = |s: &mut Store, input: &ObservationInput| s.observe(input, Utc::now()).map(|_| ());
+        let check_in = |s: &mut Store, code: &str| {
+            s.check_in("demo-cp3", &CheckInRequest::Qr { code: code.into(), fix: None }, Utc::now()).map(|_| ())
+        };
+        for (op, point) in ops {
+            match op {
+                0 => observe(&mut s, &theft()).unwrap(),
+                1 => prop_assert!(matches!(observe(&mut s, &ObservationInput::default()), Err(StoreError::Record(_)))), // no category
+                2 => check_in(&mut s, "DEMO-CP3").unwrap(),
+                3 => prop_assert!(check_in(&mut s, "WRONG").is_err()),
+                _ => {
+                    // A valid write whose transaction fails at `point`.
+                    let record = if op == 4 { "observation" } else { "checkin" };
+                    let when = FAILURE_POINTS[point].replace("{record}", record);
+                    s.conn().execute_batch(&format!(
+                        "CREATE TEMP TRIGGER fail {when} BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+                    )).unwrap();
+                    let state = |s: &Store| (seqs(s), next_seq(s), count(s, "observation"), count(s, "checkin"));
+                    let before = state(&s);
+                    let result = if op == 4 { observe(&mut s, &theft()) } else { check_in(&mut s, "DEMO-CP3") };
+                    s.conn().execute_batch("DROP TRIGGER fail;").unwrap();
+                    prop_assert!(matches!(result, Err(StoreError::Sqlite(_))), "{when}: {result:?}");
+                    prop_assert_eq!(state(&s), before, "{}", when);
+                }
+            }
+            prop_assert_eq!(half_written(&s), 0);
         }
+        // The next write after all of them takes the next number.
+        observe(&mut s, &theft()).unwrap();
         let got = seqs(&s);
         let want: Vec<i64> = (1..=got.len() as i64).collect();
         prop_assert_eq!(&got, &want);
         prop_assert_eq!(got.len() as i64, 1 + count(&s, "observation") + count(&s, "checkin"));
-        let next: i64 = s.conn().query_row("SELECT next_seq FROM device", [], |r| r.get(0)).unwrap();
-        prop_assert_eq!(next, got.len() as i64 + 1);
+        prop_assert_eq!(half_written(&s), 0);
+        prop_assert_eq!(next_seq(&s), got.len() as i64 + 1);
     }
 }
 

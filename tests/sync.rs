@@ -11,6 +11,7 @@ use patrol::store::{outbox, Store};
 use patrol::sync::engine::{enroll, sync_once, SyncError};
 use patrol::sync::http::HttpTransport;
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 
 struct Phone {
     store: RefCell<Store>,
@@ -18,17 +19,21 @@ struct Phone {
     _dir: tempfile::TempDir,
 }
 
-async fn phone(server: &common::Server, member: &str) -> Phone {
+/// A phone enrolled with the server at `url` by `code`.
+async fn enrolled(url: &str, code: &str) -> Phone {
     let dir = tempfile::tempdir().unwrap();
     let store = RefCell::new(Store::open_file(&dir.path().join("phone.db")).unwrap());
-    let net = HttpTransport::new(&server.url);
-    let code = server.code(member, Duration::hours(1)).await;
-    enroll(&store, &net, &server.url, &code).await.unwrap();
+    let net = HttpTransport::new(url);
+    enroll(&store, &net, url, code).await.unwrap();
     Phone {
         store,
         net,
         _dir: dir,
     }
+}
+
+async fn phone(server: &common::Server, member: &str) -> Phone {
+    enrolled(&server.url, &server.code(member, Duration::hours(1)).await).await
 }
 
 fn patrol(p: &mut Phone, observations: usize) {
@@ -54,10 +59,17 @@ async fn sync(p: &mut Phone) -> Result<patrol::sync::engine::Report, SyncError> 
     sync_once(&p.store, &p.net, Utc::now).await
 }
 
-#[tokio::test]
+/// Lost replies, then `ward-server backup` while the server serves, more events pushed after it,
+/// and `ward-server restore` of that older copy (server stopped, restored, started again on the
+/// same data directory and address): the phone re-sends what the copy lacks, and the server ends
+/// with every event the phone recorded exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_restored() {
-    let server = start().await;
-    let mut a = phone(&server, "demo-m2").await;
+    let data = tempfile::tempdir().unwrap();
+    common::seed(data.path());
+    let ward_db = data.path().join(patrol::server::db::DB_FILE);
+    let server = common::run(data.path()).await;
+    let mut a = enrolled(&server.url, &server.code("demo-m2").await).await;
     assert_eq!(
         a.store.borrow().setup().unwrap().unwrap().team.id,
         "demo-team-1"
@@ -80,16 +92,74 @@ async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_r
         "no copies"
     );
 
-    // The server is restored from a backup (new epoch): the phone re-sends what it holds.
+    // A backup, as `ward-server backup` takes it: its own connection while the server serves.
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("ward-backup.db");
+    let (d, f) = (data.path().to_path_buf(), file.clone());
+    tokio::task::spawn_blocking(move || {
+        let mut db = patrol::server::db::ServerDb::open(&d).unwrap();
+        patrol::server::admin::run(
+            &mut db,
+            patrol::server::admin::AdminCommand::Backup {
+                file: f,
+                force: false,
+            },
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let in_backup = common::recorded(&a.store.borrow());
+    assert_eq!(
+        common::compare(common::stored(&file), &in_backup),
+        (451, 0, 0)
+    );
+
+    // After it: 30 more pushed (the copy lacks them), 5 more still on the phone at the restore.
+    patrol(&mut a, 30);
+    assert_eq!(sync(&mut a).await.unwrap().sent, 30);
+    let acknowledged = common::recorded(&a.store.borrow());
+    let lacking: BTreeSet<String> = acknowledged.difference(&in_backup).cloned().collect();
+    assert_eq!(lacking.len(), 30);
+    assert_eq!(
+        common::compare(common::stored(&ward_db), &acknowledged),
+        (481, 0, 0)
+    );
     patrol(&mut a, 5);
-    server.shared.write(|db| db.new_epoch()).await.unwrap();
+
+    // `ward-server restore`: the server stopped, the older copy restored, a new server started
+    // on the same data directory and address.
+    let addr = server.url.trim_start_matches("http://").to_string();
+    server.stop().await;
+    patrol::server::db::backup::restore(&ward_db, &file, Utc::now()).unwrap();
+    assert_eq!(
+        common::compare(common::stored(&ward_db), &in_backup),
+        (451, 0, 0),
+        "the restored database is the older copy"
+    );
+    let server = common::run_on(data.path(), &addr).await;
+
+    // The phone learns of the new epoch and re-sends all it holds; only what the copy lacked is
+    // new to the server.
     let report = sync(&mut a).await.unwrap();
-    assert_eq!(report.requeued, 451);
+    assert_eq!(
+        report.requeued, 481,
+        "every acknowledged event is queued again"
+    );
+    assert_eq!(report.sent, 486);
+    assert_eq!(outbox::pending_count(a.store.borrow().conn()).unwrap(), 0);
+    let everything = common::recorded(&a.store.borrow());
+    assert_eq!(everything.len(), 486);
+    assert_eq!(
+        common::compare(common::stored(&ward_db), &everything),
+        (486, 0, 0),
+        "every event exactly once: nothing missing, nothing extra"
+    );
     assert_eq!(
         server.shared.write(|db| db.event_counts()).await.unwrap(),
-        (456, 456)
+        (486, 486)
     );
-    assert_eq!(outbox::pending_count(a.store.borrow().conn()).unwrap(), 0);
+    server.stop().await;
 }
 
 #[tokio::test]

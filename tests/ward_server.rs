@@ -253,12 +253,22 @@ async fn revoked_devices_and_other_wards_are_refused() {
         .json()
         .await
         .unwrap();
-    assert!(
+    assert!(!b_events.is_empty());
+    assert_eq!(
         r.refused
             .iter()
-            .all(|x| x.code == patrol::wire::api::RefusalCode::BadDevice)
-            && r.stored.is_empty()
+            .map(|x| (x.event_id.as_str(), x.code))
+            .collect::<Vec<_>>(),
+        b_events
+            .iter()
+            .map(|e| (
+                e.event_id.as_str(),
+                patrol::wire::api::RefusalCode::BadDevice
+            ))
+            .collect::<Vec<_>>(),
+        "every event refused, each for its device"
     );
+    assert!(r.stored.is_empty());
     assert_eq!(
         server.shared.write(|db| db.event_counts()).await.unwrap(),
         (0, 0)
@@ -685,11 +695,9 @@ async fn sync_bodies_travel_compressed_and_a_zip_bomb_is_refused_whole() {
         post(packed.clone(), "compress").await.unwrap().status(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
-    let (items, _) = pull_all(&server, &phone.token, 0).await;
-    assert!(
-        items
-            .iter()
-            .all(|i| i.kind == patrol::wire::feed::SETUP_KIND),
+    assert_eq!(
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
+        (0, 0),
         "nothing stored yet"
     );
 
@@ -713,4 +721,8 @@ async fn sync_bodies_travel_compressed_and_a_zip_bomb_is_refused_whole() {
         .unwrap();
     let reply: PushResponse = serde_json::from_slice(&reply).unwrap();
     assert_eq!(reply.stored_through, events.last().unwrap().seq);
+    assert_eq!(
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
+        (events.len() as i64, events.len() as i64)
+    );
 }

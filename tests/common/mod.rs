@@ -1,5 +1,7 @@
 //! A real ward server for the tests, built by the same `Application::build` as `ward-server
-//! serve`: the demo ward plus a second ward, on a free port of 127.0.0.1.
+//! serve`: the demo ward plus a second ward, on a free port of 127.0.0.1; or on a data directory
+//! the test keeps, to stop it and start it again (as after `ward-server restore`). And the event
+//! ids a phone recorded and a ward database file holds, to compare them.
 #![allow(dead_code)]
 
 pub mod client;
@@ -10,6 +12,10 @@ use patrol::server::app::{Application, ServerConfig};
 use patrol::server::db::ServerDb;
 use patrol::server::http::Shared;
 use patrol::service::handle::DEMO_WARD;
+use patrol::store::Store;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
 
 /// A running server and its data directory.
 pub struct Server {
@@ -100,4 +106,91 @@ impl Server {
             .await
             .unwrap()
     }
+}
+
+/// A ward server on a data directory the test keeps, so it can be stopped and started again.
+pub struct Running {
+    /// "http://127.0.0.1:PORT".
+    pub url: String,
+    /// Its state, for direct checks.
+    pub shared: Arc<Shared>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts a server on `data` at `addr` ("127.0.0.1:0" for a free port).
+pub async fn run_on(data: &Path, addr: &str) -> Running {
+    let app = Application::build(ServerConfig::new(addr, data))
+        .await
+        .unwrap();
+    let url = app.url();
+    let shared = app.shared();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        url,
+        shared,
+        stop,
+        task,
+    }
+}
+
+/// Starts a server on `data` at a free port.
+pub async fn run(data: &Path) -> Running {
+    run_on(data, "127.0.0.1:0").await
+}
+
+impl Running {
+    /// Stops the server and waits until it has let go of the database.
+    pub async fn stop(self) {
+        drop(self.shared);
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+    }
+
+    /// A one-time enrollment code for `member`, valid for an hour.
+    pub async fn code(&self, member: &str) -> String {
+        let member = member.to_string();
+        self.shared
+            .write(move |db| db.issue_code(&member, Duration::hours(1), Utc::now()))
+            .await
+            .unwrap()
+    }
+}
+
+/// Every event id a phone's store has recorded (sent or not).
+pub fn recorded(store: &Store) -> BTreeSet<String> {
+    let mut stmt = store.conn().prepare("SELECT event_id FROM outbox").unwrap();
+    let ids = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    ids
+}
+
+/// Every event id stored in the ward database file at `path`, and how many rows hold them.
+pub fn stored(path: &Path) -> (BTreeSet<String>, usize) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare("SELECT event_id FROM event").unwrap();
+    let ids: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let rows = ids.len();
+    (ids.into_iter().collect(), rows)
+}
+
+/// How the event ids `got` (as [`stored`] returns them) differ from `want`: (rows, missing,
+/// extra), small enough to print when a check fails. `(want.len(), 0, 0)`: each once, no other.
+pub fn compare(got: (BTreeSet<String>, usize), want: &BTreeSet<String>) -> (usize, usize, usize) {
+    let (ids, rows) = got;
+    (
+        rows,
+        want.difference(&ids).count(),
+        ids.difference(want).count(),
+    )
 }
