@@ -108,7 +108,7 @@ ROWS = [
     ("field.keep_category", "Giữ nguyên loại", "Keep the category"),
     ("log.empty", "Chưa có gì trong ca này.", "Nothing recorded in this shift yet."),
     ("log.checkin", "Điểm danh: {name}", "Check-in: {name}"),
-    ("log.method_gps", "GPS, cách {distance}", "GPS, {distance} away"),
+    ("log.method_gps", "GPS, cách {distance} (sai số ±{accuracy})", "GPS, {distance} away (accuracy ±{accuracy})"),
     ("log.method_qr", "Mã QR", "QR code"),
     ("log.method_manual", "Thủ công: {reason}", "Manual: {reason}"),
     ("log.correct", "Đính chính", "Correct"),

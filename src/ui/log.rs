@@ -95,7 +95,13 @@ pub(super) fn describe(
             let how = match c.method {
                 CheckInMethod::Gps => ui.tf(
                     "log.method_gps",
-                    &[("distance", format_distance(c.distance_m.unwrap_or(0.0)))],
+                    &[
+                        ("distance", format_distance(c.distance_m.unwrap_or(0.0))),
+                        (
+                            "accuracy",
+                            format_distance(c.fix.as_ref().map_or(0.0, |f| f.accuracy_m)),
+                        ),
+                    ],
                 ),
                 CheckInMethod::Qr => ui.t("log.method_qr"),
                 CheckInMethod::Manual => ui.tf(

@@ -163,7 +163,7 @@ fn ShiftCard(log: ShiftLog, live: bool) -> Element {
                 p { class: "muted", {ui.t("log.empty")} }
             }
             ol { class: "timeline",
-                for entry in timeline {
+                for entry in timeline.into_iter().filter(|e| !matches!(e, LogEntry::Correction(_))) {
                     {
                         let (title, detail, css) = describe(&ui, entry, checkpoints);
                         let (id, at) = match entry {
@@ -171,10 +171,23 @@ fn ShiftCard(log: ShiftLog, live: bool) -> Element {
                             LogEntry::Observation(o) => (o.id.clone(), o.at),
                             LogEntry::Correction(c) => (c.id.clone(), c.at),
                         };
+                        // Corrections beside their originals, which stay as they were.
+                        let fixes: Vec<&crate::domain::records::Correction> = log.entries.iter().filter_map(|e| match e {
+                            LogEntry::Correction(c) if c.target_id == id => Some(c),
+                            _ => None,
+                        }).collect();
                         rsx! {
-                            li { key: "{id}", class: "entry {css}", "data-testid": "team-entry",
-                                div { class: "entry-head", time { {fmt::clock(at, tz)} } strong { "{title}" } }
+                            li { key: "{id}", class: if fixes.is_empty() { "entry {css}" } else { "entry {css} corrected" }, "data-testid": "team-entry",
+                                div { class: "entry-head", time { {fmt::clock(at, tz)} } strong { "{title}" }
+                                    if !fixes.is_empty() { span { class: "badge", {ui.t("log.corrected")} } }
+                                }
                                 for d in detail { p { class: "entry-detail", "{d}" } }
+                                for c in fixes.iter() {
+                                    div { key: "{c.id}", class: "correction",
+                                        p { {ui.tf("log.correction", &[("text", c.text.clone())])} }
+                                        if let Some(cat) = c.new_category { p { {ui.tf("log.recategorized", &[("category", ui.t(&cat.key()))])} } }
+                                    }
+                                }
                             }
                         }
                     }

@@ -1,22 +1,13 @@
 // axe-core on every screen of the app, in Vietnamese and English, at 360×640: no serious or
 // critical issue (contrast, names of controls, and the rest of axe's rules).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, ROOT, startServer } from "./harness.mjs";
+import { axeFindings as findings, launch, startServer } from "./harness.mjs";
 
-const AXE = readFileSync(path.join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
-
-/** Serious and critical findings on the page as it is, one line each. */
-async function findings(page) {
-  if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}) at ${n.target.join(" ")}: ${n.failureSummary}`)));
-}
 
 test("no serious or critical accessibility issue on any screen, in both languages", { timeout: 180_000 }, async () => {
   const server = await startServer();

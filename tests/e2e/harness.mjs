@@ -1,6 +1,6 @@
 // Shared parts of the browser tests: the ward server on 127.0.0.1 and Debian's headless Chromium.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -133,4 +133,14 @@ export async function waitText(page, id, text, timeout = 15000) {
   const loc = page.getByTestId(id).filter({ hasText: text }).first();
   await loc.waitFor({ timeout });
   return loc.textContent();
+}
+
+/** axe-core's serious and critical findings on `page` as it is, one line each. */
+export async function axeFindings(page) {
+  if (!(await page.evaluate(() => "axe" in globalThis))) {
+    await page.addScriptTag({ content: readFileSync(path.join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8") });
+  }
+  return page.evaluate(async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}) at ${n.target.join(" ")}: ${n.failureSummary}`)));
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { enrollmentLink, launch, shot, startServer, waitText, watchedPage } from "./harness.mjs";
+import { axeFindings, enrollmentLink, launch, shot, startServer, waitText, watchedPage } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
@@ -108,6 +108,19 @@ test("an urgent tip reaches the leader live, is followed up offline, and its out
     await leader.page.setViewportSize({ width: 360, height: 640 });
     await leader.page.getByTestId("team-live").click();
     await shot(leader.page, "76-leader-live-en-360");
+
+    // axe-core on each of the leader's screens (the map open), in both languages, at 360×640.
+    const found = [];
+    for (const lang of ["en", "vi"]) {
+      for (const part of ["team-live", "team-tips", "team-logs"]) {
+        await leader.page.getByTestId(part).click();
+        const map = leader.page.locator('[data-testid^="map-open-"]').first();
+        if (part !== "team-tips" && (await map.count()) > 0 && (await leader.page.getByTestId("map").count()) === 0) await map.click();
+        for (const f of await axeFindings(leader.page)) found.push(`${lang} ${part}: ${f}`);
+      }
+      if (lang === "en") await leader.page.getByTestId("lang-switch").click();
+    }
+    assert.deepEqual(found, [], found.join("\n"));
     assert.deepEqual(leader.errors, []);
     assert.deepEqual(member.errors, []);
   } finally {
