@@ -388,3 +388,61 @@ async fn a_feed_item_the_phone_cannot_read_is_recorded_and_never_stops_the_pulls
     let report = sync(&mut leader).await.unwrap();
     assert_eq!((report.pulled, report.rejected), (0, 0));
 }
+
+#[tokio::test]
+async fn the_leaders_phone_and_the_server_read_one_team_log_through_one_function() {
+    use patrol::domain::tip::TipStep;
+    let server = start().await;
+    let mut member = phone(&server, "demo-m2").await;
+    let mut leader = phone(&server, "demo-m1").await;
+    patrol(&mut member, 3);
+    sync(&mut member).await.unwrap();
+    sync(&mut leader).await.unwrap();
+    let tip = {
+        let view = leader.store.borrow().team_view().unwrap();
+        assert_eq!(view.log.tips.len(), 3, "the member's three observations");
+        view.log.tips[0].observation.id.clone()
+    };
+    leader
+        .store
+        .borrow_mut()
+        .follow_up(&tip, TipStep::Forwarded, "đã báo", Utc::now())
+        .unwrap();
+    sync(&mut leader).await.unwrap();
+    // The member corrects nothing and ends nothing: the shift is still running on both sides.
+    let on_phone = leader.store.borrow().team_view().unwrap();
+    let on_server = server
+        .shared
+        .write(|db| db.team_view("demo-team-1"))
+        .await
+        .unwrap();
+    assert!(on_phone.unreadable.is_empty() && on_server.unreadable.is_empty());
+    assert_eq!(on_phone.log.shifts.len(), 1);
+    assert_eq!(
+        on_phone, on_server,
+        "one log, read the same way on both sides"
+    );
+    let forwarded = on_server
+        .log
+        .tips
+        .iter()
+        .find(|t| t.observation.id == tip)
+        .unwrap();
+    assert_eq!(forwarded.state.outcome, Some(TipStep::Forwarded));
+
+    // The administrator's text shows the same: three observations, one tip forwarded.
+    let text = server
+        .shared
+        .write(|db| {
+            patrol::server::admin::team_log_text(db, "demo-team-1", None, Utc::now())
+                .map_err(|e| patrol::server::error::ServerError::NotFound(e.to_string()))
+        })
+        .await
+        .unwrap();
+    assert_eq!(text.matches(" observation ").count(), 3, "{text}");
+    assert!(text.contains("forwarded by Nguyễn Văn An"), "{text}");
+    assert!(
+        text.contains("3 tips waiting"),
+        "forwarded is not closed: {text}"
+    );
+}

@@ -49,6 +49,25 @@ pub struct TeamLog {
     pub tips: Vec<Tip>,
 }
 
+/// A team event that does not parse as its kind's record: kept where it is, and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unreadable {
+    /// The event's id.
+    pub event_id: String,
+    /// Why it does not parse.
+    pub detail: String,
+}
+
+/// A team's log as one side holds it (a reviewer's phone, the server), and what could not be
+/// read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    /// Shifts and tips.
+    pub log: TeamLog,
+    /// Events that do not parse, each named.
+    pub unreadable: Vec<Unreadable>,
+}
+
 /// Builds the team's log from its records, in any order. A record of a shift that never arrived
 /// (its start event not pulled yet) is left out until it does; a record seen twice counts once.
 pub fn team_log(records: impl IntoIterator<Item = TeamRecord>, route_len: usize) -> TeamLog {

@@ -126,6 +126,15 @@ pub enum AdminCommand {
         #[arg(long)]
         ward: String,
     },
+    /// Print a team's shift logs (timeline, members, gaps, handover) and its tips with their
+    /// outcome, read by the same function as the leader's phone.
+    TeamLog {
+        #[arg(long)]
+        team: String,
+        /// Only this patrol night (the evening's date, YYYY-MM-DD).
+        #[arg(long)]
+        night: Option<chrono::NaiveDate>,
+    },
     /// Revoke a device: its next request is refused.
     RevokeDevice { id: String },
     /// Give the database a new epoch after restoring it from a backup: devices re-send what they hold.
@@ -330,6 +339,10 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
             println!("Device {id} revoked.");
             Ok(())
         }
+        AdminCommand::TeamLog { team, night } => {
+            print!("{}", team_log_text(db, &team, night, Utc::now())?);
+            Ok(())
+        }
         AdminCommand::NewEpoch => {
             println!("New epoch {}", db.new_epoch()?);
             Ok(())
@@ -398,4 +411,141 @@ mod tests {
         assert!(check_public_url("ftp://x").is_err());
         assert!(check_public_url("tuantra.example.vn").is_err());
     }
+}
+
+/// A team's logs as plain text for the administrator (times in the ward's zone).
+pub fn team_log_text(
+    db: &ServerDb,
+    team: &str,
+    night: Option<chrono::NaiveDate>,
+    now: chrono::DateTime<Utc>,
+) -> Result<String, AdminError> {
+    use crate::domain::records::{CheckInMethod, LogEntry};
+    use crate::domain::review::{gaps, Gap};
+    use std::fmt::Write as _;
+    let view = db.team_view(team)?;
+    let setup = crate::store::rows::team_setup(db.conn(), team)
+        .map_err(ServerError::from)?
+        .ok_or_else(|| ServerError::NotFound(format!("team {team}")))?;
+    let tz: chrono_tz::Tz = setup
+        .ward
+        .tz
+        .parse()
+        .map_err(|_| ServerError::NotFound(format!("time zone {}", setup.ward.tz)))?;
+    let at = |t: chrono::DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    let name = |id: &str| {
+        setup
+            .members
+            .iter()
+            .find(|m| m.id == id)
+            .map_or(id.to_string(), |m| m.name.clone())
+    };
+    let route: Vec<String> = setup.checkpoints.iter().map(|c| c.id.clone()).collect();
+    let mut out = String::new();
+    let shifts: Vec<_> = view
+        .log
+        .shifts
+        .iter()
+        .filter(|l| night.is_none_or(|n| l.shift.night == n))
+        .collect();
+    let waiting = view.log.tips.iter().filter(|t| t.state.waiting()).count();
+    let _ = writeln!(
+        out,
+        "Team {team}: {} shifts, {waiting} tips waiting, {} unreadable events",
+        shifts.len(),
+        view.unreadable.len()
+    );
+    for u in &view.unreadable {
+        let _ = writeln!(out, "  unreadable event {}: {}", u.event_id, u.detail);
+    }
+    for log in shifts {
+        let s = &log.shift;
+        let members: Vec<String> = s.members_present.iter().map(|m| name(m)).collect();
+        let _ = writeln!(
+            out,
+            "\nnight {} {}  started {}  {}  present: {}",
+            s.night,
+            s.slot_code,
+            at(s.started_at),
+            s.ended_at
+                .map_or("not ended".into(), |e| format!("ended {}", at(e))),
+            members.join(", ")
+        );
+        for e in &log.entries {
+            let line = match e {
+                LogEntry::CheckIn(c) => format!(
+                    "{} check-in {} {}{}{}",
+                    at(c.at),
+                    c.checkpoint_id,
+                    c.method.code(),
+                    if c.verified {
+                        " verified"
+                    } else {
+                        " unverified"
+                    },
+                    match (c.method, c.distance_m, &c.fix, &c.reason) {
+                        (CheckInMethod::Manual, _, _, Some(r)) => format!(" ({r})"),
+                        (_, Some(d), Some(f), _) => format!(" {d:.0} m ±{:.0} m", f.accuracy_m),
+                        _ => String::new(),
+                    }
+                ),
+                LogEntry::Observation(o) => format!(
+                    "{} observation {}{}{}",
+                    at(o.at),
+                    o.category.code(),
+                    if o.urgent { " URGENT" } else { "" },
+                    o.description
+                        .as_deref()
+                        .map_or(String::new(), |d| format!(": {d}"))
+                ),
+                LogEntry::Correction(c) => {
+                    format!("{} correction of {}: {}", at(c.at), c.target_id, c.text)
+                }
+            };
+            let _ = writeln!(out, "  {line}");
+        }
+        let slot_end = crate::domain::shift::windows_for_night(&setup.team.slots, s.night, tz)
+            .into_iter()
+            .find(|w| w.code == s.slot_code)
+            .map_or(s.started_at, |w| w.end);
+        for g in gaps(log, &route, slot_end, now) {
+            let gap = match g {
+                Gap::NeverVisited { checkpoint_id } => format!("never visited {checkpoint_id}"),
+                Gap::Quiet { from, to } => format!("nothing recorded {}–{}", at(from), at(to)),
+                Gap::NotEnded => "never ended".into(),
+            };
+            let _ = writeln!(out, "  gap: {gap}");
+        }
+        if let Some(n) = &s.handover_note {
+            let _ = writeln!(out, "  handover: {n}");
+        }
+    }
+    let _ = writeln!(out, "\ntips:");
+    for t in view
+        .log
+        .tips
+        .iter()
+        .filter(|t| night.is_none_or(|n| t.night == n))
+    {
+        let steps: Vec<String> = t
+            .steps
+            .iter()
+            .map(|f| format!("{} {} by {}", at(f.at), f.step.code(), name(&f.by)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {} {} {}{}: {}{}",
+            t.night,
+            at(t.observation.at),
+            t.observation.category.code(),
+            if t.observation.urgent { " URGENT" } else { "" },
+            t.state.outcome.map_or("waiting", |s| s.code()),
+            if steps.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", steps.join("; "))
+            }
+        );
+    }
+    Ok(out)
 }

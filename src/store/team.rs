@@ -3,31 +3,14 @@
 //! ([`crate::domain::review::team_log`]); and the tip steps a leader appends.
 
 use super::{outbox, Store, StoreError};
-use crate::domain::review::{team_log, TeamLog, TeamRecord};
+use crate::domain::review::{team_log, TeamRecord};
+pub use crate::domain::review::{TeamView, Unreadable};
 use crate::domain::tip::{self, outcome, FollowUp, TipState, TipStep};
 use crate::domain::ward::Role;
 use crate::store::sync_state::SyncKey;
-use crate::wire::event::{record, EventKind};
+use crate::wire::event::{records_of, EventKind};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-/// An event held on this device that does not parse as its kind's record: kept, and shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Unreadable {
-    /// The event's id.
-    pub event_id: String,
-    /// Why it does not parse.
-    pub detail: String,
-}
-
-/// The team's log as this device holds it, and what could not be read.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TeamView {
-    /// Shifts and tips.
-    pub log: TeamLog,
-    /// Events that do not parse, each named.
-    pub unreadable: Vec<Unreadable>,
-}
 
 /// What became of a tip, as this device knows it (a member sees the outcome of their own).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,33 +38,10 @@ impl Store {
              SELECT event_id, kind, payload FROM outbox
              ORDER BY 1",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        let (mut records, mut unreadable) = (Vec::new(), Vec::new());
-        let mut seen = std::collections::HashSet::new();
-        for row in rows {
-            let (event_id, kind, payload) = row?;
-            if !seen.insert(event_id.clone()) {
-                continue;
-            }
-            let parsed = EventKind::from_code(&kind)
-                .ok_or_else(|| format!("unknown kind '{kind}'"))
-                .and_then(|k| {
-                    let value: serde_json::Value =
-                        serde_json::from_str(&payload).map_err(|e| e.to_string())?;
-                    record(k, &value).map_err(|e| e.to_string())
-                });
-            match parsed {
-                Ok(r) => records.push(r),
-                Err(detail) => unreadable.push(Unreadable { event_id, detail }),
-            }
-        }
-        Ok((records, unreadable))
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<(String, String, String)>, _>>()?;
+        Ok(records_of(rows))
     }
 
     /// The outcome of every tip this device has steps for (pulled or its own), by observation.

@@ -87,6 +87,36 @@ pub fn record(
     })
 }
 
+/// Stored events as (event id, kind code, payload text) read into records, each event id once;
+/// an unknown kind or a payload that does not parse is listed apart with the reason, never
+/// turned into something else. The phone's team view and the server's read through this.
+pub fn records_of(
+    rows: impl IntoIterator<Item = (String, String, String)>,
+) -> (
+    Vec<crate::domain::review::TeamRecord>,
+    Vec<crate::domain::review::Unreadable>,
+) {
+    let (mut records, mut unreadable) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for (event_id, kind, payload) in rows {
+        if !seen.insert(event_id.clone()) {
+            continue;
+        }
+        let parsed = EventKind::from_code(&kind)
+            .ok_or_else(|| format!("unknown kind '{kind}'"))
+            .and_then(|k| {
+                let value: serde_json::Value =
+                    serde_json::from_str(&payload).map_err(|e| e.to_string())?;
+                record(k, &value).map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(r) => records.push(r),
+            Err(detail) => unreadable.push(crate::domain::review::Unreadable { event_id, detail }),
+        }
+    }
+    (records, unreadable)
+}
+
 #[cfg(test)]
 mod tests {
     use super::EventKind;

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod enrollment;
 pub mod events;
 pub mod feed;
+pub mod review;
 pub mod setup;
 
 pub use enrollment::{DeviceAuth, DeviceRow};
