@@ -3,6 +3,7 @@
 pub mod geofence;
 pub mod map;
 pub mod observation;
+pub mod period;
 pub mod records;
 pub mod review;
 pub mod shift;
