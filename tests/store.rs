@@ -595,7 +595,7 @@ fn a_leader_follows_a_pulled_tip_in_order_and_a_member_may_not() {
 
     let mut leader = enrolled(&dir, "leader.db", "demo-m1", Role::Leader);
     leader.apply_pull(&feed_of(&member, 1), t0).unwrap();
-    let view = leader.team_view().unwrap();
+    let view = leader.team_view(t0 + Duration::hours(1)).unwrap();
     assert!(view.unreadable.is_empty());
     assert_eq!(view.log.shifts.len(), 1);
     assert_eq!(view.log.tips.len(), 1);
@@ -634,13 +634,18 @@ fn a_leader_follows_a_pulled_tip_in_order_and_a_member_may_not() {
         leader.follow_up("no-such-observation", TipStep::Forwarded, "", at),
         Err(StoreError::Unknown { .. })
     ));
-    let view = leader.team_view().unwrap();
+    let view = leader.team_view(t0 + Duration::hours(1)).unwrap();
     assert_eq!(
         view.log.tips[0].steps.len(),
         2,
         "refused steps wrote nothing"
     );
     assert_eq!(view.log.tips[0].state.outcome, Some(TipStep::Valuable));
+    // The phone's view reaches two months back; older nights are the server's to show.
+    let later = leader
+        .team_view(t0 + Duration::days(patrol::store::team::TEAM_VIEW_DAYS + 1))
+        .unwrap();
+    assert!(later.log.shifts.is_empty() && later.log.tips.is_empty());
     // The leader's two steps wait in its outbox, after nothing else.
     assert_eq!(seqs(&leader), vec![1, 2]);
 

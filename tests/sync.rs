@@ -399,7 +399,7 @@ async fn the_leaders_phone_and_the_server_read_one_team_log_through_one_function
     sync(&mut member).await.unwrap();
     sync(&mut leader).await.unwrap();
     let tip = {
-        let view = leader.store.borrow().team_view().unwrap();
+        let view = leader.store.borrow().team_view(Utc::now()).unwrap();
         assert_eq!(view.log.tips.len(), 3, "the member's three observations");
         view.log.tips[0].observation.id.clone()
     };
@@ -410,7 +410,7 @@ async fn the_leaders_phone_and_the_server_read_one_team_log_through_one_function
         .unwrap();
     sync(&mut leader).await.unwrap();
     // The member corrects nothing and ends nothing: the shift is still running on both sides.
-    let on_phone = leader.store.borrow().team_view().unwrap();
+    let on_phone = leader.store.borrow().team_view(Utc::now()).unwrap();
     let on_server = server
         .shared
         .write(|db| db.team_view("demo-team-1"))

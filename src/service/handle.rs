@@ -207,7 +207,7 @@ impl Service {
                 feed_rejected: s.feed_rejected()?,
             },
             team: if crate::store::team::reviews(s.role()?) {
-                Some(s.team_view()?)
+                Some(s.team_view(now)?)
             } else {
                 None
             },

@@ -21,6 +21,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_feed_rejected",
         include_str!("../../migrations/device_0004_feed_rejected.sql"),
     ),
+    (
+        "0005_team_view",
+        include_str!("../../migrations/device_0005_team_view.sql"),
+    ),
 ];
 
 /// The version a fully migrated device database has.

@@ -23,23 +23,32 @@ pub struct TipOutcome {
     pub note: Option<String>,
 }
 
+/// How many days back a phone's team view reaches: two months of nights.
+pub const TEAM_VIEW_DAYS: i64 = 62;
+
 /// The roles that review a team's logs and follow its tips up.
 pub fn reviews(role: Option<Role>) -> bool {
     matches!(role, Some(Role::Leader | Role::Officer | Role::Admin))
 }
 
 impl Store {
-    /// Every team record this device holds, each once: the events pulled from the ward server and
-    /// this device's own (sent or not), oldest first; those that do not parse are listed apart.
-    pub fn team_records(&self) -> Result<(Vec<TeamRecord>, Vec<Unreadable>), StoreError> {
+    /// The team records this device holds from `since` on, each once: the events pulled from the
+    /// ward server and this device's own not yet acknowledged (its acknowledged ones come back in
+    /// the feed); those that do not parse are listed apart.
+    pub fn team_records(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<(Vec<TeamRecord>, Vec<Unreadable>), StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT event_id, kind, payload FROM team_event
-             UNION
+            "SELECT event_id, kind, payload FROM team_event WHERE client_time >= ?1
+             UNION ALL
              SELECT event_id, kind, payload FROM outbox
-             ORDER BY 1",
+              WHERE sent_at IS NULL AND refused_code IS NULL",
         )?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map([since.to_rfc3339()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
             .collect::<Result<Vec<(String, String, String)>, _>>()?;
         Ok(records_of(rows))
     }
@@ -48,8 +57,9 @@ impl Store {
     pub fn tip_outcomes(&self) -> Result<Vec<TipOutcome>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT event_id, payload FROM team_event WHERE kind = ?1
-             UNION
-             SELECT event_id, payload FROM outbox WHERE kind = ?1",
+             UNION ALL
+             SELECT event_id, payload FROM outbox
+              WHERE kind = ?1 AND sent_at IS NULL AND refused_code IS NULL",
         )?;
         let mut by_tip: std::collections::BTreeMap<String, Vec<FollowUp>> = Default::default();
         let mut seen = std::collections::HashSet::new();
@@ -85,10 +95,12 @@ impl Store {
             .collect())
     }
 
-    /// The team's log over its route, as this device holds it.
-    pub fn team_view(&self) -> Result<TeamView, StoreError> {
+    /// The team's log over its route, as this device holds it, for the nights of the last
+    /// [`TEAM_VIEW_DAYS`] days before `now` (older nights: the server's `team-log` and reports).
+    pub fn team_view(&self, now: DateTime<Utc>) -> Result<TeamView, StoreError> {
         let route_len = self.setup()?.map_or(0, |s| s.checkpoints.len());
-        let (records, unreadable) = self.team_records()?;
+        let since = now - chrono::Duration::days(TEAM_VIEW_DAYS);
+        let (records, unreadable) = self.team_records(since)?;
         Ok(TeamView {
             log: team_log(records, route_len),
             unreadable,
@@ -111,7 +123,7 @@ impl Store {
         let by = self
             .sync_value(SyncKey::MemberId)?
             .ok_or(StoreError::NotReviewer)?;
-        let view = self.team_view()?;
+        let view = self.team_view(now)?;
         let tip = view
             .log
             .tips
