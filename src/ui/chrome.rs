@@ -56,9 +56,11 @@ pub fn Banners() -> Element {
             div { class: "banner offline", "data-testid": "offline", {ui.t("net.offline")} }
         }
         if urgent > 0 {
-            button { class: "banner urgent", "data-testid": "urgent-tips", role: "alert",
-                onclick: move |_| ui.go(Tab::Team),
-                {ui.tf("team.urgent_banner", &[("n", urgent.to_string())])}
+            div { role: "alert",
+                button { class: "banner urgent", "data-testid": "urgent-tips",
+                    onclick: move |_| ui.go(Tab::Team),
+                    {ui.tf("team.urgent_banner", &[("n", urgent.to_string())])}
+                }
             }
         }
     }
