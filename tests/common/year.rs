@@ -432,7 +432,7 @@ fn shift_records(
         .max(start + Duration::minutes(1));
     // Check-ins along the route.
     for cp in &s.checkpoints {
-        let times = if rng.chance(0.85) {
+        let times = if rng.chance(0.92) {
             if rng.chance(0.03) {
                 2
             } else {
@@ -450,7 +450,7 @@ fn shift_records(
     }
     // Observations.
     let x = rng.unit();
-    let n_obs = if x < 0.40 {
+    let n_obs = if x < 0.35 {
         0
     } else if x < 0.70 {
         1
