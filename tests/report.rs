@@ -598,7 +598,7 @@ fn other_seeds_around_the_year_end() {
             seed,
             d(2025, 12, 1),
             d(2026, 1, 31),
-            year::local(d(2026, 1, 20), 1 * 60 + 15), // ca 2 of the 19th under way
+            year::local(d(2026, 1, 20), 60 + 15), // ca 2 of the 19th under way
         );
         for p in [
             Period::Month {

@@ -488,7 +488,11 @@ fn check_in(
         (CheckInMethod::Manual, false)
     };
     let fix = cp.filter(|_| method == CheckInMethod::Gps).map(|cp| Fix {
-        pos: offset(cp.pos, rng.unit() * cp.radius_m * 0.8, rng.unit() * 6.283),
+        pos: offset(
+            cp.pos,
+            rng.unit() * cp.radius_m * 0.8,
+            rng.unit() * std::f64::consts::TAU,
+        ),
         accuracy_m: 8.0,
     });
     let at = at_between(rng, a, b);
@@ -535,17 +539,21 @@ fn observation(
         Some(offset(
             cp.pos,
             rng.unit() * 0.9 * cp.radius_m,
-            rng.unit() * 6.283,
+            rng.unit() * std::f64::consts::TAU,
         ))
     } else if x < 0.60 {
         // Near one: 1.2 to 2.7 radii away, still counted there.
         let cp = rng.pick(&s.checkpoints);
         let d = (1.2 + 1.5 * rng.unit()) * cp.radius_m;
-        Some(offset(cp.pos, d, rng.unit() * 6.283))
+        Some(offset(cp.pos, d, rng.unit() * std::f64::consts::TAU))
     } else if x < 0.85 {
         // Elsewhere: 2–3 km south of the route.
         let cp = &s.checkpoints[0];
-        Some(offset(cp.pos, 2000.0 + 1000.0 * rng.unit(), 3.1416))
+        Some(offset(
+            cp.pos,
+            2000.0 + 1000.0 * rng.unit(),
+            std::f64::consts::PI,
+        ))
     } else {
         None
     };
