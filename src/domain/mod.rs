@@ -5,6 +5,7 @@ pub mod map;
 pub mod observation;
 pub mod period;
 pub mod records;
+pub mod roster;
 pub mod review;
 pub mod shift;
 pub mod text;
