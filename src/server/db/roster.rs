@@ -209,8 +209,9 @@ pub(super) fn publish_member(
     member_id: &str,
     today: NaiveDate,
 ) -> Result<FeedNote, ServerError> {
-    let far = today + chrono::Duration::days(365 * 20);
-    let assignments = read_range(conn, team_id, today, far, Some(member_id))?
+    // Nights are stored as YYYY-MM-DD, so the last date of year 9999 is after every one of them.
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+    let assignments = read_range(conn, team_id, today, last, Some(member_id))?
         .into_iter()
         .map(|a| RosterSlot {
             night: a.night,
