@@ -934,3 +934,91 @@ async fn a_member_who_left() {
     assert_eq!(audit_rows(&server, None).await, 4);
     assert_eq!(audit_rows(&server, Some("member.left")).await, 1);
 }
+
+/// The leader's morning view: planned slots of past nights with no shift run are missed, one run
+/// by anyone is not; those due tonight; and the members on no shift lately.
+#[tokio::test]
+async fn missed_shifts_and_long_absent_members() {
+    let server = world().await;
+    let leader = Device::enroll(&server, "demo-m1").await;
+    let member = Device::enroll(&server, "demo-m2").await;
+    let mut runner = Device::enroll(&server, "demo-m2").await;
+    // Past nights are written directly (the API refuses to plan them); tonight and tomorrow too,
+    // so the answer is right whichever side of local noon the server's clock is on.
+    let tz = patrol::domain::shift::DEFAULT_TZ;
+    let tonight = patrol::domain::shift::night_of(chrono::Utc::now(), tz);
+    let back = |n: i64| tonight - chrono::Duration::days(n);
+    let rows = vec![
+        (back(5), "ca1", "demo-m2"),
+        (back(5), "ca2", "demo-m3"),
+        (back(6), "ca1", "demo-m4"),
+        (tonight, "ca1", "demo-m3"),
+        (tonight + chrono::Duration::days(1), "ca1", "demo-m4"),
+    ];
+    server
+        .shared
+        .write(move |db| {
+            for (night, slot, member) in rows {
+                db.conn().execute(
+                    "INSERT INTO roster(team_id, night, slot, member_id) VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![TEAM1, night.to_string(), slot, member],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let shift = patrol::domain::records::Shift {
+        id: "shift-1".into(),
+        team_id: TEAM1.into(),
+        slot_code: "ca1".into(),
+        night: back(5),
+        started_at: chrono::Utc::now(),
+        members_present: vec!["demo-m2".into()],
+        ended_at: None,
+        handover_note: None,
+    };
+    let e = runner.event(
+        patrol::wire::event::EventKind::ShiftStarted,
+        "shift-1",
+        serde_json::to_value(&shift).unwrap(),
+    );
+    let pushed = runner.push_ok(&[e]).await;
+    assert!(pushed.refused.is_empty(), "{:?}", pushed.refused);
+
+    let path = format!("/api/v1/team/{TEAM1}/roster/status");
+    let (status, body) = get(&server, &leader, &path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let view: patrol::wire::api::RosterStatusResponse = serde_json::from_value(body).unwrap();
+    let missed: Vec<(i64, &str, Vec<String>)> = view
+        .missed
+        .iter()
+        .map(|m| {
+            (
+                (tonight - m.night).num_days(),
+                m.slot.as_str(),
+                m.member_ids.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        missed,
+        [
+            (6, "ca1", vec!["demo-m4".to_string()]),
+            (5, "ca2", vec!["demo-m3".to_string()]),
+        ]
+    );
+    assert_eq!(view.due_tonight.len(), 1, "{:?}", view.due_tonight);
+    assert!(view.due_tonight.iter().all(|a| a.night == view.tonight));
+    let absent: Vec<&str> = view.absent.iter().map(|a| a.member_id.as_str()).collect();
+    assert_eq!(absent, ["demo-m1", "demo-m3", "demo-m4", "demo-o2"]);
+    assert_eq!(view.absent_nights, 14);
+    // Over a window of 3 nights, demo-m2 (last out 5 nights ago) is absent too.
+    let (_, body) = get(&server, &leader, &format!("{path}?absent_nights=3")).await;
+    assert_eq!(body["absent"].as_array().unwrap().len(), 5);
+    let (status, _) = get(&server, &leader, &format!("{path}?absent_nights=0")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = get(&server, &member, &path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(audit_rows(&server, None).await, 0);
+}

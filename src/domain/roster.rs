@@ -134,7 +134,7 @@ impl WeeklyPattern {
 /// Every night from `from` to `to`, both included; refused as [`nights`] refuses a range.
 pub fn nights(from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>, RosterError> {
     let len = (to - from).num_days() + 1;
-    if len < 1 || len > MAX_PATTERN_NIGHTS {
+    if !(1..=MAX_PATTERN_NIGHTS).contains(&len) {
         return Err(RosterError::BadRange { from, to });
     }
     Ok((0..len).map(|i| from + Duration::days(i)).collect())

@@ -3,7 +3,7 @@
 
 use super::event::Event;
 use super::feed::FeedItem;
-use crate::domain::roster::Assignment;
+use crate::domain::roster::{Absence, Assignment, Missed};
 use crate::domain::ward::{Checkpoint, Role, WardSetup};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -212,6 +212,23 @@ pub struct RosterPatternRequest {
     /// Weekday of the evening ("mon" … "sun") → slot code → member ids. A weekday left out has
     /// nobody on those nights.
     pub weekly: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// GET /api/v1/team/{team_id}/roster/status: the leader's morning view of the roster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterStatusResponse {
+    /// The team.
+    pub team_id: String,
+    /// Tonight's night (the evening's date) by the server's clock in the ward's time zone.
+    pub tonight: NaiveDate,
+    /// Everyone due tonight, by slot and member.
+    pub due_tonight: Vec<Assignment>,
+    /// Planned slots of the last 31 nights whose window ended with no shift of that slot run.
+    pub missed: Vec<Missed>,
+    /// Active members on no shift in the last `absent_nights` nights.
+    pub absent: Vec<Absence>,
+    /// The window `absent` was computed over.
+    pub absent_nights: u32,
 }
 
 /// One slot a member is due on, in their roster feed item.

@@ -12,7 +12,8 @@ use crate::server::access::Need;
 use crate::server::audience::Audience;
 use crate::server::error::ServerError;
 use crate::wire::api::{
-    RosterFeed, RosterNightRequest, RosterPatternRequest, RosterResponse, RosterSlot, ROSTER_KIND,
+    RosterFeed, RosterNightRequest, RosterPatternRequest, RosterResponse, RosterSlot,
+    RosterStatusResponse, ROSTER_KIND,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection};
@@ -160,6 +161,60 @@ pub fn roster(
         from,
         to,
         assignments: read_range(conn, team_id, from, to, only)?,
+    })
+}
+
+/// Nights back (besides tonight) whose planned slots the status checks for missed ones.
+pub const MISSED_LOOKBACK_NIGHTS: i64 = 30;
+
+/// The roster's state at `now` for those who run `team_id`: who is due tonight, the planned slots
+/// of the last nights no shift ran, and the active members on no shift in the last
+/// `absent_nights` nights. Shifts are the team's records as the team log reads them.
+pub fn status(
+    conn: &Connection,
+    auth: &DeviceAuth,
+    team_id: &str,
+    absent_nights: u32,
+    now: DateTime<Utc>,
+) -> Result<RosterStatusResponse, ServerError> {
+    if !(1..=roster::MAX_PATTERN_NIGHTS as u32).contains(&absent_nights) {
+        return Err(ServerError::Invalid(format!(
+            "absent_nights must be between 1 and {}",
+            roster::MAX_PATTERN_NIGHTS
+        )));
+    }
+    let setup = open_team(conn, auth, team_id, Need::Run)?;
+    let tz = tz_of(&setup.ward.tz);
+    let tonight = night_of(now, tz);
+    let planned = read_range(
+        conn,
+        team_id,
+        tonight - chrono::Duration::days(MISSED_LOOKBACK_NIGHTS),
+        tonight,
+        None,
+    )?;
+    let shifts: Vec<_> = super::review::team_view(conn, team_id)?
+        .log
+        .shifts
+        .into_iter()
+        .map(|l| l.shift)
+        .collect();
+    Ok(RosterStatusResponse {
+        team_id: team_id.into(),
+        tonight,
+        due_tonight: planned
+            .iter()
+            .filter(|a| a.night == tonight)
+            .cloned()
+            .collect(),
+        missed: roster::missed(&planned, &shifts, &setup.team.slots, now, tz),
+        absent: roster::absent(
+            &active_members(conn, team_id)?,
+            &shifts,
+            tonight,
+            absent_nights,
+        ),
+        absent_nights,
     })
 }
 

@@ -10,7 +10,7 @@ use crate::server::error::ServerError;
 use crate::wire::api::{
     AddMemberRequest, AuditResponse, DevicesResponse, IssueCodeRequest, IssueCodeResponse,
     LeftResponse, MembersResponse, RosterNightRequest, RosterPatternRequest, RosterResponse,
-    RouteRequest, RouteResponse, SetRoleRequest, TeamDevice, TeamMember,
+    RosterStatusResponse, RouteRequest, RouteResponse, SetRoleRequest, TeamDevice, TeamMember,
 };
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -27,6 +27,7 @@ type Answer<T> = Result<Json<T>, ServerError>;
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/v1/team/{team}/roster", get(read_roster))
+        .route("/api/v1/team/{team}/roster/status", get(roster_status))
         .route("/api/v1/team/{team}/roster/night", put(set_night))
         .route("/api/v1/team/{team}/roster/pattern", put(set_pattern))
         .route(
@@ -76,6 +77,27 @@ async fn read_roster(
     Ok(Json(
         shared
             .read(move |conn| roster::roster(conn, &auth, &team, q.from, q.to))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusQuery {
+    absent_nights: Option<u32>,
+}
+
+async fn roster_status(
+    State(shared): State<Arc<Shared>>,
+    Device(auth): Device,
+    team: Result<Path<String>, PathRejection>,
+    q: Result<Query<StatusQuery>, QueryRejection>,
+) -> Answer<RosterStatusResponse> {
+    let team = path(team)?;
+    let nights = query(q)?.absent_nights.unwrap_or(14);
+    Ok(Json(
+        shared
+            .read(move |conn| roster::status(conn, &auth, &team, nights, Utc::now()))
             .await?,
     ))
 }
