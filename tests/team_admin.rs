@@ -819,6 +819,16 @@ async fn a_member_who_left() {
         &server,
         &leader,
         Method::POST,
+        &format!("{t}/members/demo-m3/code"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let unused = body["code"].as_str().unwrap().to_string();
+    let (status, body) = send(
+        &server,
+        &leader,
+        Method::POST,
         &format!("{t}/members/demo-m1/left"),
         json!({}),
     )
@@ -900,6 +910,14 @@ async fn a_member_who_left() {
         let (got, answer) = send(&server, &leader, method, &path, body).await;
         assert_eq!(got, want, "{what}: {answer}");
     }
+    // The code issued before they left no longer enrolls a phone.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/enroll", server.url))
+        .json(&json!({ "code": unused, "device_id": "m3-new-phone" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     // Listed as having left, after those still in the team.
     let (_, body) = get(&server, &leader, &format!("{t}/members")).await;
     let members = body["members"].as_array().unwrap();
@@ -930,8 +948,8 @@ async fn a_member_who_left() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    // roster.night, member.left, member.role ×2.
-    assert_eq!(audit_rows(&server, None).await, 4);
+    // roster.night, member.code, member.left, member.role ×2.
+    assert_eq!(audit_rows(&server, None).await, 5);
     assert_eq!(audit_rows(&server, Some("member.left")).await, 1);
 }
 

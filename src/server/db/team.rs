@@ -246,6 +246,11 @@ impl ServerDb {
         for d in &revoked {
             revoke_device(&tx, d, now)?;
         }
+        // A code issued before and not yet redeemed would enroll a phone for someone who left.
+        let cancelled_codes = tx.execute(
+            "UPDATE enrollment SET used_at = ?1 WHERE member_id = ?2 AND used_at IS NULL",
+            params![now.to_rfc3339(), member_id],
+        )?;
         let today = night_of(now, tz_of(&setup.ward.tz));
         let removed = tx.execute(
             "DELETE FROM roster WHERE member_id = ?1 AND night >= ?2",
@@ -257,7 +262,11 @@ impl ServerDb {
             team_id,
             "member.left",
             member_id,
-            &json!({ "revoked_devices": revoked, "removed_assignments": removed }),
+            &json!({
+                "revoked_devices": revoked,
+                "removed_assignments": removed,
+                "cancelled_codes": cancelled_codes
+            }),
             now,
         )?;
         let note = (removed > 0)
