@@ -7,6 +7,7 @@ pub mod period;
 pub mod records;
 pub mod report;
 pub mod review;
+pub mod roster;
 pub mod shift;
 pub mod text;
 pub mod tip;

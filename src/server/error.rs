@@ -23,6 +23,9 @@ pub enum ServerError {
     /// The device id is enrolled for another member.
     #[error("this device id is already enrolled for another member")]
     DeviceTaken,
+    /// The token's role may not do this (to this team, member or role).
+    #[error("{0}")]
+    Forbidden(String),
     /// An id names something in another ward or team, or nothing.
     #[error("{0} not found")]
     NotFound(String),
@@ -83,6 +86,7 @@ impl ServerError {
             ServerError::Revoked => "revoked",
             ServerError::Code(_) => "bad_code",
             ServerError::DeviceTaken => "device_taken",
+            ServerError::Forbidden(_) => "forbidden",
             ServerError::NotFound(_) => "not_found",
             ServerError::RateLimited => "rate_limited",
             ServerError::TooManyStreams(_) => "too_many_streams",

@@ -3,6 +3,7 @@
 //! administrator runs; `db` the storage, split by what it holds; `http` the routes, the auth
 //! extractor, rate limits, forwarded addresses and the accept loop; `tls` the certificates.
 
+pub mod access;
 pub mod admin;
 pub mod app;
 pub mod audience;

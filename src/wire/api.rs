@@ -3,9 +3,11 @@
 
 use super::event::Event;
 use super::feed::FeedItem;
-use crate::domain::ward::{Role, WardSetup};
-use chrono::{DateTime, Utc};
+use crate::domain::roster::{Absence, Assignment, Missed};
+use crate::domain::ward::{Checkpoint, Role, WardSetup};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Most events one push may carry.
 pub const MAX_BATCH: usize = 500;
@@ -167,6 +169,260 @@ pub fn parse_enroll_link(link: &str) -> Option<(String, String)> {
         .map(|i| scheme_end + i)
         .unwrap_or(base.len());
     Some((base[..origin_end].to_string(), code.to_string()))
+}
+
+// ---- The team API (/api/v1/team/{team_id}/..., /api/v1/audit): leaders, officers and admins
+// run a team from the phone. See docs/api.md for who may call what.
+
+/// The `kind` of a roster feed item (payload: [`RosterFeed`]).
+pub const ROSTER_KIND: &str = "roster";
+
+/// GET /api/v1/team/{team_id}/roster and the answer to every roster change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterResponse {
+    /// The team.
+    pub team_id: String,
+    /// First night of the range (the evening's date).
+    pub from: NaiveDate,
+    /// Last night of the range, included.
+    pub to: NaiveDate,
+    /// The assignments in the range, by night, slot and member (a member reads only their own).
+    pub assignments: Vec<Assignment>,
+}
+
+/// PUT /api/v1/team/{team_id}/roster/night: replaces one night's roster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterNightRequest {
+    /// The night (the evening's date, YYYY-MM-DD): tonight or later.
+    pub night: NaiveDate,
+    /// Slot code → member ids; a slot left out has nobody that night.
+    pub slots: BTreeMap<String, Vec<String>>,
+}
+
+/// PUT /api/v1/team/{team_id}/roster/pattern: replaces every night from `from` to `to` with a
+/// weekly pattern.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterPatternRequest {
+    /// First night, tonight or later.
+    pub from: NaiveDate,
+    /// Last night, included (at most 366 nights in all).
+    pub to: NaiveDate,
+    /// Weekday of the evening ("mon" … "sun") → slot code → member ids. A weekday left out has
+    /// nobody on those nights.
+    pub weekly: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// GET /api/v1/team/{team_id}/roster/status: the leader's morning view of the roster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterStatusResponse {
+    /// The team.
+    pub team_id: String,
+    /// Tonight's night (the evening's date) by the server's clock in the ward's time zone.
+    pub tonight: NaiveDate,
+    /// Everyone due tonight, by slot and member.
+    pub due_tonight: Vec<Assignment>,
+    /// Planned slots of the last 31 nights whose window ended with no shift of that slot run.
+    pub missed: Vec<Missed>,
+    /// Active members on no shift in the last `absent_nights` nights.
+    pub absent: Vec<Absence>,
+    /// The window `absent` was computed over.
+    pub absent_nights: u32,
+}
+
+/// One slot a member is due on, in their roster feed item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterSlot {
+    /// The night.
+    pub night: NaiveDate,
+    /// The slot's code.
+    pub slot: String,
+}
+
+/// The payload of a [`ROSTER_KIND`] feed item, addressed to one member (and read by the team's
+/// leaders and the ward's officers): from night `from` on, the member is due on exactly
+/// `assignments`. A phone replaces what it holds for that member from `from` on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterFeed {
+    /// The team.
+    pub team_id: String,
+    /// The member.
+    pub member_id: String,
+    /// The night the list starts at (tonight when it was sent).
+    pub from: NaiveDate,
+    /// Every slot the member is due on from `from` on, by night and slot.
+    pub assignments: Vec<RosterSlot>,
+}
+
+/// A member as the team API lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamMember {
+    /// Member id.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// When they left the team (their records stay); `None` while in the team.
+    pub left_at: Option<DateTime<Utc>>,
+    /// Their devices not revoked.
+    pub active_devices: u32,
+}
+
+/// GET /api/v1/team/{team_id}/members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MembersResponse {
+    /// The team.
+    pub team_id: String,
+    /// Members, leaders first, then by name; those who left included.
+    pub members: Vec<TeamMember>,
+}
+
+/// POST /api/v1/team/{team_id}/members: adds a member (the server chooses the id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    /// Full name, 1–100 characters.
+    pub name: String,
+    /// Role; member when left out.
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// PUT /api/v1/team/{team_id}/members/{member_id}/role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetRoleRequest {
+    /// The new role.
+    pub role: Role,
+}
+
+/// The answer to POST /api/v1/team/{team_id}/members/{member_id}/left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftResponse {
+    /// The member, now with `left_at`.
+    pub member: TeamMember,
+    /// Their devices revoked now.
+    pub revoked_devices: Vec<String>,
+    /// Their assignments removed from tonight on.
+    pub removed_assignments: u32,
+}
+
+/// POST /api/v1/team/{team_id}/members/{member_id}/code (body optional).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IssueCodeRequest {
+    /// Minutes until the code expires, 1–1440; 15 when left out.
+    #[serde(default)]
+    pub ttl_minutes: Option<i64>,
+}
+
+/// A one-time enrollment code, for the QR on the leader's screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueCodeResponse {
+    /// The member it enrolls.
+    pub member_id: String,
+    /// The code (single use).
+    pub code: String,
+    /// The link the QR carries, "https://ward.example/#enroll=CODE".
+    pub link: String,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A device as the team API lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamDevice {
+    /// Device id.
+    pub id: String,
+    /// Its member.
+    pub member_id: String,
+    /// The member's name.
+    pub member_name: String,
+    /// When it enrolled.
+    pub enrolled_at: String,
+    /// Its last request, if any.
+    pub last_seen: Option<String>,
+    /// Server clock minus device clock at its last push, milliseconds.
+    pub clock_offset_ms: Option<i64>,
+    /// The offset is larger than [`CLOCK_FLAG_MS`].
+    pub clock_off: bool,
+    /// Its events 1..=n are all stored.
+    pub stored_through: i64,
+    /// When it was revoked.
+    pub revoked_at: Option<String>,
+}
+
+/// GET /api/v1/team/{team_id}/devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DevicesResponse {
+    /// The team.
+    pub team_id: String,
+    /// Its members' devices, oldest enrollment first, revoked ones included.
+    pub devices: Vec<TeamDevice>,
+}
+
+/// The format of a route file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteFormat {
+    /// A GeoJSON FeatureCollection of Points.
+    Geojson,
+    /// CSV with a header: name,lat,lon[,radius_m,id,qr_code].
+    Csv,
+}
+
+/// PUT /api/v1/team/{team_id}/route: replaces the team's route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRequest {
+    /// How `text` is written.
+    pub format: RouteFormat,
+    /// The file's text.
+    pub text: String,
+}
+
+/// The team's route after a change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteResponse {
+    /// The team.
+    pub team_id: String,
+    /// The checkpoints, in route order.
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// One audit record: a change made through the team API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// Increasing id (page with `after`).
+    pub id: i64,
+    /// When, by the server's clock.
+    pub at: DateTime<Utc>,
+    /// The team changed.
+    pub team_id: String,
+    /// Who: the member.
+    pub member_id: String,
+    /// Who: their device.
+    pub device_id: String,
+    /// What, as a stable code: "roster.night", "roster.pattern", "member.add", "member.role",
+    /// "member.left", "member.code", "device.revoke", "route.replace".
+    pub action: String,
+    /// The member, device or team acted on.
+    pub target: String,
+    /// The change as JSON (never an enrollment code).
+    pub change: serde_json::Value,
+}
+
+/// GET /api/v1/audit?after=ID&limit=N&team=TEAM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditResponse {
+    /// Records after `after`, oldest first.
+    pub items: Vec<AuditRecord>,
+    /// The `after` to ask with next.
+    pub cursor: i64,
+    /// More records wait beyond this page.
+    pub more: bool,
 }
 
 #[cfg(test)]

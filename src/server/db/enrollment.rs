@@ -58,12 +58,7 @@ impl ServerDb {
         if !exists {
             return Err(ServerError::NotFound(format!("member {member_id}")));
         }
-        let code = secret::new_code();
-        self.conn.execute(
-            "INSERT INTO enrollment(code_hash, member_id, expires_at) VALUES (?1, ?2, ?3)",
-            params![secret::hash(&code), member_id, (now + ttl).to_rfc3339()],
-        )?;
-        Ok(code)
+        insert_code(&self.conn, member_id, ttl, now)
     }
 
     /// Redeems a code: once, before it expires. Returns the new token and the device's identity.
@@ -164,15 +159,41 @@ impl ServerDb {
 
     /// Revokes a device; its next request is refused.
     pub fn revoke(&mut self, device_id: &str, now: DateTime<Utc>) -> Result<(), ServerError> {
-        let n = self.conn.execute(
-            "UPDATE device SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
-            params![now.to_rfc3339(), device_id],
-        )?;
+        let n = revoke_device(&self.conn, device_id, now)?;
         if n == 0 {
             return Err(ServerError::NotFound(format!("device {device_id}")));
         }
         Ok(())
     }
+}
+
+/// Stores a new one-time code for `member_id` (which must exist), valid for `ttl`, inside the
+/// caller's transaction. Returns the code; only its hash is stored.
+pub(super) fn insert_code(
+    conn: &Connection,
+    member_id: &str,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<String, ServerError> {
+    let code = secret::new_code();
+    conn.execute(
+        "INSERT INTO enrollment(code_hash, member_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![secret::hash(&code), member_id, (now + ttl).to_rfc3339()],
+    )?;
+    Ok(code)
+}
+
+/// Revokes a device (an already revoked one keeps its first revocation time) inside the caller's
+/// transaction. Returns how many devices have that id (0 or 1).
+pub(super) fn revoke_device(
+    conn: &Connection,
+    device_id: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, ServerError> {
+    Ok(conn.execute(
+        "UPDATE device SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+        params![now.to_rfc3339(), device_id],
+    )?)
 }
 
 /// The device behind a bearer token, on any connection; revoked devices are refused.

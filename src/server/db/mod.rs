@@ -3,12 +3,15 @@
 //! push and a push never waits for a read. The code is split by what it holds: [`setup`],
 //! [`enrollment`], [`events`] and [`feed`].
 
+pub mod audit;
 pub mod backup;
 pub mod enrollment;
 pub mod events;
 pub mod feed;
 pub mod review;
+pub mod roster;
 pub mod setup;
+pub mod team;
 
 pub use enrollment::{DeviceAuth, DeviceRow};
 pub use feed::FeedNote;
@@ -28,6 +31,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_feed_audience",
         include_str!("../../../migrations/server_0002_feed_audience.sql"),
+    ),
+    (
+        "0003_team_admin",
+        include_str!("../../../migrations/server_0003_team_admin.sql"),
     ),
 ];
 

@@ -117,7 +117,7 @@ pub fn team_setup(conn: &Connection, team_id: &str) -> Result<WardSetup, ServerE
 }
 
 /// Appends the team's current setup to the feed, inside the transaction that changed it.
-fn publish_setup(tx: &Transaction<'_>, team_id: &str) -> Result<FeedNote, ServerError> {
+pub(super) fn publish_setup(tx: &Transaction<'_>, team_id: &str) -> Result<FeedNote, ServerError> {
     let setup = team_setup(tx, team_id)?;
     Ok(feed::append(
         tx,

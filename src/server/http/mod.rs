@@ -8,6 +8,7 @@ pub mod limit;
 pub mod proxy;
 pub mod serve;
 pub mod static_files;
+pub mod team;
 
 use super::db::{self, ReadPool, ServerDb};
 use super::error::ServerError;
@@ -166,7 +167,7 @@ impl IntoResponse for ServerError {
         let status = match &self {
             ServerError::BadRequest(_) | ServerError::Code(_) => StatusCode::BAD_REQUEST,
             ServerError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ServerError::Revoked => StatusCode::FORBIDDEN,
+            ServerError::Revoked | ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::DeviceTaken => StatusCode::CONFLICT,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::RateLimited | ServerError::TooManyStreams(_) => {
@@ -328,6 +329,7 @@ pub fn router(
         .route("/api/v1/push", post(push))
         .route("/api/v1/pull", get(pull))
         .route("/api/v1/announce", get(announce::announce))
+        .merge(team::routes())
         .route("/api/{*rest}", get(api_not_found).post(api_not_found))
         .with_state(shared)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
