@@ -31,7 +31,8 @@ test-e2e: ## the full shift in headless Chromium, offline (served by the ward se
 	cargo build --bin ward-server
 	node --test --test-concurrency=1 tests/e2e/
 
-bench: web setup-test ## save latency (native and browser) and bundle size
+bench: web setup-test ## save latency (native and browser), bundle size, push throughput, a district's yearly report
 	cargo bench --bench save_observation
 	cargo bench --bench push_throughput
+	cargo bench --bench report
 	node tests/e2e/bench.mjs

@@ -445,3 +445,40 @@ mod tests {
         assert_eq!(parse_enroll_link("no link"), None);
     }
 }
+
+/// What a report covers: one team, one ward, or every ward the server holds (a district).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportScope {
+    /// One team (`id`: the team; the caller's own when absent).
+    Team,
+    /// One ward (`id`: the ward; the caller's own when absent).
+    Ward,
+    /// Every ward on the server (admins).
+    District,
+}
+
+/// `GET /api/v1/report`: a scope and the evenings `from..=to` (YYYY-MM-DD).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Team, ward or district.
+    pub scope: ReportScope,
+    /// The team or ward; the caller's own when absent.
+    pub id: Option<String>,
+    /// First evening.
+    pub from: chrono::NaiveDate,
+    /// Last evening.
+    pub to: chrono::NaiveDate,
+}
+
+/// A report, with the same figures for as many evenings just before and for the year before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportResponse {
+    /// The period asked for.
+    pub report: crate::domain::report::Report,
+    /// The totals of the period just before, of the same length.
+    pub before: crate::domain::report::Figures,
+    /// The totals of the same evenings a year earlier.
+    pub year_before: crate::domain::report::Figures,
+}

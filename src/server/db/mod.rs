@@ -8,6 +8,7 @@ pub mod backup;
 pub mod enrollment;
 pub mod events;
 pub mod feed;
+pub mod report;
 pub mod review;
 pub mod roster;
 pub mod setup;

@@ -6,6 +6,7 @@ pub mod announce;
 pub mod auth;
 pub mod limit;
 pub mod proxy;
+pub mod report;
 pub mod serve;
 pub mod static_files;
 pub mod team;
@@ -330,6 +331,7 @@ pub fn router(
         .route("/api/v1/pull", get(pull))
         .route("/api/v1/announce", get(announce::announce))
         .merge(team::routes())
+        .merge(report::routes())
         .route("/api/{*rest}", get(api_not_found).post(api_not_found))
         .with_state(shared)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
