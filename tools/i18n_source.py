@@ -96,6 +96,7 @@ ROWS = [
     ("observe.no_shift", "Hãy bắt đầu ca trước khi ghi nhận.", "Start a shift before recording."),
     ("observe.none_action", "Chưa xử lý", "No action yet"),
     ("field.description", "Mô tả", "Description"),
+    ("field.member_name", "Tên tổ viên", "Member's name"),
     ("field.plate", "Biển số xe", "Vehicle plate"),
     ("field.people", "Người liên quan", "People involved"),
     ("field.action", "Đã xử lý", "Action taken"),
