@@ -53,6 +53,8 @@ test_tools() {
   [[ -x /usr/bin/chromium ]] || need_apt chromium
   # The HTTPS browser test makes its certificate with openssl.
   command -v openssl >/dev/null || need_apt openssl
+  # The report test renders the browser's printed PDF to a PNG with poppler's pdftoppm.
+  command -v pdftoppm >/dev/null || need_apt poppler-utils
   # The ACME test gets a certificate from Pebble, the ACME test server, on 127.0.0.1.
   command -v pebble >/dev/null || need_apt pebble
   # The desktop app builds against WebKitGTK.

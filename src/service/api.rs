@@ -11,6 +11,7 @@ use crate::i18n::Lang;
 use crate::store::outbox::Refused;
 use crate::store::records::{LogEntry, ShiftLog};
 use crate::store::team::{TeamView, TipOutcome};
+use crate::wire::api::{ReportQuery, ReportResponse};
 use crate::sync::schedule::Trigger;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,11 @@ pub enum Command {
     /// The page saw a sign of a connection (back online, shown again): sync at once, with the
     /// back-off reset. Changes nothing.
     ConnectionSeen,
+    /// Ask the ward server for a report (leaders, officers, admins; needs the network).
+    Report {
+        /// The scope and the evenings.
+        query: ReportQuery,
+    },
 }
 
 impl Command {
@@ -152,6 +158,11 @@ pub enum Change {
         /// The language now.
         lang: Lang,
     },
+    /// A report from the ward server.
+    Report {
+        /// The figures.
+        report: Box<ReportResponse>,
+    },
     /// Nothing changed.
     Nothing,
 }
@@ -240,7 +251,8 @@ impl AppState {
                 self.pending_sync = pending_sync;
             }
             Change::Lang { lang } => self.lang = lang,
-            Change::Nothing => {}
+            // A report is shown, not kept in the device's state.
+            Change::Report { .. } | Change::Nothing => {}
         }
     }
 }

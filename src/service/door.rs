@@ -9,6 +9,7 @@ use crate::clock;
 use crate::store::sync_state::SyncKey;
 use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, Shared, SyncError, Transport};
+use crate::wire::api::ReportQuery;
 use crate::sync::schedule::Outcome;
 
 /// The store inside a shared service, as the sync engine borrows it.
@@ -59,6 +60,12 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
         Command::ConnectionSeen => {
             return Reply {
                 result: Ok(Change::Nothing),
+                notice: None,
+            }
+        }
+        Command::Report { query } => {
+            return Reply {
+                result: report(svc, &transport_for, &query).await,
                 notice: None,
             }
         }
@@ -116,6 +123,39 @@ pub async fn background_sync<S: Shared<Service>, T: Transport>(
         Ok(false) => Outcome::NotEnrolled,
         Ok(true) => Outcome::Synced,
         Err(e) => e.outcome(),
+    }
+}
+
+/// A report from the ward server this device is enrolled with. Reports are read there, never
+/// kept on the phone, so they need a connection, and the error says so.
+async fn report<S: Shared<Service>, T: Transport>(
+    svc: &S,
+    transport_for: &impl Fn(&str) -> T,
+    query: &ReportQuery,
+) -> Result<Change, ApiError> {
+    let (url, token) = svc.with(|s| {
+        let store = s.store();
+        Ok::<_, StoreError>((
+            store.sync_value(SyncKey::ServerUrl)?,
+            store.sync_value(SyncKey::Token)?,
+        ))
+    })?;
+    let (Some(url), Some(token)) = (url, token) else {
+        return Err(ApiError::new("err.not_enrolled"));
+    };
+    match transport_for(&url).report(&token, query).await {
+        Ok(r) => Ok(Change::Report {
+            report: Box::new(r),
+        }),
+        Err(SyncError::Network(detail)) => {
+            Err(ApiError::new("err.report_offline").arg("detail", detail))
+        }
+        Err(SyncError::Server { body, .. })
+            if matches!(body.error.as_str(), "forbidden" | "not_found" | "invalid") =>
+        {
+            Err(ApiError::new("err.report_refused").arg("detail", body.message))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod api;
 pub mod door;
 pub mod error;
 pub mod handle;
+pub mod report_tables;
 
 pub use api::{AppState, Change, Command, Local, Notice, Reply, SyncInfo, Tonight};
 pub use error::ApiError;

@@ -5,6 +5,7 @@ use crate::store::sync_state::SyncKey;
 use crate::store::{outbox, Store, StoreError};
 use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
+    ReportQuery, ReportResponse,
 };
 use chrono::{DateTime, Utc};
 use std::future::Future;
@@ -108,6 +109,12 @@ pub trait Transport {
         token: &str,
         after: i64,
     ) -> impl Future<Output = Result<PullResponse, SyncError>>;
+    /// GET /api/v1/report?scope=&id=&from=&to=.
+    fn report(
+        &self,
+        token: &str,
+        query: &ReportQuery,
+    ) -> impl Future<Output = Result<ReportResponse, SyncError>>;
 }
 
 /// What one sync round did.

@@ -4,6 +4,7 @@
 use super::engine::{SyncError, Transport};
 use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
+    ReportQuery, ReportResponse,
 };
 use serde::de::DeserializeOwned;
 
@@ -84,6 +85,17 @@ impl Transport for HttpTransport {
         read(
             self.client
                 .get(format!("{}/api/v1/pull?after={after}", self.base))
+                .bearer_auth(token)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    async fn report(&self, token: &str, query: &ReportQuery) -> Result<ReportResponse, SyncError> {
+        read(
+            self.client
+                .get(format!("{}/api/v1/report?{}", self.base, query.query_string()))
                 .bearer_auth(token)
                 .send()
                 .await,

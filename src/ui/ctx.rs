@@ -58,6 +58,8 @@ pub struct Ui {
     pub team: Signal<Option<TeamView>>,
     /// What became of the tips this device knows steps for.
     pub tips: Signal<Vec<TipOutcome>>,
+    /// The last report made on the ward server.
+    pub report: Signal<Option<Box<crate::wire::api::ReportResponse>>>,
     /// The last message.
     pub toast: Signal<Option<Toast>>,
     /// The GPS.
@@ -94,6 +96,7 @@ impl Ui {
                 sync: Signal::new(SyncInfo::default()),
                 team: Signal::new(None),
                 tips: Signal::new(Vec::new()),
+                report: Signal::new(None),
                 toast: Signal::new(None),
                 gps: Signal::new(Gps::Waiting),
                 online: Signal::new(true),
@@ -234,6 +237,10 @@ impl Ui {
                 put(self.pending_sync, pending_sync);
             }
             Change::Lang { lang } => put(self.lang, lang),
+            Change::Report { report } => {
+                let mut shown = self.report;
+                shown.set(Some(report));
+            }
             Change::Nothing => {}
         }
     }

@@ -6,6 +6,7 @@ pub mod fmt;
 pub mod log;
 pub mod map;
 pub mod observe;
+pub mod report;
 pub mod route;
 pub mod sos;
 pub mod team;

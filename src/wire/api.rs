@@ -472,6 +472,24 @@ pub struct ReportQuery {
     pub to: chrono::NaiveDate,
 }
 
+impl ReportQuery {
+    /// The query as it travels after `/api/v1/report?`.
+    pub fn query_string(&self) -> String {
+        use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+        let scope = match self.scope {
+            ReportScope::Team => "team",
+            ReportScope::Ward => "ward",
+            ReportScope::District => "district",
+        };
+        let mut q = format!("scope={scope}&from={}&to={}", self.from, self.to);
+        if let Some(id) = &self.id {
+            q.push_str("&id=");
+            q.extend(utf8_percent_encode(id, NON_ALPHANUMERIC));
+        }
+        q
+    }
+}
+
 /// A report, with the same figures for as many evenings just before and for the year before.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportResponse {

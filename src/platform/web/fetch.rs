@@ -5,6 +5,7 @@
 use crate::sync::engine::{SyncError, Transport};
 use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
+    ReportQuery, ReportResponse,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -109,6 +110,16 @@ impl Transport for FetchTransport {
         self.send::<PullResponse>(
             "GET",
             &format!("/api/v1/pull?after={after}"),
+            Some(token),
+            None::<&()>,
+        )
+        .await
+    }
+
+    async fn report(&self, token: &str, query: &ReportQuery) -> Result<ReportResponse, SyncError> {
+        self.send::<ReportResponse>(
+            "GET",
+            &format!("/api/v1/report?{}", query.query_string()),
             Some(token),
             None::<&()>,
         )
