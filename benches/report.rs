@@ -1,7 +1,9 @@
 //! Time to build a year's report for a district of 13 wards (prints figures; asserts nothing).
 //! The records come from the test generator (tests/common/year.rs) at district scale: 13 wards of
 //! 2–3 teams, two shifts a night through 2025, about 285,000 records. The report is built from
-//! records already read (the server's SQL selection and JSON parsing are not in the figure).
+//! records already read; then the same records are written to a ward server's database and the
+//! server's whole answer is timed (SQL selection, JSON parsing, the period, the period before and
+//! the year before), as `GET /api/v1/report?scope=district` builds it.
 
 #[path = "../tests/common/year.rs"]
 mod year;
@@ -80,5 +82,114 @@ fn main() {
         f.tips.valuable,
         f.tips.resolved,
         f.tips.unfounded
+    );
+
+    server_answer(&y);
+}
+
+/// The district's year as the ward server answers it, from its own database file.
+fn server_answer(y: &year::Year) {
+    use patrol::domain::review::TeamRecord;
+    use patrol::domain::ward::Role;
+    use patrol::server::db::enrollment::DeviceAuth;
+    use patrol::server::db::ServerDb;
+    use patrol::wire::api::{ReportQuery, ReportScope};
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut db = ServerDb::open(dir.path()).unwrap();
+    let t = Instant::now();
+    for team in &y.teams {
+        db.load_setup(&team.setup).unwrap();
+    }
+    let tx = db.conn_mut().transaction().unwrap();
+    {
+        let mut device = tx
+            .prepare("INSERT INTO device(id, member_id, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)")
+            .unwrap();
+        let mut event = tx
+            .prepare(
+                "INSERT INTO event(event_id, device_id, seq, team_id, kind, entity_id, payload, content_hash, client_time, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '', ?8, ?8)",
+            )
+            .unwrap();
+        for team in &y.teams {
+            let member = &team.setup.members[0].id;
+            let dev = format!("bench-{}", team.setup.team.id);
+            device
+                .execute(rusqlite::params![
+                    dev,
+                    member,
+                    dev,
+                    "2025-01-01T00:00:00+00:00"
+                ])
+                .unwrap();
+            for (seq, r) in team.records.iter().enumerate() {
+                let (kind, id, payload, at) = match r {
+                    TeamRecord::Started(x) => (
+                        "shift_started",
+                        &x.id,
+                        serde_json::to_string(x),
+                        x.started_at,
+                    ),
+                    TeamRecord::Ended(x) => (
+                        "shift_ended",
+                        &x.id,
+                        serde_json::to_string(x),
+                        x.ended_at.unwrap_or(x.started_at),
+                    ),
+                    TeamRecord::CheckIn(x) => ("checked_in", &x.id, serde_json::to_string(x), x.at),
+                    TeamRecord::Observation(x) => {
+                        ("observed", &x.id, serde_json::to_string(x), x.at)
+                    }
+                    TeamRecord::Correction(x) => {
+                        ("corrected", &x.id, serde_json::to_string(x), x.at)
+                    }
+                    TeamRecord::FollowUp(x) => {
+                        ("tip_followed_up", &x.id, serde_json::to_string(x), x.at)
+                    }
+                };
+                event
+                    .execute(rusqlite::params![
+                        uuid::Uuid::now_v7().to_string(),
+                        dev,
+                        seq as i64 + 1,
+                        team.setup.team.id,
+                        kind,
+                        id,
+                        payload.unwrap(),
+                        at.to_rfc3339()
+                    ])
+                    .unwrap();
+            }
+        }
+    }
+    tx.commit().unwrap();
+    let loaded = t.elapsed();
+    let first = &y.teams[0].setup;
+    let admin = DeviceAuth {
+        device_id: "bench-admin".into(),
+        member_id: "bench-admin".into(),
+        role: Role::Admin,
+        team_id: first.team.id.clone(),
+        ward_id: first.ward.id.clone(),
+    };
+    let query = ReportQuery {
+        scope: ReportScope::District,
+        id: None,
+        from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        to: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+    };
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let r = patrol::server::db::report::answer(db.conn(), &admin, &query, y.now).unwrap();
+        times.push(t.elapsed());
+        assert!(r.report.total.observations.total > 0);
+    }
+    times.sort();
+    println!(
+        "  the server's answer (SQL, JSON, the year, the period before and the year before): p50 {:.0} ms, min {:.0} ms over 3 runs ({} events written in {loaded:.0?})",
+        times[1].as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3,
+        y.events()
     );
 }

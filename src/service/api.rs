@@ -11,8 +11,8 @@ use crate::i18n::Lang;
 use crate::store::outbox::Refused;
 use crate::store::records::{LogEntry, ShiftLog};
 use crate::store::team::{TeamView, TipOutcome};
-use crate::wire::api::{ReportQuery, ReportResponse};
 use crate::sync::schedule::Trigger;
+use crate::wire::api::{ReportQuery, ReportResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 

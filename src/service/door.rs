@@ -9,8 +9,8 @@ use crate::clock;
 use crate::store::sync_state::SyncKey;
 use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, Shared, SyncError, Transport};
-use crate::wire::api::ReportQuery;
 use crate::sync::schedule::Outcome;
+use crate::wire::api::ReportQuery;
 
 /// The store inside a shared service, as the sync engine borrows it.
 struct StoreOf<'a, S>(&'a S);

@@ -46,10 +46,7 @@ fn summary_rows(f: &Figures) -> Vec<(&'static str, String)> {
         ("report.gps_verified", c.gps_verified.to_string()),
         ("report.qr_verified", c.qr_verified.to_string()),
         ("report.unverified", c.unverified.to_string()),
-        (
-            "report.coverage",
-            percent(c.stops_visited, c.route_stops),
-        ),
+        ("report.coverage", percent(c.stops_visited, c.route_stops)),
         ("report.observations", o.total.to_string()),
         ("report.urgent", o.urgent.to_string()),
         ("report.corrections", o.corrections.to_string()),

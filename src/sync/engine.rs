@@ -4,8 +4,8 @@
 use crate::store::sync_state::SyncKey;
 use crate::store::{outbox, Store, StoreError};
 use crate::wire::api::{
-    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
-    ReportQuery, ReportResponse,
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
+    ReportResponse,
 };
 use chrono::{DateTime, Utc};
 use std::future::Future;

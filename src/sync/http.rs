@@ -3,8 +3,8 @@
 
 use super::engine::{SyncError, Transport};
 use crate::wire::api::{
-    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
-    ReportQuery, ReportResponse,
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
+    ReportResponse,
 };
 use serde::de::DeserializeOwned;
 
@@ -95,7 +95,11 @@ impl Transport for HttpTransport {
     async fn report(&self, token: &str, query: &ReportQuery) -> Result<ReportResponse, SyncError> {
         read(
             self.client
-                .get(format!("{}/api/v1/report?{}", self.base, query.query_string()))
+                .get(format!(
+                    "{}/api/v1/report?{}",
+                    self.base,
+                    query.query_string()
+                ))
                 .bearer_auth(token)
                 .send()
                 .await,

@@ -161,7 +161,10 @@ fn ReportView() -> Element {
             ("to", fmt::date(r.report.nights.last)),
         ],
     );
-    let made = ui.tf("report.made_at", &[("time", fmt::clock(r.report.now, ui.tz()))]);
+    let made = ui.tf(
+        "report.made_at",
+        &[("time", fmt::clock(r.report.now, ui.tz()))],
+    );
     let hours = r.report.total.by_hour;
     rsx! {
         section { class: "report", "data-testid": "report",

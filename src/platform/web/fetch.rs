@@ -4,8 +4,8 @@
 
 use crate::sync::engine::{SyncError, Transport};
 use crate::wire::api::{
-    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
-    ReportQuery, ReportResponse,
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
+    ReportResponse,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;

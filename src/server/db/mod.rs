@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_team_admin",
         include_str!("../../../migrations/server_0003_team_admin.sql"),
     ),
+    (
+        "0004_event_team",
+        include_str!("../../../migrations/server_0004_event_team.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.
@@ -104,6 +108,11 @@ impl ServerDb {
         let old = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
         old.close().map_err(|(_, e)| e)?;
         Ok(())
+    }
+
+    /// The connection to write rows directly, for benchmarks that load a year of events.
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// The connection, for tests that need to look at or damage rows directly.
