@@ -7,6 +7,7 @@ use crate::domain::period::{Nights, Period};
 use crate::domain::report::{report, Report, TeamRecords};
 use crate::domain::review::TeamRecord;
 use crate::domain::ward::{Role, WardSetup};
+use crate::server::access::{self, Need};
 use crate::server::error::ServerError;
 use crate::store::rows::team_setup;
 use crate::wire::api::{ReportQuery, ReportResponse, ReportScope};
@@ -45,15 +46,9 @@ pub fn teams_in_scope(
     };
     match scope {
         ReportScope::Team => {
+            // A team's report is for whoever runs the team (crate::server::access).
             let team = id.unwrap_or(&auth.team_id);
-            if ward_of(team)?.as_deref() != Some(auth.ward_id.as_str()) {
-                return Err(ServerError::NotFound(format!("team {team}")));
-            }
-            if auth.role == Role::Leader && team != auth.team_id {
-                return Err(ServerError::Forbidden(
-                    "a team leader sees the reports of their own team".into(),
-                ));
-            }
+            access::team(auth, team, ward_of(team)?.as_deref(), Need::Run)?;
             Ok(vec![team.to_string()])
         }
         ReportScope::Ward => {
