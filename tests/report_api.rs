@@ -8,50 +8,27 @@ use common::client::Device;
 use common::Server;
 use patrol::domain::observation::Category;
 use patrol::domain::records::{Observation, Shift};
-use patrol::domain::shift::default_slots;
 use patrol::domain::tip::{FollowUp, TipStep};
-use patrol::domain::ward::{Member, Role, Team};
+use patrol::domain::ward::Role;
 use patrol::wire::api::{ErrorBody, ReportResponse};
 use patrol::wire::event::EventKind;
 use reqwest::StatusCode;
 
 const TEAM1: &str = "demo-team-1";
-const TEAM2: &str = "demo-team-2";
+use common::TEAM2;
 
 /// The seeded server plus a second team in the demo ward with its leader, an officer of the
 /// ward, and an admin.
 async fn world() -> Server {
-    let server = common::start_with(|c| {
-        c.limits.enroll_per_address = patrol::server::http::limit::Limit {
-            burst: 100.0,
-            per_second: 100.0,
-        };
-    })
-    .await;
-    server
-        .shared
-        .write(|db| {
-            let member = |id: &str, role| Member {
-                id: id.into(),
-                name: format!("Người {id}"),
-                role,
-            };
-            db.upsert_team(
-                "demo-ward",
-                &Team {
-                    id: TEAM2.into(),
-                    name: "Tổ 2".into(),
-                    leader_phone: "0903".into(),
-                    slots: default_slots(),
-                },
-            )?;
-            db.upsert_member(TEAM2, &member("b-l1", Role::Leader))?;
-            db.upsert_member(TEAM2, &member("demo-o1", Role::Officer))?;
-            db.upsert_member(TEAM1, &member("demo-a1", Role::Admin))
-        })
-        .await
-        .unwrap();
-    server
+    common::start_with_people(
+        &[
+            (TEAM2, "b-l1", Role::Leader),
+            (TEAM2, "demo-o1", Role::Officer),
+            (TEAM1, "demo-a1", Role::Admin),
+        ],
+        |_| {},
+    )
+    .await
 }
 
 /// The evening patrolled: in the past, so its slots are over whatever day the tests run.

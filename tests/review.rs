@@ -9,10 +9,8 @@ use common::client::{Device, Message};
 use common::Server;
 use patrol::domain::observation::Category;
 use patrol::domain::records::Observation;
-use patrol::domain::shift::default_slots;
 use patrol::domain::tip::{outcome, FollowUp, TipStep};
-use patrol::domain::ward::{Member, Role, Team};
-use patrol::server::http::limit::Limit;
+use patrol::domain::ward::Role;
 use patrol::wire::api::{ErrorBody, PushResponse, RefusalCode};
 use patrol::wire::event::{Event, EventKind};
 use patrol::wire::feed::{FeedBody, FeedItem, SETUP_KIND};
@@ -22,8 +20,7 @@ use std::time::Duration;
 
 /// The demo ward's first team.
 const TEAM1: &str = "demo-team-1";
-/// A second team of the demo ward.
-const TEAM2: &str = "demo-team-2";
+use common::TEAM2;
 
 /// The seeded server plus: a second leader of team 1, team 2 of the demo ward (a leader, a
 /// member, an officer), and a leader in ward 2.
@@ -32,44 +29,24 @@ async fn world() -> Server {
 }
 
 async fn world_with(tune: impl FnOnce(&mut patrol::server::app::ServerConfig)) -> Server {
-    let server = common::start_with(|c| {
-        c.limits.enroll_per_address = Limit {
-            burst: 100.0,
-            per_second: 100.0,
-        };
-        tune(c);
-    })
+    let server = common::start_with_people(
+        &[
+            (TEAM1, "demo-l2", Role::Leader),
+            (TEAM2, "b-l1", Role::Leader),
+            (TEAM2, "b-m1", Role::Member),
+            (TEAM2, "demo-o1", Role::Officer),
+            ("t2", "w2-l1", Role::Leader),
+        ],
+        tune,
+    )
     .await;
     server
         .shared
         .write(|db| {
-            let member = |id: &str, role| Member {
-                id: id.into(),
-                name: format!("Người {id}"),
-                role,
-            };
-            db.upsert_member(TEAM1, &member("demo-l2", Role::Leader))?;
-            db.upsert_team(
-                "demo-ward",
-                &Team {
-                    id: TEAM2.into(),
-                    name: "Tổ 2".into(),
-                    leader_phone: "0903".into(),
-                    slots: default_slots(),
-                },
-            )?;
-            for (id, role) in [
-                ("b-l1", Role::Leader),
-                ("b-m1", Role::Member),
-                ("demo-o1", Role::Officer),
-            ] {
-                db.upsert_member(TEAM2, &member(id, role))?;
-            }
             let route = patrol::server::import::checkpoints_from_csv(
                 "name,lat,lon\nChợ Hôm,21.017,105.852\n",
             )?;
-            db.set_route(TEAM2, &route)?;
-            db.upsert_member("t2", &member("w2-l1", Role::Leader))
+            db.set_route(TEAM2, &route)
         })
         .await
         .unwrap();

@@ -8,9 +8,7 @@ mod common;
 
 use common::client::Device;
 use common::Server;
-use patrol::domain::shift::default_slots;
-use patrol::domain::ward::{Member, Role, Team};
-use patrol::server::http::limit::Limit;
+use patrol::domain::ward::Role;
 use patrol::store::Store;
 use patrol::wire::api::{
     parse_enroll_link, AuditResponse, EnrollResponse, IssueCodeResponse, PullResponse, RosterFeed,
@@ -21,52 +19,25 @@ use serde_json::{json, Value};
 
 /// The demo ward's first team: demo-m1 (leader), demo-m2..m4 (members).
 const TEAM1: &str = "demo-team-1";
-/// A second team of the demo ward.
-const TEAM2: &str = "demo-team-2";
+use common::TEAM2;
 /// A night far in the future, so it is never past whatever the clock says.
 const NIGHT: &str = "2099-03-02";
 
 /// The seeded server plus: team 2 of the demo ward (leader b-l1, member b-m1, officer demo-o1,
 /// admin demo-a1), an officer demo-o2 in team 1, and an officer w2-o1 in ward 2.
 async fn world() -> Server {
-    let server = common::start_with(|c| {
-        c.limits.enroll_per_address = Limit {
-            burst: 100.0,
-            per_second: 100.0,
-        };
-    })
-    .await;
-    server
-        .shared
-        .write(|db| {
-            let member = |id: &str, role| Member {
-                id: id.into(),
-                name: format!("Người {id}"),
-                role,
-            };
-            db.upsert_team(
-                "demo-ward",
-                &Team {
-                    id: TEAM2.into(),
-                    name: "Tổ 2".into(),
-                    leader_phone: "0903".into(),
-                    slots: default_slots(),
-                },
-            )?;
-            for (id, role) in [
-                ("b-l1", Role::Leader),
-                ("b-m1", Role::Member),
-                ("demo-o1", Role::Officer),
-                ("demo-a1", Role::Admin),
-            ] {
-                db.upsert_member(TEAM2, &member(id, role))?;
-            }
-            db.upsert_member(TEAM1, &member("demo-o2", Role::Officer))?;
-            db.upsert_member("t2", &member("w2-o1", Role::Officer))
-        })
-        .await
-        .unwrap();
-    server
+    common::start_with_people(
+        &[
+            (TEAM2, "b-l1", Role::Leader),
+            (TEAM2, "b-m1", Role::Member),
+            (TEAM2, "demo-o1", Role::Officer),
+            (TEAM2, "demo-a1", Role::Admin),
+            (TEAM1, "demo-o2", Role::Officer),
+            ("t2", "w2-o1", Role::Officer),
+        ],
+        |_| {},
+    )
+    .await
 }
 
 /// Calls the API as `device` (or with no token), giving the status and the JSON body.

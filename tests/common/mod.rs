@@ -81,6 +81,57 @@ pub async fn start_with(tune: impl FnOnce(&mut ServerConfig)) -> Server {
     serve(Application::build(config).await.unwrap(), dir)
 }
 
+/// The demo ward's second team, added by [`start_with_people`].
+pub const TEAM2: &str = "demo-team-2";
+
+/// Starts a seeded server with a second team in the demo ward ([`TEAM2`]) and `people` added as
+/// (team, member id, role), named "Người <id>"; enrollment is not rate limited, for tests that
+/// enroll many devices from one address; `tune` may change the configuration further.
+pub async fn start_with_people(
+    people: &[(&str, &str, Role)],
+    tune: impl FnOnce(&mut ServerConfig),
+) -> Server {
+    let server = start_with(|c| {
+        c.limits.enroll_per_address = patrol::server::http::limit::Limit {
+            burst: 100.0,
+            per_second: 100.0,
+        };
+        tune(c);
+    })
+    .await;
+    let people: Vec<(String, Member)> = people
+        .iter()
+        .map(|&(team, id, role)| {
+            let member = Member {
+                id: id.into(),
+                name: format!("Người {id}"),
+                role,
+            };
+            (team.to_string(), member)
+        })
+        .collect();
+    server
+        .shared
+        .write(move |db| {
+            db.upsert_team(
+                "demo-ward",
+                &Team {
+                    id: TEAM2.into(),
+                    name: "Tổ 2".into(),
+                    leader_phone: "0903".into(),
+                    slots: patrol::domain::shift::default_slots(),
+                },
+            )?;
+            for (team, member) in &people {
+                db.upsert_member(team, member)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    server
+}
+
 /// Runs a built application in the background until the returned server is dropped.
 pub fn serve(app: Application, dir: tempfile::TempDir) -> Server {
     let url = app.url();
