@@ -160,6 +160,17 @@ pub fn outcome<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> TipState {
     }
 }
 
+/// The step shown for a tip with these steps: of those of the outcome's rank ([`outcome`]), the
+/// latest by device clock (then id). A new step follows it; its note is the one shown.
+pub fn shown<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> Option<&'a FollowUp> {
+    let steps: Vec<&FollowUp> = steps.into_iter().collect();
+    let top = steps.iter().map(|f| f.step).max()?;
+    steps
+        .into_iter()
+        .filter(|f| f.step == top)
+        .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)))
+}
+
 /// What a tip's steps add up to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TipState {

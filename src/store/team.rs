@@ -81,11 +81,7 @@ impl Store {
             .into_iter()
             .map(|(observation_id, steps)| {
                 let state = outcome(&steps);
-                let note = steps
-                    .iter()
-                    .filter(|f| Some(f.step) == state.outcome)
-                    .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)))
-                    .and_then(|f| f.note.clone());
+                let note = tip::shown(&steps).and_then(|f| f.note.clone());
                 TipOutcome {
                     observation_id,
                     state,
@@ -134,12 +130,7 @@ impl Store {
                 id: observation_id.into(),
             })?;
         // The step this one follows: the one shown, the highest-ranked (see tip::outcome).
-        let after = tip
-            .steps
-            .iter()
-            .filter(|f| Some(f.step) == tip.state.outcome)
-            .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)))
-            .map(|f| f.id.clone());
+        let after = tip::shown(&tip.steps).map(|f| f.id.clone());
         let f = FollowUp {
             id: super::records::new_id(),
             observation_id: observation_id.into(),

@@ -70,26 +70,10 @@ pub struct Event {
     pub client_time: DateTime<Utc>,
 }
 
-/// The record an event of `kind` carries, parsed from its payload; a payload that does not parse
-/// as its kind's record is an error, never a default.
+/// The record an event of `kind` carries, parsed from its payload's text (no JSON tree in
+/// between: reports read hundreds of thousands); a payload that does not parse as its kind's
+/// record is an error, never a default.
 pub fn record(
-    kind: EventKind,
-    payload: &serde_json::Value,
-) -> Result<crate::domain::review::TeamRecord, serde_json::Error> {
-    use crate::domain::review::TeamRecord as R;
-    Ok(match kind {
-        EventKind::ShiftStarted => R::Started(Deserialize::deserialize(payload)?),
-        EventKind::CheckedIn => R::CheckIn(Deserialize::deserialize(payload)?),
-        EventKind::Observed => R::Observation(Deserialize::deserialize(payload)?),
-        EventKind::Corrected => R::Correction(Deserialize::deserialize(payload)?),
-        EventKind::ShiftEnded => R::Ended(Deserialize::deserialize(payload)?),
-        EventKind::TipFollowedUp => R::FollowUp(Deserialize::deserialize(payload)?),
-    })
-}
-
-/// Like [`record`], straight from the payload's text (no JSON tree in between: reports read
-/// hundreds of thousands).
-pub fn record_from_str(
     kind: EventKind,
     payload: &str,
 ) -> Result<crate::domain::review::TeamRecord, serde_json::Error> {
@@ -121,7 +105,7 @@ pub fn records_of(
         }
         let parsed = EventKind::from_code(&kind)
             .ok_or_else(|| format!("unknown kind '{kind}'"))
-            .and_then(|k| record_from_str(k, &payload).map_err(|e| e.to_string()));
+            .and_then(|k| record(k, &payload).map_err(|e| e.to_string()));
         match parsed {
             Ok(r) => records.push(r),
             Err(detail) => unreadable.push(crate::domain::review::Unreadable { event_id, detail }),
