@@ -3,8 +3,10 @@
 //! pulled) and by the server (over the events it stores).
 
 use super::records::{CheckIn, Correction, LogEntry, Observation, Shift, ShiftLog};
+use super::shift::ShiftSlot;
 use super::tip::{outcome, FollowUp, TipState};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -185,6 +187,15 @@ pub enum Gap {
     },
     /// The shift was never ended, and its slot is over.
     NotEnded,
+}
+
+/// When the slot of `shift` ends on its night, in the ward's zone `tz` (a slot code the team no
+/// longer has: the shift's start, so it reads as over).
+pub fn slot_end(slots: &[ShiftSlot], shift: &Shift, tz: Tz) -> DateTime<Utc> {
+    slots
+        .iter()
+        .find(|s| s.code == shift.slot_code)
+        .map_or(shift.started_at, |s| s.window(shift.night, tz).end)
 }
 
 /// The gaps of `log` against the route's checkpoint ids, at time `now`, for a shift whose slot

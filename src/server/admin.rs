@@ -421,7 +421,7 @@ pub fn team_log_text(
     now: chrono::DateTime<Utc>,
 ) -> Result<String, AdminError> {
     use crate::domain::records::{CheckInMethod, LogEntry};
-    use crate::domain::review::{gaps, Gap};
+    use crate::domain::review::{gaps, slot_end, Gap};
     use std::fmt::Write as _;
     let view = db.team_view(team)?;
     let setup = crate::store::rows::team_setup(db.conn(), team)
@@ -504,11 +504,7 @@ pub fn team_log_text(
             };
             let _ = writeln!(out, "  {line}");
         }
-        let slot_end = crate::domain::shift::windows_for_night(&setup.team.slots, s.night, tz)
-            .into_iter()
-            .find(|w| w.code == s.slot_code)
-            .map_or(s.started_at, |w| w.end);
-        for g in gaps(log, &route, slot_end, now) {
+        for g in gaps(log, &route, slot_end(&setup.team.slots, s, tz), now) {
             let gap = match g {
                 Gap::NeverVisited { checkpoint_id } => format!("never visited {checkpoint_id}"),
                 Gap::Quiet { from, to } => format!("nothing recorded {}–{}", at(from), at(to)),

@@ -6,8 +6,7 @@ use super::ctx::Ui;
 use super::fmt;
 use super::log::describe;
 use crate::domain::records::{LogEntry, ShiftLog};
-use crate::domain::review::{gaps, Gap, Tip};
-use crate::domain::shift::windows_for_night;
+use crate::domain::review::{gaps, slot_end, Gap, Tip};
 use crate::domain::tip::{allowed, TipStep};
 use crate::service::Local;
 use chrono::NaiveDate;
@@ -104,10 +103,7 @@ fn ShiftCard(log: ShiftLog, live: bool) -> Element {
     let checkpoints: &[crate::domain::ward::Checkpoint] =
         if own_team { &setup.checkpoints } else { &[] };
     let route: Vec<String> = checkpoints.iter().map(|c| c.id.clone()).collect();
-    let slot_end = windows_for_night(&setup.team.slots, log.shift.night, tz)
-        .into_iter()
-        .find(|w| w.code == log.shift.slot_code)
-        .map_or(log.shift.started_at, |w| w.end);
+    let slot_end = slot_end(&setup.team.slots, &log.shift, tz);
     let found = gaps(&log, &route, slot_end, crate::clock::now());
     let mut observations: Vec<&LogEntry> = log
         .entries
