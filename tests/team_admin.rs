@@ -659,6 +659,7 @@ async fn a_lost_phone_is_revoked_and_refused() {
     let mut lost = Device::enroll(&server, "demo-m4").await;
     let team2_phone = Device::enroll(&server, "b-m1").await;
     let ward2_phone = Device::enroll(&server, "w2-m1").await;
+    let officer_phone = Device::enroll(&server, "demo-o2").await;
     let e = lost.event(
         patrol::wire::event::EventKind::ShiftStarted,
         "s1",
@@ -719,6 +720,12 @@ async fn a_lost_phone_is_revoked_and_refused() {
             &other_ward,
             format!("{t}/devices/{}/revoke", lost.id),
             StatusCode::NOT_FOUND,
+        ),
+        (
+            "leader, the phone of an officer of the same team",
+            &leader,
+            format!("{t}/devices/{}/revoke", officer_phone.id),
+            StatusCode::FORBIDDEN,
         ),
         (
             "ward 2's officer, via ward 2's team",

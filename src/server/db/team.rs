@@ -352,6 +352,10 @@ impl ServerDb {
                 "device {device_id} in team {team_id}"
             )));
         };
+        // A leader revokes the phones of members and leaders, not an officer's or an admin's:
+        // the same reach as giving that member's role (access::may_give).
+        let owner = team_member(&tx, team_id, &before.member_id)?;
+        access::may_give(auth.role, Some(owner.role))?;
         if before.revoked_at.is_some() {
             return Err(ServerError::Invalid(format!(
                 "device {device_id} is already revoked"
