@@ -85,16 +85,9 @@ pub enum StoreError {
     },
 }
 
-impl StoreError {
-    /// Whether the storage under the database failed (an I/O error, a full disk or quota, a file
-    /// that became read-only or cannot be opened): closing and reopening the database may cure it.
-    pub fn is_storage_failure(&self) -> bool {
-        matches!(self, StoreError::Sqlite(e) if storage_failed(e))
-    }
-}
-
-/// Whether SQLite's error comes from the storage under the database (see
-/// [`StoreError::is_storage_failure`]).
+/// Whether SQLite's error comes from the storage under the database (an I/O error, a full disk
+/// or quota, a file that became read-only or cannot be opened): closing and reopening the
+/// database may cure it (the door does, on [`crate::service::ApiError::STORAGE`]).
 pub fn storage_failed(e: &rusqlite::Error) -> bool {
     use rusqlite::ErrorCode::*;
     matches!(

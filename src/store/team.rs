@@ -28,7 +28,7 @@ pub const TEAM_VIEW_DAYS: i64 = 62;
 
 /// The roles that review a team's logs and follow its tips up.
 pub fn reviews(role: Option<Role>) -> bool {
-    matches!(role, Some(Role::Leader | Role::Officer | Role::Admin))
+    role.is_some_and(Role::sees_logs)
 }
 
 impl Store {

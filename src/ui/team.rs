@@ -307,13 +307,14 @@ fn TipCard(tip: Tip) -> Element {
 #[component]
 fn Logs() -> Element {
     let ui = Ui::get();
+    // Hooks first, whatever this render returns.
+    let mut chosen = use_signal(|| None::<NaiveDate>);
     let team = ui.team.read();
     let Some(team) = team.as_ref() else {
         return rsx! {};
     };
     let mut nights: Vec<NaiveDate> = team.log.shifts.iter().map(|l| l.shift.night).collect();
     nights.dedup();
-    let mut chosen = use_signal(|| None::<NaiveDate>);
     let Some(&newest) = nights.first() else {
         return rsx! { p { class: "card muted", {ui.t("team.no_logs")} } };
     };
