@@ -424,14 +424,9 @@ pub fn team_log_text(
     use crate::domain::review::{gaps, slot_end, Gap};
     use std::fmt::Write as _;
     let view = db.team_view(team)?;
-    let setup = crate::store::rows::team_setup(db.conn(), team)
-        .map_err(ServerError::from)?
-        .ok_or_else(|| ServerError::NotFound(format!("team {team}")))?;
-    let tz: chrono_tz::Tz = setup
-        .ward
-        .tz
-        .parse()
-        .map_err(|_| ServerError::NotFound(format!("time zone {}", setup.ward.tz)))?;
+    let setup = db.team_setup(team)?;
+    // create-ward refuses a zone that does not parse.
+    let tz = super::db::team::tz_of(&setup.ward.tz);
     let at = |t: chrono::DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
     let name = |id: &str| {
         setup

@@ -9,11 +9,9 @@ use crate::domain::review::TeamRecord;
 use crate::domain::ward::{Role, WardSetup};
 use crate::server::access::{self, Need};
 use crate::server::error::ServerError;
-use crate::store::rows::team_setup;
 use crate::wire::api::{ReportQuery, ReportResponse, ReportScope};
-use crate::wire::event::records_of;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
 /// The teams `auth` may see in `scope`: a leader their own team; an officer or admin any team
 /// of their ward, or the ward; an admin every ward (district). Another ward's team or ward is
@@ -90,25 +88,7 @@ fn team_records(
     };
     let from = (edge(within.first) - Duration::days(1)).to_rfc3339();
     let to = (edge(within.last) + Duration::days(3)).to_rfc3339();
-    let mut stmt = conn.prepare_cached(
-        "SELECT event_id, kind, payload FROM event
-          WHERE team_id = ?1 AND kind <> 'tip_followed_up' AND client_time >= ?2 AND client_time < ?3
-         UNION ALL
-         SELECT s.event_id, s.kind, s.payload FROM event s
-          WHERE s.kind = 'tip_followed_up'
-            AND json_extract(s.payload, '$.observation_id') IN
-                (SELECT entity_id FROM event WHERE kind = 'observed' AND team_id = ?1)",
-    )?;
-    let rows = stmt
-        .query_map(params![team, from, to], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<Vec<(String, String, String)>, _>>()?;
-    let (records, unreadable) = records_of(rows);
-    for u in &unreadable {
-        tracing::warn!(event_id = %u.event_id, detail = %u.detail, "stored event does not parse");
-    }
-    Ok(records)
+    Ok(super::review::team_records(conn, team, &from, &to)?.0)
 }
 
 /// The report `q` asks for, as `auth` may see it, at `now`: the period, the period just before
@@ -134,8 +114,7 @@ pub fn answer(
     };
     let mut setups: Vec<(WardSetup, Vec<TeamRecord>)> = Vec::with_capacity(teams.len());
     for team in &teams {
-        let setup =
-            team_setup(conn, team)?.ok_or_else(|| ServerError::NotFound(format!("team {team}")))?;
+        let setup = super::setup::team_setup(conn, team)?;
         setups.push((setup, team_records(conn, team, within)?));
     }
     let input: Vec<TeamRecords<'_>> = setups

@@ -2,37 +2,49 @@
 //! function as the leader's phone ([`crate::domain::review::team_log`]), so both show one log.
 
 use super::ServerDb;
-use crate::domain::review::{team_log, TeamView};
+use crate::domain::review::{team_log, TeamRecord, TeamView, Unreadable};
 use crate::server::error::ServerError;
 use crate::wire::event::records_of;
-use rusqlite::Connection;
+use rusqlite::{params, Connection};
 
-/// The log of `team_id` from every event the server stores for it, on any connection: its
-/// members' events, and the steps taken on its tips by anyone (an officer of another team).
-pub fn team_view(conn: &Connection, team_id: &str) -> Result<TeamView, ServerError> {
-    super::exists(conn, "team", team_id)?;
-    let route_len: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM checkpoint WHERE team_id = ?1",
-        [team_id],
-        |r| r.get(0),
-    )?;
+/// The records of `team_id` the server stores: its members' events written (device clock)
+/// from `from` to before `to` (RFC 3339 text; "" and "~" for all of them), and every step taken
+/// on its tips, whenever and by whom (an officer of another team). Events that do not parse are
+/// logged and listed apart.
+pub fn team_records(
+    conn: &Connection,
+    team_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<(Vec<TeamRecord>, Vec<Unreadable>), ServerError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT event_id, kind, payload FROM event WHERE team_id = ?1
+        "SELECT event_id, kind, payload FROM event
+          WHERE team_id = ?1 AND kind <> 'tip_followed_up' AND client_time >= ?2 AND client_time < ?3
          UNION ALL
          SELECT s.event_id, s.kind, s.payload FROM event s
-          WHERE s.kind = 'tip_followed_up' AND s.team_id <> ?1
+          WHERE s.kind = 'tip_followed_up'
             AND json_extract(s.payload, '$.observation_id') IN
                 (SELECT entity_id FROM event WHERE kind = 'observed' AND team_id = ?1)",
     )?;
     let rows = stmt
-        .query_map([team_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map(params![team_id, from, to], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<Result<Vec<(String, String, String)>, _>>()?;
     let (records, unreadable) = records_of(rows);
     for u in &unreadable {
         tracing::warn!(event_id = %u.event_id, detail = %u.detail, "stored event does not parse");
     }
+    Ok((records, unreadable))
+}
+
+/// The log of `team_id` from every event the server stores for it (see [`team_records`]), on
+/// any connection.
+pub fn team_view(conn: &Connection, team_id: &str) -> Result<TeamView, ServerError> {
+    let route_len = super::setup::team_setup(conn, team_id)?.checkpoints.len();
+    let (records, unreadable) = team_records(conn, team_id, "", "~")?;
     Ok(TeamView {
-        log: team_log(records, route_len as usize),
+        log: team_log(records, route_len),
         unreadable,
     })
 }
