@@ -127,6 +127,7 @@ fn event_ids(items: &[FeedItem]) -> Vec<String> {
         .map(|i| match i.body().unwrap() {
             FeedBody::Event(e) => e.event_id,
             FeedBody::Setup(_) => unreachable!("a setup item is of kind setup"),
+            FeedBody::Roster(_) => unreachable!("no roster is planned in these tests"),
         })
         .collect()
 }

@@ -487,9 +487,8 @@ async fn bad_input_is_refused_whole() {
 }
 
 /// A member pulls their own coming assignments as a `roster` feed item (not their teammates'),
-/// reads only their own through the roster endpoint, and a phone of today's build, which does not
-/// know the kind, records the item as unreadable and moves on. Replacing a night reaches those
-/// who were taken off it too.
+/// reads only their own through the roster endpoint, and their phone holds exactly what the latest
+/// item says. Replacing a night reaches those who were taken off it too.
 #[tokio::test]
 async fn a_member_receives_their_own_assignment() {
     let server = world().await;
@@ -558,7 +557,8 @@ async fn a_member_receives_their_own_assignment() {
     assert!(last.assignments.is_empty());
     assert_eq!(m4.pull_after(start).await.len(), 1);
 
-    // Today's phone does not know the kind: recorded as unreadable, the cursor moves past it.
+    // The member's phone holds what the items say, the latest one winning: planned on both slots
+    // after the first, on nothing after the second. Nothing is filed as unreadable.
     let page: PullResponse = {
         let resp = reqwest::Client::new()
             .get(format!("{}/api/v1/pull?after={start}", server.url))
@@ -568,19 +568,38 @@ async fn a_member_receives_their_own_assignment() {
             .unwrap();
         resp.json().await.unwrap()
     };
+    let night: chrono::NaiveDate = NIGHT.parse().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open_file(&dir.path().join("phone.db")).unwrap();
+    let first = PullResponse {
+        epoch: page.epoch.clone(),
+        items: page.items[..1].to_vec(),
+        cursor: page.items[0].cursor,
+        more: true,
+    };
+    let done = store.apply_pull(&first, chrono::Utc::now()).unwrap();
+    assert_eq!((done.applied, done.rejected), (1, 0));
+    let held: Vec<(String, String)> = store
+        .duties(night)
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.slot, a.member_id))
+        .collect();
+    assert_eq!(
+        held,
+        [
+            ("ca1".into(), "demo-m2".into()),
+            ("ca2".into(), "demo-m2".into())
+        ]
+    );
     let done = store.apply_pull(&page, chrono::Utc::now()).unwrap();
-    assert_eq!((done.applied, done.rejected), (0, 2));
-    let kept: i64 = store
+    assert_eq!((done.applied, done.rejected), (2, 0));
+    assert!(store.duties(night).unwrap().is_empty());
+    let rejected: i64 = store
         .conn()
-        .query_row(
-            "SELECT COUNT(*) FROM feed_rejected WHERE kind = 'roster'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT COUNT(*) FROM feed_rejected", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(kept, 2);
+    assert_eq!(rejected, 0);
     assert_eq!(audit_rows(&server, Some("roster.night")).await, 2);
     assert_eq!(audit_rows(&server, None).await, 2);
 }

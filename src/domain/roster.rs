@@ -9,7 +9,7 @@
 //! [`missed`], and who has not patrolled for a long time ([`absent`]).
 
 use super::records::Shift;
-use super::shift::{night_of, ShiftSlot};
+use super::shift::{current_or_next, night_of, ShiftSlot, SlotWindow};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -200,6 +200,21 @@ pub fn due_tonight<'a>(
     out
 }
 
+/// The slot to offer when a shift starts: the first slot the member is planned on tonight
+/// (`planned`) that is not done and whose window has not ended; else the one under way or next.
+pub fn suggest<'a>(
+    windows: &'a [SlotWindow],
+    planned: &[String],
+    done: &[String],
+    now: DateTime<Utc>,
+) -> Option<&'a SlotWindow> {
+    windows
+        .iter()
+        .filter(|w| planned.contains(&w.code) && !done.contains(&w.code) && now < w.end)
+        .min_by_key(|w| w.start)
+        .or_else(|| current_or_next(windows, now))
+}
+
 /// A planned slot of a night that no shift ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Missed {
@@ -303,6 +318,26 @@ mod tests {
             .with_ymd_and_hms(y, mo, day, h, mi, 0)
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_planned_slot_is_offered_until_it_is_done_or_over() {
+        let night = d(2025, 12, 5);
+        let windows = crate::domain::shift::windows_for_night(&default_slots(), night, DEFAULT_TZ);
+        let code = |w: Option<&SlotWindow>| w.map(|w| w.code.clone());
+        let ca2 = vec!["ca2".to_string()];
+        // 21:00, during ca1: a member planned on ca2 is offered ca2, others the one under way.
+        let at = local(2025, 12, 5, 21, 0);
+        assert_eq!(code(suggest(&windows, &ca2, &[], at)), Some("ca2".into()));
+        assert_eq!(code(suggest(&windows, &[], &[], at)), Some("ca1".into()));
+        // ca2 already ended tonight: back to the one under way.
+        assert_eq!(code(suggest(&windows, &ca2, &ca2, at)), Some("ca1".into()));
+        // 02:00 the next morning belongs to the same night; ca2 is under way and planned.
+        let late = local(2025, 12, 6, 2, 0);
+        assert_eq!(code(suggest(&windows, &ca2, &[], late)), Some("ca2".into()));
+        // Planned on ca1, but ca1 is over at 02:00: the one under way.
+        let ca1 = vec!["ca1".to_string()];
+        assert_eq!(code(suggest(&windows, &ca1, &[], late)), Some("ca2".into()));
     }
 
     fn shift(night: NaiveDate, slot: &str, members: &[&str]) -> Shift {

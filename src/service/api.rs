@@ -12,7 +12,9 @@ use crate::store::outbox::Refused;
 use crate::store::records::{LogEntry, ShiftLog};
 use crate::store::team::{TeamView, TipOutcome};
 use crate::sync::schedule::Trigger;
+use crate::domain::roster::Assignment;
 use crate::wire::api::{ReportQuery, ReportResponse};
+use crate::wire::team::{TeamAnswer, TeamCall};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +42,12 @@ pub enum Command {
         /// The scope and the evenings.
         query: ReportQuery,
     },
+    /// Read or change this device's team on the ward server: roster, members, codes, devices,
+    /// route (leaders, officers, admins; needs the network).
+    Team {
+        /// The call.
+        call: TeamCall,
+    },
 }
 
 impl Command {
@@ -49,6 +57,8 @@ impl Command {
         match self {
             Command::Local(local) if local.writes_event() => Some(Trigger::Wrote),
             Command::Enroll { .. } | Command::ConnectionSeen => Some(Trigger::Connected),
+            // A change on the server reaches this phone's feed (setup, roster): pull it now.
+            Command::Team { call } if call.changes() => Some(Trigger::Connected),
             _ => None,
         }
     }
@@ -163,6 +173,11 @@ pub enum Change {
         /// The figures.
         report: Box<ReportResponse>,
     },
+    /// What the team API answered.
+    Team {
+        /// The answer.
+        answer: Box<TeamAnswer>,
+    },
     /// Nothing changed.
     Nothing,
 }
@@ -172,6 +187,8 @@ pub enum Change {
 pub struct SyncInfo {
     /// The device is enrolled with a ward server.
     pub enrolled: bool,
+    /// The member this device was enrolled for.
+    pub member_id: Option<String>,
     /// The member's role from enrollment.
     pub role: Option<Role>,
     /// When the last sync succeeded (RFC 3339).
@@ -191,8 +208,10 @@ pub struct Tonight {
     pub night: NaiveDate,
     /// The team's shifts placed on it.
     pub windows: Vec<SlotWindow>,
-    /// The slot under way, else the next one.
+    /// The slot to offer: the member's planned one, else the one under way, else the next.
     pub suggested: Option<String>,
+    /// The slots this member is planned on tonight (from the roster).
+    pub planned: Vec<String>,
     /// Slot codes already ended tonight.
     pub done: Vec<String>,
 }
@@ -234,6 +253,8 @@ pub struct AppState {
     pub team: Option<TeamView>,
     /// What became of the tips this device knows steps for (a member's own, a leader's team's).
     pub tips: Vec<TipOutcome>,
+    /// The coming assignments held from tonight on: the member's own, or a leader's whole team's.
+    pub duties: Vec<Assignment>,
 }
 
 impl AppState {
@@ -252,7 +273,7 @@ impl AppState {
             }
             Change::Lang { lang } => self.lang = lang,
             // A report is shown, not kept in the device's state.
-            Change::Report { .. } | Change::Nothing => {}
+            Change::Report { .. } | Change::Team { .. } | Change::Nothing => {}
         }
     }
 }

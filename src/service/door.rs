@@ -11,6 +11,7 @@ use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, Shared, SyncError, Transport};
 use crate::sync::schedule::Outcome;
 use crate::wire::api::ReportQuery;
+use crate::wire::team::TeamCall;
 
 /// The store inside a shared service, as the sync engine borrows it.
 struct StoreOf<'a, S>(&'a S);
@@ -66,6 +67,12 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
         Command::Report { query } => {
             return Reply {
                 result: report(svc, &transport_for, &query).await,
+                notice: None,
+            }
+        }
+        Command::Team { call } => {
+            return Reply {
+                result: team(svc, &transport_for, &call).await,
                 notice: None,
             }
         }
@@ -126,13 +133,8 @@ pub async fn background_sync<S: Shared<Service>, T: Transport>(
     }
 }
 
-/// A report from the ward server this device is enrolled with. Reports are read there, never
-/// kept on the phone, so they need a connection, and the error says so.
-async fn report<S: Shared<Service>, T: Transport>(
-    svc: &S,
-    transport_for: &impl Fn(&str) -> T,
-    query: &ReportQuery,
-) -> Result<Change, ApiError> {
+/// The ward server's address and this device's token, or "not enrolled".
+fn credentials<S: Shared<Service>>(svc: &S) -> Result<(String, String), ApiError> {
     let (url, token) = svc.with(|s| {
         let store = s.store();
         Ok::<_, StoreError>((
@@ -140,22 +142,61 @@ async fn report<S: Shared<Service>, T: Transport>(
             store.sync_value(SyncKey::Token)?,
         ))
     })?;
-    let (Some(url), Some(token)) = (url, token) else {
-        return Err(ApiError::new("err.not_enrolled"));
-    };
+    match (url, token) {
+        (Some(url), Some(token)) => Ok((url, token)),
+        _ => Err(ApiError::new("err.not_enrolled")),
+    }
+}
+
+/// An error of a call that is made online only (reports, the team API), in words: no connection,
+/// or the server's reason for refusing.
+fn online_only(e: SyncError, offline: &'static str, refused: &'static str) -> ApiError {
+    match e {
+        SyncError::Network(detail) => ApiError::new(offline).arg("detail", detail),
+        SyncError::Server { body, .. }
+            if matches!(
+                body.error.as_str(),
+                "forbidden" | "not_found" | "invalid" | "bad_request"
+            ) =>
+        {
+            ApiError::new(refused).arg("detail", body.message)
+        }
+        e => e.into(),
+    }
+}
+
+/// A report from the ward server this device is enrolled with. Reports are read there, never
+/// kept on the phone, so they need a connection, and the error says so.
+async fn report<S: Shared<Service>, T: Transport>(
+    svc: &S,
+    transport_for: &impl Fn(&str) -> T,
+    query: &ReportQuery,
+) -> Result<Change, ApiError> {
+    let (url, token) = credentials(svc)?;
     match transport_for(&url).report(&token, query).await {
         Ok(r) => Ok(Change::Report {
             report: Box::new(r),
         }),
-        Err(SyncError::Network(detail)) => {
-            Err(ApiError::new("err.report_offline").arg("detail", detail))
-        }
-        Err(SyncError::Server { body, .. })
-            if matches!(body.error.as_str(), "forbidden" | "not_found" | "invalid") =>
-        {
-            Err(ApiError::new("err.report_refused").arg("detail", body.message))
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(online_only(e, "err.report_offline", "err.report_refused")),
+    }
+}
+
+/// A call of the team API on this device's team. Changes are made on the server only, so they
+/// need a connection, and the error says so; what may be done is decided there from the token.
+async fn team<S: Shared<Service>, T: Transport>(
+    svc: &S,
+    transport_for: &impl Fn(&str) -> T,
+    call: &TeamCall,
+) -> Result<Change, ApiError> {
+    let (url, token) = credentials(svc)?;
+    let Some(setup) = svc.with(|s| s.store().setup())? else {
+        return Err(ApiError::new("err.not_enrolled"));
+    };
+    match transport_for(&url).team(&token, &setup.team.id, call).await {
+        Ok(answer) => Ok(Change::Team {
+            answer: Box::new(answer),
+        }),
+        Err(e) => Err(online_only(e, "err.team_offline", "err.team_refused")),
     }
 }
 

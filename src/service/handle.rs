@@ -2,7 +2,8 @@
 
 use super::api::{AppState, Change, Local, Notice, Reply, SyncInfo, Tonight};
 use super::error::ApiError;
-use crate::domain::shift::{current_or_next, night_of, windows_for_night};
+use crate::domain::roster::suggest;
+use crate::domain::shift::{night_of, windows_for_night};
 use crate::domain::ward::{checkpoints_from_geojson, WardSetup};
 use crate::i18n::Lang;
 use crate::store::records::LogEntry;
@@ -161,21 +162,29 @@ impl Service {
         let s = &self.store;
         let setup = s.setup()?;
         let tz = s.time_zone()?;
+        let member_id = s.sync_value(SyncKey::MemberId)?;
+        let duties = s.duties(night_of(now, tz))?;
         let tonight = match &setup {
             Some(w) => {
                 let night = night_of(now, tz);
                 let windows = windows_for_night(&w.team.slots, night, tz);
-                let suggested = current_or_next(&windows, now).map(|w| w.code.clone());
-                let done = s
+                let done: Vec<String> = s
                     .shifts_of_night(night)?
                     .into_iter()
                     .filter(|x| x.ended_at.is_some())
                     .map(|x| x.slot_code)
                     .collect();
+                let planned: Vec<String> = duties
+                    .iter()
+                    .filter(|d| d.night == night && Some(&d.member_id) == member_id.as_ref())
+                    .map(|d| d.slot.clone())
+                    .collect();
+                let suggested = suggest(&windows, &planned, &done, now).map(|w| w.code.clone());
                 Some(Tonight {
                     night,
                     windows,
                     suggested,
+                    planned,
                     done,
                 })
             }
@@ -200,6 +209,7 @@ impl Service {
             device_id: outbox::device_id(s.conn())?,
             sync: SyncInfo {
                 enrolled: s.sync_value(SyncKey::Token)?.is_some(),
+                member_id,
                 role: s.role()?,
                 last_success: s.last_success()?,
                 last_error: s.sync_value(SyncKey::LastError)?,
@@ -212,6 +222,7 @@ impl Service {
                 None
             },
             tips: s.tip_outcomes()?,
+            duties,
         })
     }
 }

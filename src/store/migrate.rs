@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_team_view",
         include_str!("../../migrations/device_0005_team_view.sql"),
     ),
+    (
+        "0006_roster",
+        include_str!("../../migrations/device_0006_roster.sql"),
+    ),
 ];
 
 /// The version a fully migrated device database has.

@@ -4,6 +4,7 @@
 pub mod migrate;
 pub mod outbox;
 pub mod records;
+pub mod roster;
 pub mod rows;
 pub mod setup;
 pub mod sync_state;

@@ -243,6 +243,10 @@ impl Store {
                     write_setup(&tx, &setup)?;
                     done.applied += 1;
                 }
+                Ok(FeedBody::Roster(feed)) => {
+                    super::roster::write_roster(&tx, &feed)?;
+                    done.applied += 1;
+                }
                 Ok(FeedBody::Event(e)) => {
                     tx.execute(
                         "INSERT OR IGNORE INTO team_event(event_id, cursor, device_id, kind, entity_id, payload, client_time)

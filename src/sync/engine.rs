@@ -7,6 +7,7 @@ use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
     ReportResponse,
 };
+use crate::wire::team::{TeamAnswer, TeamCall};
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use thiserror::Error;
@@ -115,6 +116,13 @@ pub trait Transport {
         token: &str,
         query: &ReportQuery,
     ) -> impl Future<Output = Result<ReportResponse, SyncError>>;
+    /// One call of the team API on team `team_id` (docs/api.md, "The team API").
+    fn team(
+        &self,
+        token: &str,
+        team_id: &str,
+        call: &TeamCall,
+    ) -> impl Future<Output = Result<TeamAnswer, SyncError>>;
 }
 
 /// What one sync round did.

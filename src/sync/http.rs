@@ -6,6 +6,7 @@ use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
     ReportResponse,
 };
+use crate::wire::team::{Method, TeamAnswer, TeamCall};
 use serde::de::DeserializeOwned;
 
 /// A ward server at `base` ("http://127.0.0.1:8080").
@@ -105,5 +106,26 @@ impl Transport for HttpTransport {
                 .await,
         )
         .await
+    }
+
+    async fn team(
+        &self,
+        token: &str,
+        team_id: &str,
+        call: &TeamCall,
+    ) -> Result<TeamAnswer, SyncError> {
+        let url = format!("{}{}", self.base, call.path(team_id));
+        let req = match call.method() {
+            Method::Get => self.client.get(url),
+            Method::Post => self.client.post(url),
+            Method::Put => self.client.put(url),
+        };
+        let req = match call.body() {
+            Some(body) => req.json(&body),
+            None => req,
+        };
+        let body: serde_json::Value = read(req.bearer_auth(token).send().await).await?;
+        call.answer(body)
+            .map_err(|e| SyncError::Network(format!("unreadable reply: {e}")))
     }
 }

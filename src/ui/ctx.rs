@@ -1,11 +1,16 @@
 //! The state every screen shares, and the one way to change it: [`Ui::send`].
 
+use crate::domain::roster::Assignment;
 use crate::domain::ward::WardSetup;
 use crate::i18n::{self, Arg, Lang};
 use crate::platform::{Core, Gps};
 use crate::service::{AppState, Change, Command, Notice, SyncInfo, Tonight};
 use crate::store::records::ShiftLog;
 use crate::store::team::{TeamView, TipOutcome};
+use crate::wire::api::{
+    DevicesResponse, IssueCodeResponse, MembersResponse, RosterResponse, RosterStatusResponse,
+};
+use crate::wire::team::TeamAnswer;
 use chrono_tz::Tz;
 use dioxus::prelude::*;
 
@@ -33,6 +38,39 @@ pub struct Toast {
     pub error: bool,
 }
 
+/// The team API's latest answers the leader screens show, one per kind.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Admin {
+    /// The members.
+    pub members: Option<MembersResponse>,
+    /// The devices.
+    pub devices: Option<DevicesResponse>,
+    /// The roster's morning view.
+    pub status: Option<RosterStatusResponse>,
+    /// The last enrollment code issued, shown as a QR.
+    pub code: Option<IssueCodeResponse>,
+    /// The roster range last read or changed.
+    pub roster: Option<RosterResponse>,
+}
+
+impl Admin {
+    /// Keeps an answer where its screen reads it. A changed member or device is read again by the
+    /// screen that changed it (the server's list is the truth).
+    pub fn take(&mut self, answer: TeamAnswer) {
+        match answer {
+            TeamAnswer::Members(m) => self.members = Some(m),
+            TeamAnswer::Devices(d) => self.devices = Some(d),
+            TeamAnswer::Status(s) => self.status = Some(s),
+            TeamAnswer::Code(c) => self.code = Some(c),
+            TeamAnswer::Roster(r) => self.roster = Some(r),
+            TeamAnswer::Member(_)
+            | TeamAnswer::Left(_)
+            | TeamAnswer::Device(_)
+            | TeamAnswer::Route(_) => {}
+        }
+    }
+}
+
 /// Shared UI state: copies are cheap (signals). The store's state is kept in pieces, each its own
 /// signal, so a save re-renders only the screens that read what it changed.
 #[derive(Clone, Copy)]
@@ -58,6 +96,10 @@ pub struct Ui {
     pub team: Signal<Option<TeamView>>,
     /// What became of the tips this device knows steps for.
     pub tips: Signal<Vec<TipOutcome>>,
+    /// The coming assignments held from tonight on (own, or a leader's team's).
+    pub duties: Signal<Vec<Assignment>>,
+    /// What the team API last answered, by kind (leader screens).
+    pub admin: Signal<Admin>,
     /// The last report made on the ward server.
     pub report: Signal<Option<Box<crate::wire::api::ReportResponse>>>,
     /// The last message.
@@ -96,6 +138,8 @@ impl Ui {
                 sync: Signal::new(SyncInfo::default()),
                 team: Signal::new(None),
                 tips: Signal::new(Vec::new()),
+                duties: Signal::new(Vec::new()),
+                admin: Signal::new(Admin::default()),
                 report: Signal::new(None),
                 toast: Signal::new(None),
                 gps: Signal::new(Gps::Waiting),
@@ -214,6 +258,7 @@ impl Ui {
                     sync,
                     team,
                     tips,
+                    duties,
                 } = *state;
                 put(self.setup, setup);
                 put(self.tonight, tonight);
@@ -224,6 +269,7 @@ impl Ui {
                 put(self.sync, sync);
                 put(self.team, team);
                 put(self.tips, tips);
+                put(self.duties, duties);
                 put(self.loaded, true);
             }
             Change::Entry {
@@ -237,6 +283,10 @@ impl Ui {
                 put(self.pending_sync, pending_sync);
             }
             Change::Lang { lang } => put(self.lang, lang),
+            Change::Team { answer } => {
+                let mut admin = self.admin;
+                admin.write().take(*answer);
+            }
             Change::Report { report } => {
                 let mut shown = self.report;
                 shown.set(Some(report));
@@ -247,7 +297,7 @@ impl Ui {
 
     /// Shows a confirmation that fades after 3 s whichever screen comes next (the fade belongs to
     /// the app, not to the screen that asked); warnings and errors stay until tapped.
-    fn confirm(self, text: String) {
+    pub fn confirm(self, text: String) {
         use std::sync::atomic::{AtomicU64, Ordering};
         // Each confirmation fades on its own clock: an earlier one's timer never cuts a later one
         // short, even with the same words ("saved" twice in a row).

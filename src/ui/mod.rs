@@ -1,11 +1,13 @@
 //! The Dioxus screens. Components read [`ctx::Ui`] state and send commands; no SQL, no HTTP here.
 
+pub mod admin;
 pub mod chrome;
 pub mod ctx;
 pub mod fmt;
 pub mod log;
 pub mod map;
 pub mod observe;
+pub mod qr;
 pub mod report;
 pub mod route;
 pub mod sos;

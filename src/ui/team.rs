@@ -19,6 +19,7 @@ enum Part {
     Tips,
     Logs,
     Reports,
+    Admin,
 }
 
 /// The team screen.
@@ -39,7 +40,7 @@ pub fn Team() -> Element {
             p { class: "sync-error", {ui.tf("team.unreadable", &[("n", unreadable.to_string())])} }
         }
         div { class: "choice", role: "tablist",
-            for (p, key, id) in [(Part::Live, "team.live", "team-live"), (Part::Tips, "team.tips", "team-tips"), (Part::Logs, "team.logs", "team-logs"), (Part::Reports, "team.reports", "team-reports")] {
+            for (p, key, id) in [(Part::Live, "team.live", "team-live"), (Part::Tips, "team.tips", "team-tips"), (Part::Logs, "team.logs", "team-logs"), (Part::Reports, "team.reports", "team-reports"), (Part::Admin, "team.admin", "team-admin")] {
                 button { key: "{id}", role: "tab", class: if p == current { "pick on" } else { "pick" }, "data-testid": "{id}",
                     onclick: move |_| part.set(p), {ui.t(key)} }
             }
@@ -49,6 +50,7 @@ pub fn Team() -> Element {
             Part::Tips => rsx! { Tips {} },
             Part::Logs => rsx! { Logs {} },
             Part::Reports => rsx! { super::report::Reports {} },
+            Part::Admin => rsx! { super::admin::Admin {} },
         }
     }
 }

@@ -36,6 +36,7 @@ pub fn Tonight() -> Element {
                 for w in tonight.windows.iter() {
                     li { key: "{w.code}",
                         span { class: "slot-label", {ui.tf("tonight.slot", &[("code", fmt::slot(&w.code)), ("label", w.label.clone())])} }
+                        if tonight.planned.contains(&w.code) { span { class: "badge now", "data-testid": "planned-{w.code}", {ui.t("tonight.planned")} } }
                         if tonight.done.contains(&w.code) { span { class: "badge", {ui.t("tonight.done")} } }
                         else if tonight.suggested.as_ref() == Some(&w.code) { span { class: "badge now", {ui.t("tonight.suggested")} } }
                     }
@@ -51,6 +52,7 @@ pub fn Tonight() -> Element {
             StartShift { suggested: tonight.suggested.clone().or_else(|| tonight.windows.first().map(|w| w.code.clone())).unwrap_or_default() }
             if let Some(log) = last_ended { Summary { log } }
         }
+        Coming {}
         section { class: "card",
             h2 { {ui.t("tonight.route")} }
             ol { class: "route-preview",
@@ -130,6 +132,38 @@ fn ImportRoute() -> Element {
                             let mut t = ui.toast;
                             t.set(Some(super::ctx::Toast { text: ui.tf("err.file_format", &[("detail", err.to_string())]), error: true }));
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The member's coming shifts from the roster (after a sync), at most two weeks' worth.
+#[component]
+fn Coming() -> Element {
+    let ui = Ui::get();
+    let me = ui.sync.read().member_id.clone();
+    let slots = ui.setup.read().as_ref().map(|s| s.team.slots.clone()).unwrap_or_default();
+    let mine: Vec<(chrono::NaiveDate, String)> = ui
+        .duties
+        .read()
+        .iter()
+        .filter(|d| Some(&d.member_id) == me.as_ref())
+        .map(|d| (d.night, d.slot.clone()))
+        .take(14)
+        .collect();
+    if me.is_none() {
+        return rsx! {};
+    }
+    rsx! {
+        section { class: "card", "data-testid": "coming",
+            h2 { {ui.t("tonight.coming")} }
+            if mine.is_empty() { p { class: "muted", {ui.t("tonight.coming_none")} } }
+            ul { class: "plain",
+                for (night, code) in mine.iter() {
+                    li { key: "{night}-{code}",
+                        {ui.tf("tonight.coming_line", &[("date", fmt::date(*night)), ("code", fmt::slot(code)), ("label", slots.iter().find(|s| &s.code == code).map(|s| s.label()).unwrap_or_default())])}
                     }
                 }
             }

@@ -1,7 +1,9 @@
-//! The pull feed: a team's setups (for everyone) and its events (for leaders), in commit order.
+//! The pull feed: a team's setups (for everyone), its events (for leaders) and its members' coming
+//! assignments (each member their own), in commit order.
 //! Items travel with their body as JSON and are parsed one by one on arrival, so an item a device
 //! cannot read is recorded as such and never stops the items after it.
 
+use super::api::{RosterFeed, ROSTER_KIND};
 use super::event::{Event, EventKind};
 use super::WireError;
 use crate::domain::ward::WardSetup;
@@ -28,6 +30,8 @@ pub enum FeedBody {
     Setup(WardSetup),
     /// A team member's event (leaders only).
     Event(Event),
+    /// A member's coming assignments (the member, and those who run the team).
+    Roster(RosterFeed),
 }
 
 /// A setup as a feed item's payload (kind [`SETUP_KIND`]).
@@ -50,6 +54,11 @@ impl FeedItem {
             return setup
                 .validate()
                 .map(FeedBody::Setup)
+                .map_err(|e| bad(e.to_string()));
+        }
+        if self.kind == ROSTER_KIND {
+            return RosterFeed::deserialize(&self.payload)
+                .map(FeedBody::Roster)
                 .map_err(|e| bad(e.to_string()));
         }
         let kind = EventKind::from_code(&self.kind)

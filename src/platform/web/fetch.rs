@@ -7,6 +7,7 @@ use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
     ReportResponse,
 };
+use crate::wire::team::{TeamAnswer, TeamCall};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -124,5 +125,23 @@ impl Transport for FetchTransport {
             None::<&()>,
         )
         .await
+    }
+
+    async fn team(
+        &self,
+        token: &str,
+        team_id: &str,
+        call: &TeamCall,
+    ) -> Result<TeamAnswer, SyncError> {
+        let body: serde_json::Value = self
+            .send(
+                call.method().as_str(),
+                &call.path(team_id),
+                Some(token),
+                call.body().as_ref(),
+            )
+            .await?;
+        call.answer(body)
+            .map_err(|e| SyncError::Network(format!("unreadable reply: {e}")))
     }
 }

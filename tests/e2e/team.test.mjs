@@ -1,0 +1,93 @@
+// A leader runs the team from the phone against a real ward server: plans tonight for a member on
+// the week's roster, and the member's phone shows the assignment after its next sync (the slot
+// suggested and marked); the leader adds a new member and shows a one-time enrollment QR, whose
+// link is read from the leader's screen and opened by a third phone, which enrolls; the leader
+// revokes the member's phone, and that phone's next sync is refused.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { axeFindings, enrollmentLink, launch, shot, startServer, waitText, watchedPage } from "./harness.mjs";
+
+const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
+
+test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { timeout: 300_000 }, async () => {
+  const server = await startServer({ demo: true });
+  const profiles = [0, 1, 2].map((i) => mkdtempSync(path.join(os.tmpdir(), `patrol-e2e-team-${i}-`)));
+  const ctxs = [];
+  try {
+    for (const p of profiles) ctxs.push(await launch(p, CP1));
+    const [leaderCtx, memberCtx, newCtx] = ctxs;
+    const leader = await watchedPage(leaderCtx);
+    const member = await watchedPage(memberCtx);
+    await leader.page.goto(enrollmentLink(server.data, "demo-m1", server.url));
+    await waitText(leader.page, "sync-card", "vai trò: tổ trưởng", 60_000);
+    await member.page.goto(enrollmentLink(server.data, "demo-m2", server.url));
+    await waitText(member.page, "sync-card", "vai trò: tổ viên", 60_000);
+    await waitText(member.page, "coming", "Chưa có lịch trực");
+
+    // The leader opens the roster: the week starts tonight; ca1 tonight gets demo-m2.
+    await leader.page.getByTestId("tab-team").click();
+    await leader.page.getByTestId("team-admin").click();
+    await leader.page.getByTestId("roster-status").waitFor({ timeout: 15_000 });
+    const tonight = await leader.page.getByTestId("plan-start").inputValue();
+    assert.match(tonight, /^\d{4}-\d{2}-\d{2}$/);
+    const chip = leader.page.getByTestId(`plan-${tonight}-ca1-demo-m2`);
+    await chip.click();
+    assert.equal(await chip.getAttribute("aria-pressed"), "true");
+    await shot(leader.page, "80-leader-roster-vi-360");
+    assert.deepEqual(await axeFindings(leader.page), [], "roster screen");
+    await leader.page.getByTestId("plan-save").click();
+    await waitText(leader.page, "toast", "Đã lưu lịch trực");
+    await waitText(leader.page, "roster-status", "Trần Thị Bình");
+
+    // The member's next sync brings it: tonight's ca1 is theirs, marked and suggested.
+    await member.page.getByTestId("sync-now").click();
+    await waitText(member.page, "toast", "Đã đồng bộ");
+    await member.page.getByTestId("planned-ca1").waitFor();
+    const [y, m, d] = tonight.split("-");
+    await waitText(member.page, "coming", `${d}/${m}/${y}`);
+    assert.equal(await member.page.getByTestId("slot-ca1").getAttribute("class"), "pick on", "the planned slot is offered");
+    await shot(member.page, "81-member-coming-shift-vi");
+
+    // A new member, enrolled in person: the QR's link is read from the leader's screen.
+    await leader.page.getByTestId("admin-members").click();
+    await leader.page.getByTestId("new-name").fill("Hoàng Văn Mới");
+    await leader.page.getByTestId("add-member-save").click();
+    const row = leader.page.getByTestId("members").locator("li", { hasText: "Hoàng Văn Mới" });
+    await row.waitFor();
+    await row.locator("[data-testid^=code-]").click();
+    await leader.page.getByTestId("enroll-qr").locator("svg").waitFor();
+    const link = (await leader.page.getByTestId("enroll-link").textContent()).trim();
+    assert.match(link, /#enroll=/);
+    await shot(leader.page, "82-leader-enroll-qr-vi-360");
+    assert.deepEqual(await axeFindings(leader.page), [], "members screen");
+    const fresh = await watchedPage(newCtx);
+    await fresh.page.goto(link);
+    await waitText(fresh.page, "sync-card", "vai trò: tổ viên", 60_000);
+    // Single use: the same link again is refused.
+    const again = await fetch(`${server.url}/api/v1/enroll`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: link.split("#enroll=")[1], device_id: "dev-second-use" }),
+    });
+    assert.equal((await again.json()).error, "bad_code", `second use answered ${again.status}`);
+
+    // The member's phone is lost: the leader revokes it with a confirmation.
+    await leader.page.getByTestId("admin-devices").click();
+    const dev = leader.page.getByTestId("devices").locator("li", { hasText: "Trần" }).first();
+    await dev.waitFor();
+    await dev.locator("[data-testid^=revoke-]").click();
+    await dev.locator("[data-testid^=revoke-confirm-]").click();
+    await dev.getByText("đã thu hồi").waitFor();
+    await shot(leader.page, "83-leader-devices-vi-360");
+    await member.page.getByTestId("sync-now").click();
+    await waitText(member.page, "toast", "thu hồi");
+
+    for (const p of [leader, member, fresh]) assert.deepEqual(p.errors, [], "no page errors");
+  } finally {
+    for (const c of ctxs) await c.close().catch(() => {});
+    await server.stop();
+    for (const p of profiles) rmSync(p, { recursive: true, force: true });
+  }
+});
