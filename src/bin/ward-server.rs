@@ -145,6 +145,18 @@ async fn main() -> Result<()> {
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .init();
+    // Drills and browser tests run the server on another night: its clock, as the app's
+    // (src/clock.rs), is the machine's plus this offset. Nothing sets it in a real deployment.
+    if let Ok(ms) = std::env::var("PATROL_CLOCK_OFFSET_MS") {
+        let ms: i64 = ms
+            .parse()
+            .map_err(|e| anyhow::anyhow!("PATROL_CLOCK_OFFSET_MS '{ms}': {e}"))?;
+        tracing::warn!(
+            offset_ms = ms,
+            "the server's clock is offset (PATROL_CLOCK_OFFSET_MS)"
+        );
+        patrol::clock::set_offset_ms(ms);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Serve {

@@ -306,7 +306,7 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
                 );
             }
             check_public_url(&public_url)?;
-            let code = db.issue_code(&member, Duration::hours(ttl_hours), Utc::now())?;
+            let code = db.issue_code(&member, Duration::hours(ttl_hours), crate::clock::now())?;
             print_code(&public_url, &code, svg.as_deref())?;
             println!("Expires in {ttl_hours} h.");
             Ok(())
@@ -335,12 +335,12 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
             Ok(())
         }
         AdminCommand::RevokeDevice { id } => {
-            db.revoke(&id, Utc::now())?;
+            db.revoke(&id, crate::clock::now())?;
             println!("Device {id} revoked.");
             Ok(())
         }
         AdminCommand::TeamLog { team, night } => {
-            print!("{}", team_log_text(db, &team, night, Utc::now())?);
+            print!("{}", team_log_text(db, &team, night, crate::clock::now())?);
             Ok(())
         }
         AdminCommand::NewEpoch => {
@@ -362,7 +362,7 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
         AdminCommand::Restore { file } => {
             let live = db.path().to_path_buf();
             db.release()?;
-            let r = backup::restore(&live, &file, Utc::now())?;
+            let r = backup::restore(&live, &file, crate::clock::now())?;
             println!(
                 "Restored {} ({} events) into {}; new epoch {}: phones re-send what they hold.",
                 file.display(),

@@ -47,7 +47,7 @@ pub fn Admin() -> Element {
     });
     rsx! {
         p { class: "muted", {ui.t("admin.needs_connection")} }
-        div { class: "choice", role: "tablist",
+        div { class: "choice wrap", role: "tablist",
             for (v, key, id) in [(View::Roster, "admin.roster", "admin-roster"), (View::Members, "admin.members", "admin-members"), (View::Devices, "admin.devices", "admin-devices"), (View::Route, "admin.route", "admin-route")] {
                 button { key: "{id}", role: "tab", class: if v == current { "pick on" } else { "pick" }, "data-testid": "{id}",
                     onclick: move |_| view.set(v), {ui.t(key)} }
@@ -88,7 +88,12 @@ type Week = BTreeMap<(NaiveDate, String), BTreeSet<String>>;
 fn week_from_duties(ui: &Ui, start: NaiveDate) -> Week {
     let end = start + Duration::days(6);
     let mut week = Week::new();
-    for d in ui.duties.read().iter().filter(|d| d.night >= start && d.night <= end) {
+    for d in ui
+        .duties
+        .read()
+        .iter()
+        .filter(|d| d.night >= start && d.night <= end)
+    {
         week.entry((d.night, d.slot.clone()))
             .or_default()
             .insert(d.member_id.clone());
@@ -118,7 +123,13 @@ fn Roster() -> Element {
     let mut week = use_signal(|| week_from_duties(&ui, tonight));
     let mut until = use_signal(|| tonight + Duration::days(27));
     use_future(move || async move {
-        call(ui, TeamCall::RosterStatus { absent_nights: ABSENT_NIGHTS }).await;
+        call(
+            ui,
+            TeamCall::RosterStatus {
+                absent_nights: ABSENT_NIGHTS,
+            },
+        )
+        .await;
     });
     let names = names(&ui);
     let active: Vec<TeamMember> = ui
@@ -126,7 +137,13 @@ fn Roster() -> Element {
         .read()
         .members
         .as_ref()
-        .map(|m| m.members.iter().filter(|x| x.left_at.is_none()).cloned().collect())
+        .map(|m| {
+            m.members
+                .iter()
+                .filter(|x| x.left_at.is_none())
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     let slots = ui
         .setup
@@ -142,9 +159,16 @@ fn Roster() -> Element {
             to,
             weekly: pattern_of(&week.read()),
         };
+        // Each call clears the last message: the status is read first, then the confirmation shown.
         if call(ui, TeamCall::PlanPattern(req)).await {
+            call(
+                ui,
+                TeamCall::RosterStatus {
+                    absent_nights: ABSENT_NIGHTS,
+                },
+            )
+            .await;
             ui.confirm(ui.t("admin.roster_saved"));
-            call(ui, TeamCall::RosterStatus { absent_nights: ABSENT_NIGHTS }).await;
         }
     };
     rsx! {

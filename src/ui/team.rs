@@ -39,7 +39,7 @@ pub fn Team() -> Element {
         if unreadable > 0 {
             p { class: "sync-error", {ui.tf("team.unreadable", &[("n", unreadable.to_string())])} }
         }
-        div { class: "choice", role: "tablist",
+        div { class: "choice wrap", role: "tablist",
             for (p, key, id) in [(Part::Live, "team.live", "team-live"), (Part::Tips, "team.tips", "team-tips"), (Part::Logs, "team.logs", "team-logs"), (Part::Reports, "team.reports", "team-reports"), (Part::Admin, "team.admin", "team-admin")] {
                 button { key: "{id}", role: "tab", class: if p == current { "pick on" } else { "pick" }, "data-testid": "{id}",
                     onclick: move |_| part.set(p), {ui.t(key)} }

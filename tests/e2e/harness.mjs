@@ -40,9 +40,12 @@ export function wireCounter(port) {
   return new Promise((resolve) => relay.listen(0, "127.0.0.1", () => resolve({ counts, port: relay.address().port, close: () => relay.close() })));
 }
 
-/** A one-time enrollment link for `member` of the ward in `data`, naming `publicUrl`. */
-export function enrollmentLink(data, member, publicUrl) {
-  const out = wardAdmin(data, ["issue-code", "--member", member, "--public-url", publicUrl]);
+/**
+ * A one-time enrollment link for `member` of the ward in `data`, naming `publicUrl`; `clock`: the
+ * ISO time the server runs at, when it was started with one.
+ */
+export function enrollmentLink(data, member, publicUrl, clock = null) {
+  const out = wardAdmin(data, ["issue-code", "--member", member, "--public-url", publicUrl], clock);
   return /Enrollment link \(one use\): (\S+)/.exec(out)[1];
 }
 
@@ -54,22 +57,35 @@ export async function watchedPage(ctx) {
   return { page, errors };
 }
 
-/** Runs a ward-server admin command on `data` and returns its output. */
-export function wardAdmin(data, args) {
-  return execFileSync(BIN, ["--data", data, ...args], { encoding: "utf8", env: { ...process.env, RUST_LOG: "warn" } });
+/** Runs a ward-server admin command on `data` (at ISO time `clock`, if given) and returns its output. */
+export function wardAdmin(data, args, clock = null) {
+  return execFileSync(BIN, ["--data", data, ...args], { encoding: "utf8", env: { ...process.env, ...serverEnv(clock) } });
+}
+
+/** The ward server's environment: quiet logs, and its clock at ISO time `clock` if given. */
+function serverEnv(clock) {
+  return { RUST_LOG: "warn", ...(clock ? { PATROL_CLOCK_OFFSET_MS: String(offsetTo(clock)) } : {}) };
+}
+
+/** Milliseconds from this machine's clock to `iso`. */
+function offsetTo(iso) {
+  const offset = Date.parse(iso) - Date.now();
+  if (Number.isNaN(offset)) throw new Error(`not a time: ${iso}`);
+  return offset;
 }
 
 /**
  * Starts the ward server on `port` (0: a free one) with data in `data` (default: a fresh folder);
  * `demo` creates the demo ward; `extra` are more `serve` flags (a certificate, say); `dist` the
- * built app served. Resolves to { url, port, data, stop }.
+ * built app served; `clock` an ISO time the server's clock starts at (src/clock.rs, as the app's).
+ * Resolves to { url, port, data, stop }.
  */
-export function startServer({ data = mkdtempSync(path.join(os.tmpdir(), "patrol-ward-")), port = 0, demo = false, extra = [], dist = path.join(ROOT, "dist") } = {}) {
+export function startServer({ data = mkdtempSync(path.join(os.tmpdir(), "patrol-ward-")), port = 0, demo = false, extra = [], dist = path.join(ROOT, "dist"), clock = null } = {}) {
   return new Promise((resolve, reject) => {
     const args = ["--data", data, "serve", "--addr", `127.0.0.1:${port}`, "--dist", dist, ...extra];
     const child = spawn(BIN, demo ? [...args, "--demo"] : args, {
       stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, RUST_LOG: "warn" },
+      env: { ...process.env, ...serverEnv(clock) },
     });
     child.on("error", reject);
     let exited = false;
@@ -118,8 +134,7 @@ export async function launch(profileDir, geolocation, { args = [], timezoneId = 
  * page and its worker alike; time then runs on from there. A later call moves it again.
  */
 export async function setClock(ctx, iso) {
-  const offset = Date.parse(iso) - Date.now();
-  if (Number.isNaN(offset)) throw new Error(`not a time: ${iso}`);
+  const offset = offsetTo(iso);
   await ctx.addInitScript((ms) => { globalThis.PATROL_CLOCK_OFFSET_MS = ms; }, offset);
 }
 

@@ -2,28 +2,37 @@
 // the week's roster, and the member's phone shows the assignment after its next sync (the slot
 // suggested and marked); the leader adds a new member and shows a one-time enrollment QR, whose
 // link is read from the leader's screen and opened by a third phone, which enrolls; the leader
-// revokes the member's phone, and that phone's next sync is refused.
+// revokes the member's phone, and that phone's next sync is refused. The next morning (server and
+// app clocks moved on; nothing here depends on the machine's clock), the planned shift that was
+// not run shows as missed.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { axeFindings, enrollmentLink, launch, shot, startServer, waitText, watchedPage } from "./harness.mjs";
+import { axeFindings, enrollmentLink, launch, setClock, shot, startServer, waitText, watchedPage } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
+// The evening of 4 December 2026, 19:00 in Hà Nội, and the next morning.
+const EVENING = "2026-12-04T12:00:00Z";
+const MORNING = "2026-12-05T02:00:00Z";
 
 test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { timeout: 300_000 }, async () => {
-  const server = await startServer({ demo: true });
+  let server = await startServer({ demo: true, clock: EVENING });
   const profiles = [0, 1, 2].map((i) => mkdtempSync(path.join(os.tmpdir(), `patrol-e2e-team-${i}-`)));
   const ctxs = [];
   try {
-    for (const p of profiles) ctxs.push(await launch(p, CP1));
+    for (const p of profiles) {
+      const ctx = await launch(p, CP1);
+      await setClock(ctx, EVENING);
+      ctxs.push(ctx);
+    }
     const [leaderCtx, memberCtx, newCtx] = ctxs;
     const leader = await watchedPage(leaderCtx);
     const member = await watchedPage(memberCtx);
-    await leader.page.goto(enrollmentLink(server.data, "demo-m1", server.url));
+    await leader.page.goto(enrollmentLink(server.data, "demo-m1", server.url, EVENING));
     await waitText(leader.page, "sync-card", "vai trò: tổ trưởng", 60_000);
-    await member.page.goto(enrollmentLink(server.data, "demo-m2", server.url));
+    await member.page.goto(enrollmentLink(server.data, "demo-m2", server.url, EVENING));
     await waitText(member.page, "sync-card", "vai trò: tổ viên", 60_000);
     await waitText(member.page, "coming", "Chưa có lịch trực");
 
@@ -32,10 +41,11 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     await leader.page.getByTestId("team-admin").click();
     await leader.page.getByTestId("roster-status").waitFor({ timeout: 15_000 });
     const tonight = await leader.page.getByTestId("plan-start").inputValue();
-    assert.match(tonight, /^\d{4}-\d{2}-\d{2}$/);
+    assert.equal(tonight, "2026-12-04");
     const chip = leader.page.getByTestId(`plan-${tonight}-ca1-demo-m2`);
     await chip.click();
     assert.equal(await chip.getAttribute("aria-pressed"), "true");
+    await chip.scrollIntoViewIfNeeded();
     await shot(leader.page, "80-leader-roster-vi-360");
     assert.deepEqual(await axeFindings(leader.page), [], "roster screen");
     await leader.page.getByTestId("plan-save").click();
@@ -49,6 +59,7 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     const [y, m, d] = tonight.split("-");
     await waitText(member.page, "coming", `${d}/${m}/${y}`);
     assert.equal(await member.page.getByTestId("slot-ca1").getAttribute("class"), "pick on", "the planned slot is offered");
+    await member.page.getByTestId("coming").scrollIntoViewIfNeeded();
     await shot(member.page, "81-member-coming-shift-vi");
 
     // A new member, enrolled in person: the QR's link is read from the leader's screen.
@@ -61,13 +72,14 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     await leader.page.getByTestId("enroll-qr").locator("svg").waitFor();
     const link = (await leader.page.getByTestId("enroll-link").textContent()).trim();
     assert.match(link, /#enroll=/);
+    await leader.page.getByTestId("enroll-qr").scrollIntoViewIfNeeded();
     await shot(leader.page, "82-leader-enroll-qr-vi-360");
     assert.deepEqual(await axeFindings(leader.page), [], "members screen");
     const fresh = await watchedPage(newCtx);
     await fresh.page.goto(link);
     await waitText(fresh.page, "sync-card", "vai trò: tổ viên", 60_000);
     // Single use: the same link again is refused.
-    const again = await fetch(`${server.url}/api/v1/enroll`, {
+    const again = await fetch(new URL("api/v1/enroll", server.url), {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ code: link.split("#enroll=")[1], device_id: "dev-second-use" }),
     });
@@ -83,6 +95,17 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     await shot(leader.page, "83-leader-devices-vi-360");
     await member.page.getByTestId("sync-now").click();
     await waitText(member.page, "toast", "thu hồi");
+
+    // The next morning: nobody ran tonight's ca1, so the leader sees it as missed.
+    await server.stop();
+    server = await startServer({ data: server.data, port: server.port, clock: MORNING });
+    await setClock(leaderCtx, MORNING);
+    await leader.page.reload();
+    await leader.page.getByTestId("tab-team").click();
+    await leader.page.getByTestId("team-admin").click();
+    await waitText(leader.page, "roster-missed", "04/12/2026, CA1: Trần Thị Bình");
+    await leader.page.getByTestId("roster-missed").scrollIntoViewIfNeeded();
+    await shot(leader.page, "84-leader-missed-vi-360");
 
     for (const p of [leader, member, fresh]) assert.deepEqual(p.errors, [], "no page errors");
   } finally {

@@ -24,7 +24,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
 use limit::{Buckets, Limit};
 use proxy::TrustedProxies;
 use serde::de::DeserializeOwned;
@@ -244,7 +243,7 @@ async fn enroll(
     }
     let resp = shared
         .write(move |db| {
-            let (token, auth) = db.redeem(&req.code, &req.device_id, Utc::now())?;
+            let (token, auth) = db.redeem(&req.code, &req.device_id, crate::clock::now())?;
             Ok(EnrollResponse {
                 token,
                 member_id: auth.member_id,
@@ -271,7 +270,7 @@ async fn push(
     }
     Ok(Json(
         shared
-            .write(move |db| db.push(&auth, req.sent_at, &req.events, Utc::now()))
+            .write(move |db| db.push(&auth, req.sent_at, &req.events, crate::clock::now()))
             .await?,
     ))
 }

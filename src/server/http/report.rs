@@ -9,7 +9,6 @@ use crate::wire::api::{ReportQuery, ReportResponse};
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::Utc;
 use std::sync::Arc;
 
 /// The report's route.
@@ -25,7 +24,7 @@ async fn report(
     let Query(q) = query.map_err(|e| ServerError::BadRequest(e.body_text()))?;
     Ok(Json(
         shared
-            .read(move |conn| db::report::answer(conn, &auth, &q, Utc::now()))
+            .read(move |conn| db::report::answer(conn, &auth, &q, crate::clock::now()))
             .await?,
     ))
 }

@@ -17,7 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -97,7 +97,7 @@ async fn roster_status(
     let nights = query(q)?.absent_nights.unwrap_or(14);
     Ok(Json(
         shared
-            .read(move |conn| roster::status(conn, &auth, &team, nights, Utc::now()))
+            .read(move |conn| roster::status(conn, &auth, &team, nights, crate::clock::now()))
             .await?,
     ))
 }
@@ -111,7 +111,7 @@ async fn set_night(
     let team = path(team)?;
     Ok(Json(
         shared
-            .write(move |db| db.set_roster_night(&auth, &team, &req, Utc::now()))
+            .write(move |db| db.set_roster_night(&auth, &team, &req, crate::clock::now()))
             .await?,
     ))
 }
@@ -125,7 +125,7 @@ async fn set_pattern(
     let team = path(team)?;
     Ok(Json(
         shared
-            .write(move |db| db.set_roster_pattern(&auth, &team, &req, Utc::now()))
+            .write(move |db| db.set_roster_pattern(&auth, &team, &req, crate::clock::now()))
             .await?,
     ))
 }
@@ -152,7 +152,7 @@ async fn add_member(
     let team = path(team)?;
     Ok(Json(
         shared
-            .write(move |db| db.team_add_member(&auth, &team, &req, Utc::now()))
+            .write(move |db| db.team_add_member(&auth, &team, &req, crate::clock::now()))
             .await?,
     ))
 }
@@ -166,7 +166,7 @@ async fn set_role(
     let (team, member) = path(ids)?;
     Ok(Json(
         shared
-            .write(move |db| db.team_set_role(&auth, &team, &member, req.role, Utc::now()))
+            .write(move |db| db.team_set_role(&auth, &team, &member, req.role, crate::clock::now()))
             .await?,
     ))
 }
@@ -179,7 +179,7 @@ async fn member_left(
     let (team, member) = path(ids)?;
     Ok(Json(
         shared
-            .write(move |db| db.team_member_left(&auth, &team, &member, Utc::now()))
+            .write(move |db| db.team_member_left(&auth, &team, &member, crate::clock::now()))
             .await?,
     ))
 }
@@ -202,7 +202,14 @@ async fn issue_code(
     Ok(Json(
         shared
             .write(move |db| {
-                db.team_issue_code(&auth, &team, &member, req.ttl_minutes, &base, Utc::now())
+                db.team_issue_code(
+                    &auth,
+                    &team,
+                    &member,
+                    req.ttl_minutes,
+                    &base,
+                    crate::clock::now(),
+                )
             })
             .await?,
     ))
@@ -248,7 +255,7 @@ async fn revoke(
     let (team, device) = path(ids)?;
     Ok(Json(
         shared
-            .write(move |db| db.team_revoke(&auth, &team, &device, Utc::now()))
+            .write(move |db| db.team_revoke(&auth, &team, &device, crate::clock::now()))
             .await?,
     ))
 }
@@ -262,7 +269,7 @@ async fn set_route(
     let team = path(team)?;
     Ok(Json(
         shared
-            .write(move |db| db.team_set_route(&auth, &team, &req, Utc::now()))
+            .write(move |db| db.team_set_route(&auth, &team, &req, crate::clock::now()))
             .await?,
     ))
 }
