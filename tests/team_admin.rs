@@ -11,7 +11,7 @@ use common::Server;
 use patrol::domain::ward::Role;
 use patrol::store::Store;
 use patrol::wire::api::{
-    parse_enroll_link, AuditResponse, EnrollResponse, IssueCodeResponse, PullResponse, RosterFeed,
+    parse_enroll_link, AuditAction, AuditResponse, EnrollResponse, IssueCodeResponse, PullResponse, RosterFeed,
     RosterResponse, ROSTER_KIND,
 };
 use reqwest::{Method, StatusCode};
@@ -250,7 +250,7 @@ async fn every_action_by_every_role() {
     let code_row = page
         .items
         .iter()
-        .find(|r| r.action == "member.code")
+        .find(|r| r.action == AuditAction::MemberCode)
         .unwrap();
     assert_eq!(code_row.target, "demo-m4");
     assert!(code_row.change.get("code").is_none());

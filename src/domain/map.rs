@@ -181,6 +181,17 @@ impl MapFit {
         (x * s - self.left, y * s - self.top)
     }
 
+    /// The place drawn at viewport pixel (`x`, `y`): the inverse of [`MapFit::project`], for a tap
+    /// on the route editor's map.
+    pub fn unproject(&self, x: f64, y: f64) -> LatLon {
+        let s = world_px(self.zoom);
+        let (ux, uy) = ((x + self.left) / s, (y + self.top) / s);
+        LatLon {
+            lat: lat_at(uy),
+            lon: ux * 360.0 - 180.0,
+        }
+    }
+
     /// Whether `p` is drawn inside the viewport.
     pub fn shows(&self, p: LatLon) -> bool {
         let (x, y) = self.project(p);
@@ -988,6 +999,24 @@ mod tests {
             for (x, y) in [(0.0, 0.0), (view.width - 1.0, view.height - 1.0), (view.width / 2.0, view.height / 2.0)] {
                 let (x, y) = (x as i64, y as i64);
                 prop_assert!(tiles.iter().any(|t| (t.px..t.px + 256).contains(&x) && (t.py..t.py + 256).contains(&y)));
+            }
+        }
+
+        /// A tap on the drawing gives back the place drawn there, to well under a metre.
+        #[test]
+        fn unproject_inverts_project(
+            lat in 8.5..23.4f64,
+            lon in 102.1..109.5f64,
+            spread in prop::collection::vec((-3000.0..3000.0f64, -3000.0..3000.0f64), 1..20),
+            view in viewport(),
+        ) {
+            let base = LatLon { lat, lon };
+            let points: Vec<LatLon> = spread.iter().map(|(n, e)| offset(base, *n, *e)).collect();
+            let fit = MapFit::fit(&points, view).unwrap();
+            for p in &points {
+                let (x, y) = fit.project(*p);
+                let back = fit.unproject(x, y);
+                prop_assert!(p.distance_m(back) < 0.01, "{p:?} -> {back:?}");
             }
         }
 

@@ -255,9 +255,72 @@ pub fn checkpoints_from_geojson(text: &str) -> Result<Vec<Checkpoint>, WardError
     Ok(out)
 }
 
+/// Writes a route as the GeoJSON FeatureCollection [`checkpoints_from_geojson`] reads back: Points
+/// with `name`, `id`, `seq`, `radius_m` and `qr_code`.
+pub fn checkpoints_to_geojson(checkpoints: &[Checkpoint]) -> String {
+    let features = checkpoints
+        .iter()
+        .map(|c| {
+            let mut props = serde_json::Map::new();
+            props.insert("name".into(), c.name.clone().into());
+            props.insert("id".into(), c.id.clone().into());
+            props.insert("seq".into(), c.seq.into());
+            props.insert("radius_m".into(), c.radius_m.into());
+            props.insert("qr_code".into(), c.qr_code.clone().into());
+            geojson::Feature {
+                bbox: None,
+                geometry: Some(geojson::Geometry::new(geojson::GeometryValue::new_point([
+                    c.pos.lon, c.pos.lat,
+                ]))),
+                id: None,
+                properties: Some(props),
+                foreign_members: None,
+            }
+        })
+        .collect();
+    geojson::FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: None,
+    }
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_route_written_as_geojson_reads_back_the_same() {
+        let route = vec![
+            Checkpoint {
+                id: "c1".into(),
+                name: "Đầu ngõ 12".into(),
+                seq: 1,
+                pos: LatLon {
+                    lat: 21.0285,
+                    lon: 105.8542,
+                },
+                radius_m: 40.0,
+                qr_code: "Q1".into(),
+            },
+            Checkpoint {
+                id: "c2".into(),
+                name: "Chợ \"đêm\"".into(),
+                seq: 2,
+                pos: LatLon {
+                    lat: 21.0301,
+                    lon: 105.8560,
+                },
+                radius_m: 25.5,
+                qr_code: "Q2".into(),
+            },
+        ];
+        assert_eq!(
+            checkpoints_from_geojson(&checkpoints_to_geojson(&route)).unwrap(),
+            route
+        );
+    }
 
     #[test]
     fn demo_ward_file_is_valid() {

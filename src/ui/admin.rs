@@ -28,6 +28,7 @@ enum View {
     Members,
     Devices,
     Route,
+    Audit,
 }
 
 /// Sends a team API call; true when it succeeded (an error is shown by the toast).
@@ -41,6 +42,17 @@ pub fn Admin() -> Element {
     let ui = Ui::get();
     let mut view = use_signal(|| View::Roster);
     let current = view();
+    // The audit is the officer's (and admin's) to read; the server refuses it to others.
+    let reads_audit = matches!(ui.sync.read().role, Some(Role::Officer | Role::Admin));
+    let mut views = vec![
+        (View::Roster, "admin.roster", "admin-roster"),
+        (View::Members, "admin.members", "admin-members"),
+        (View::Devices, "admin.devices", "admin-devices"),
+        (View::Route, "admin.route", "admin-route"),
+    ];
+    if reads_audit {
+        views.push((View::Audit, "admin.audit", "admin-audit"));
+    }
     // Members are named on every part: read them once when the screen opens.
     use_future(move || async move {
         call(ui, TeamCall::Members).await;
@@ -48,7 +60,7 @@ pub fn Admin() -> Element {
     rsx! {
         p { class: "muted", {ui.t("admin.needs_connection")} }
         div { class: "choice wrap", role: "tablist",
-            for (v, key, id) in [(View::Roster, "admin.roster", "admin-roster"), (View::Members, "admin.members", "admin-members"), (View::Devices, "admin.devices", "admin-devices"), (View::Route, "admin.route", "admin-route")] {
+            for (v, key, id) in views {
                 button { key: "{id}", role: "tab", class: if v == current { "pick on" } else { "pick" }, "data-testid": "{id}",
                     onclick: move |_| view.set(v), {ui.t(key)} }
             }
@@ -58,6 +70,7 @@ pub fn Admin() -> Element {
             View::Members => rsx! { Members {} },
             View::Devices => rsx! { Devices {} },
             View::Route => rsx! { Route {} },
+            View::Audit => rsx! { Audit {} },
         }
     }
 }
@@ -498,6 +511,7 @@ fn Route() -> Element {
                 {ui.t("admin.posters_print")}
             }
         }
+        super::route_edit::RouteEditor {}
         div { class: "posters", "data-testid": "posters",
             for cp in checkpoints.iter() {
                 div { key: "{cp.id}", class: "poster",
@@ -505,6 +519,46 @@ fn Route() -> Element {
                     div { class: "qr", role: "img", "aria-label": ui.tf("admin.poster_qr", &[("name", cp.name.clone())]), dangerous_inner_html: super::qr::svg(&cp.qr_code) }
                     p { class: "poster-name", "{cp.name}" }
                     p { class: "poster-code", "{cp.qr_code}" }
+                }
+            }
+        }
+    }
+}
+
+/// The team's changes made through the team API: who, when, what (officers and admins).
+#[component]
+fn Audit() -> Element {
+    let ui = Ui::get();
+    use_future(move || async move {
+        call(ui, TeamCall::Audit { after: 0 }).await;
+    });
+    let names = names(&ui);
+    let tz = ui.tz();
+    let audit = ui.admin.read().audit.clone();
+    let Some(audit) = audit else {
+        return rsx! {};
+    };
+    rsx! {
+        section { class: "card",
+            h2 { {ui.t("admin.audit")} }
+            if audit.items.is_empty() { p { class: "muted", {ui.t("admin.audit_none")} } }
+            ol { class: "plain audit", "data-testid": "audit",
+                for a in audit.items.iter().rev() {
+                    li { key: "{a.id}",
+                        {ui.tf("admin.audit_line", &[
+                            ("date", fmt::date(a.at.with_timezone(&tz).date_naive())),
+                            ("time", fmt::clock(a.at, tz)),
+                            ("who", name_of(&names, &a.member_id)),
+                            ("what", ui.t(&format!("audit.{}", a.action.code()))),
+                            ("target", name_of(&names, &a.target)),
+                        ])}
+                    }
+                }
+            }
+            if audit.more {
+                button { class: "big ghost", "data-testid": "audit-more",
+                    onclick: move |_| async move { call(ui, TeamCall::Audit { after: audit.cursor }).await; },
+                    {ui.t("admin.audit_more")}
                 }
             }
         }

@@ -8,7 +8,8 @@ use crate::service::{AppState, Change, Command, Notice, SyncInfo, Tonight};
 use crate::store::records::ShiftLog;
 use crate::store::team::{TeamView, TipOutcome};
 use crate::wire::api::{
-    DevicesResponse, IssueCodeResponse, MembersResponse, RosterResponse, RosterStatusResponse,
+    AuditResponse, DevicesResponse, IssueCodeResponse, MembersResponse, RosterResponse,
+    RosterStatusResponse,
 };
 use crate::wire::team::TeamAnswer;
 use chrono_tz::Tz;
@@ -51,6 +52,8 @@ pub struct Admin {
     pub code: Option<IssueCodeResponse>,
     /// The roster range last read or changed.
     pub roster: Option<RosterResponse>,
+    /// The team's audit, as read (officers and admins).
+    pub audit: Option<AuditResponse>,
 }
 
 impl Admin {
@@ -63,6 +66,7 @@ impl Admin {
             TeamAnswer::Status(s) => self.status = Some(s),
             TeamAnswer::Code(c) => self.code = Some(c),
             TeamAnswer::Roster(r) => self.roster = Some(r),
+            TeamAnswer::Audit(a) => self.audit = Some(a),
             TeamAnswer::Member(_)
             | TeamAnswer::Left(_)
             | TeamAnswer::Device(_)

@@ -10,6 +10,7 @@ pub mod observe;
 pub mod qr;
 pub mod report;
 pub mod route;
+pub mod route_edit;
 pub mod sos;
 pub mod team;
 pub mod tonight;

@@ -392,6 +392,68 @@ pub struct RouteResponse {
     pub checkpoints: Vec<Checkpoint>,
 }
 
+/// What a change made through the team API was; stable codes on the wire and in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    /// One night's roster replaced.
+    #[serde(rename = "roster.night")]
+    RosterNight,
+    /// A range of nights replaced with a weekly pattern.
+    #[serde(rename = "roster.pattern")]
+    RosterPattern,
+    /// A member added.
+    #[serde(rename = "member.add")]
+    MemberAdd,
+    /// A member's role changed.
+    #[serde(rename = "member.role")]
+    MemberRole,
+    /// A member marked as having left.
+    #[serde(rename = "member.left")]
+    MemberLeft,
+    /// An enrollment code issued.
+    #[serde(rename = "member.code")]
+    MemberCode,
+    /// A device revoked.
+    #[serde(rename = "device.revoke")]
+    DeviceRevoke,
+    /// The route replaced.
+    #[serde(rename = "route.replace")]
+    RouteReplace,
+}
+
+impl AuditAction {
+    /// Every action.
+    pub const ALL: [AuditAction; 8] = [
+        AuditAction::RosterNight,
+        AuditAction::RosterPattern,
+        AuditAction::MemberAdd,
+        AuditAction::MemberRole,
+        AuditAction::MemberLeft,
+        AuditAction::MemberCode,
+        AuditAction::DeviceRevoke,
+        AuditAction::RouteReplace,
+    ];
+
+    /// The stable code, "roster.night".
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditAction::RosterNight => "roster.night",
+            AuditAction::RosterPattern => "roster.pattern",
+            AuditAction::MemberAdd => "member.add",
+            AuditAction::MemberRole => "member.role",
+            AuditAction::MemberLeft => "member.left",
+            AuditAction::MemberCode => "member.code",
+            AuditAction::DeviceRevoke => "device.revoke",
+            AuditAction::RouteReplace => "route.replace",
+        }
+    }
+
+    /// The action with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+}
+
 /// One audit record: a change made through the team API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -405,9 +467,8 @@ pub struct AuditRecord {
     pub member_id: String,
     /// Who: their device.
     pub device_id: String,
-    /// What, as a stable code: "roster.night", "roster.pattern", "member.add", "member.role",
-    /// "member.left", "member.code", "device.revoke", "route.replace".
-    pub action: String,
+    /// What kind of change.
+    pub action: AuditAction,
     /// The member, device or team acted on.
     pub target: String,
     /// The change as JSON (never an enrollment code).
@@ -428,6 +489,15 @@ pub struct AuditResponse {
 #[cfg(test)]
 mod tests {
     use super::parse_enroll_link;
+
+    #[test]
+    fn audit_actions_travel_as_their_codes() {
+        for a in super::AuditAction::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.code());
+            assert_eq!(super::AuditAction::from_code(a.code()), Some(a));
+        }
+        assert_eq!(super::AuditAction::from_code("member.delete"), None);
+    }
 
     #[test]
     fn enrollment_links() {

@@ -2,8 +2,8 @@
 //! with its method, path and body, and the answer it expects, parsed into a typed value.
 
 use super::api::{
-    AddMemberRequest, DevicesResponse, IssueCodeRequest, IssueCodeResponse, LeftResponse,
-    MembersResponse, RosterNightRequest, RosterPatternRequest, RosterResponse,
+    AddMemberRequest, AuditResponse, DevicesResponse, IssueCodeRequest, IssueCodeResponse,
+    LeftResponse, MembersResponse, RosterNightRequest, RosterPatternRequest, RosterResponse,
     RosterStatusResponse, RouteRequest, RouteResponse, SetRoleRequest, TeamDevice, TeamMember,
 };
 use chrono::NaiveDate;
@@ -62,6 +62,11 @@ pub enum TeamCall {
     PlanPattern(RosterPatternRequest),
     /// Replace the route (GeoJSON or CSV).
     Route(RouteRequest),
+    /// The team's audit records after id `after`, oldest first (officers and admins).
+    Audit {
+        /// The last id already read (0: from the start).
+        after: i64,
+    },
 }
 
 /// The HTTP method of a call.
@@ -108,6 +113,8 @@ pub enum TeamAnswer {
     Status(RosterStatusResponse),
     /// The route as saved.
     Route(RouteResponse),
+    /// A page of audit records.
+    Audit(AuditResponse),
 }
 
 /// What a path segment keeps as is: letters, digits, '-' and '_' (a '/' or ".." never escapes).
@@ -130,7 +137,8 @@ impl TeamCall {
             TeamCall::Members
             | TeamCall::Devices
             | TeamCall::Roster { .. }
-            | TeamCall::RosterStatus { .. } => Method::Get,
+            | TeamCall::RosterStatus { .. }
+            | TeamCall::Audit { .. } => Method::Get,
             TeamCall::AddMember(_)
             | TeamCall::Left { .. }
             | TeamCall::IssueCode { .. }
@@ -161,6 +169,12 @@ impl TeamCall {
             TeamCall::PlanNight(_) => format!("{t}/roster/night"),
             TeamCall::PlanPattern(_) => format!("{t}/roster/pattern"),
             TeamCall::Route(_) => format!("{t}/route"),
+            TeamCall::Audit { after } => {
+                format!(
+                    "/api/v1/audit?after={after}&limit=200&team={}",
+                    seg(team_id)
+                )
+            }
         }
     }
 
@@ -193,6 +207,7 @@ impl TeamCall {
             }
             TeamCall::RosterStatus { .. } => TeamAnswer::Status(parse(body)?),
             TeamCall::Route(_) => TeamAnswer::Route(parse(body)?),
+            TeamCall::Audit { .. } => TeamAnswer::Audit(parse(body)?),
         })
     }
 }

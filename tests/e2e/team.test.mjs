@@ -6,11 +6,12 @@
 // app clocks moved on; nothing here depends on the machine's clock), the planned shift that was
 // not run shows as missed.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { axeFindings, enrollmentLink, launch, setClock, shot, startServer, waitText, watchedPage } from "./harness.mjs";
+import { ARTIFACTS, axeFindings, enrollmentLink, launch, setClock, shot, startServer, waitText, wardAdmin, watchedPage } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 // The evening of 4 December 2026, 19:00 in Hà Nội, and the next morning.
@@ -19,7 +20,7 @@ const MORNING = "2026-12-05T02:00:00Z";
 
 test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { timeout: 300_000 }, async () => {
   let server = await startServer({ demo: true, clock: EVENING });
-  const profiles = [0, 1, 2].map((i) => mkdtempSync(path.join(os.tmpdir(), `patrol-e2e-team-${i}-`)));
+  const profiles = [0, 1, 2, 3].map((i) => mkdtempSync(path.join(os.tmpdir(), `patrol-e2e-team-${i}-`)));
   const ctxs = [];
   try {
     for (const p of profiles) {
@@ -27,7 +28,7 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
       await setClock(ctx, EVENING);
       ctxs.push(ctx);
     }
-    const [leaderCtx, memberCtx, newCtx] = ctxs;
+    const [leaderCtx, memberCtx, newCtx, officerCtx] = ctxs;
     const leader = await watchedPage(leaderCtx);
     const member = await watchedPage(memberCtx);
     await leader.page.goto(enrollmentLink(server.data, "demo-m1", server.url, EVENING));
@@ -96,6 +97,48 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     await member.page.getByTestId("sync-now").click();
     await waitText(member.page, "toast", "thu hồi");
 
+    // The route, edited on the map: checkpoint 1 moved onto checkpoint 2's place with a tap, renamed,
+    // a sixth one added with a tap; saved, it reaches the new member's phone at its next sync.
+    await leader.page.getByTestId("admin-route").click();
+    await leader.page.getByTestId("route-map").waitFor();
+    const tapAt = async (box) => {
+      const target = await leader.page.getByTestId("route-map-tap").boundingBox();
+      await leader.page.getByTestId("route-map-tap").click({ position: { x: box.x + box.width / 2 - target.x, y: box.y + box.height / 2 - target.y } });
+    };
+    await leader.page.getByTestId("route-move-1").click();
+    await tapAt(await leader.page.getByTestId("route-point-2").locator("circle").nth(1).boundingBox());
+    const [lat1, lon1] = (await leader.page.getByTestId("route-pos-1").textContent()).split(",").map(Number);
+    const [lat2, lon2] = (await leader.page.getByTestId("route-pos-2").textContent()).split(",").map(Number);
+    // Within a couple of pixels at the map's zoom: some metres.
+    assert.ok(Math.abs(lat1 - lat2) < 0.0002 && Math.abs(lon1 - lon2) < 0.0002, `moved to ${lat1},${lon1}, aimed at ${lat2},${lon2}`);
+    await leader.page.getByTestId("route-name-1").fill("Đầu ngõ 12 (cổng mới)");
+    await leader.page.getByTestId("route-radius-1").fill("30");
+    await leader.page.getByTestId("route-add").click();
+    const mapBox = await leader.page.getByTestId("route-map-tap").boundingBox();
+    await tapAt({ x: mapBox.x + 40, y: mapBox.y + 40, width: 0, height: 0 });
+    await leader.page.getByTestId("route-row-6").waitFor();
+    await leader.page.getByTestId("route-edit").scrollIntoViewIfNeeded();
+    await shot(leader.page, "85-leader-route-edit-vi-360");
+    assert.deepEqual(await axeFindings(leader.page), [], "route editor");
+    await leader.page.getByTestId("route-save").click();
+    await waitText(leader.page, "toast", "Đã lưu tuyến");
+    await fresh.page.getByTestId("sync-now").click();
+    await waitText(fresh.page, "toast", "Đã đồng bộ");
+    const preview = await fresh.page.locator(".route-preview").textContent();
+    assert.ok(preview.includes("Đầu ngõ 12 (cổng mới)") && preview.includes("Điểm 6"), preview);
+
+    // Posters: one A4 page per checkpoint, with its number, name and QR code.
+    await waitText(leader.page, "posters", "Điểm 6", 30_000);
+    await leader.page.emulateMedia({ media: "print" });
+    const pdf = path.join(ARTIFACTS, "86-posters.pdf");
+    writeFileSync(pdf, await leader.page.pdf({ format: "A4" }));
+    await leader.page.emulateMedia({ media: "screen" });
+    execFileSync("pdftoppm", ["-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile", pdf, path.join(ARTIFACTS, "86-poster-a4")]);
+    const text = execFileSync("pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
+    const pages = text.split("\f").filter((p) => p.trim());
+    assert.equal(pages.length, 6, text);
+    assert.ok(pages[0].includes("Đầu ngõ 12 (cổng mới)") && pages[5].includes("Điểm 6"), text);
+
     // The next morning: nobody ran tonight's ca1, so the leader sees it as missed.
     await server.stop();
     server = await startServer({ data: server.data, port: server.port, clock: MORNING });
@@ -107,7 +150,21 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     await leader.page.getByTestId("roster-missed").scrollIntoViewIfNeeded();
     await shot(leader.page, "84-leader-missed-vi-360");
 
-    for (const p of [leader, member, fresh]) assert.deepEqual(p.errors, [], "no page errors");
+    // The ward police officer reads who changed what.
+    wardAdmin(server.data, ["add-member", "--team", "demo-team-1", "--id", "demo-o1", "--name", "Đỗ Văn Công", "--role", "officer"], MORNING);
+    await setClock(officerCtx, MORNING);
+    const officer = await watchedPage(officerCtx);
+    await officer.page.goto(enrollmentLink(server.data, "demo-o1", server.url, MORNING));
+    await waitText(officer.page, "sync-card", "vai trò: công an phường", 60_000);
+    await officer.page.getByTestId("tab-team").click();
+    await officer.page.getByTestId("team-admin").click();
+    await officer.page.getByTestId("admin-audit").click();
+    await waitText(officer.page, "audit", "Nguyễn Văn An: xếp lịch theo tuần");
+    await waitText(officer.page, "audit", "thu hồi điện thoại");
+    await waitText(officer.page, "audit", "thay tuyến");
+    assert.equal(await leader.page.getByTestId("admin-audit").count(), 0, "a leader has no audit view");
+
+    for (const p of [leader, member, fresh, officer]) assert.deepEqual(p.errors, [], "no page errors");
   } finally {
     for (const c of ctxs) await c.close().catch(() => {});
     await server.stop();

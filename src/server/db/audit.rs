@@ -5,7 +5,7 @@
 use super::enrollment::DeviceAuth;
 use crate::server::error::ServerError;
 use crate::store::rows;
-use crate::wire::api::{AuditRecord, AuditResponse};
+use crate::wire::api::{AuditAction, AuditRecord, AuditResponse};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
@@ -14,7 +14,7 @@ pub(super) fn append(
     conn: &Connection,
     auth: &DeviceAuth,
     team_id: &str,
-    action: &str,
+    action: AuditAction,
     target: &str,
     change: &serde_json::Value,
     now: DateTime<Utc>,
@@ -29,7 +29,7 @@ pub(super) fn append(
         team_id,
         auth.member_id,
         auth.device_id,
-        action,
+        action.code(),
         target,
         change.to_string()
     ])?;
@@ -60,7 +60,7 @@ pub fn read(
                 team_id: r.get(2)?,
                 member_id: r.get(3)?,
                 device_id: r.get(4)?,
-                action: r.get(5)?,
+                action: rows::parsed(r, 5, ("audit", &key), "action", AuditAction::from_code)?,
                 target: r.get(6)?,
                 change: rows::json(r, 7, "audit", &key)?,
             })

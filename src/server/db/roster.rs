@@ -11,6 +11,7 @@ use crate::domain::shift::night_of;
 use crate::server::access::Need;
 use crate::server::audience::Audience;
 use crate::server::error::ServerError;
+use crate::wire::api::AuditAction;
 use crate::wire::api::{
     RosterFeed, RosterNightRequest, RosterPatternRequest, RosterResponse, RosterSlot,
     RosterStatusResponse, ROSTER_KIND,
@@ -42,7 +43,7 @@ impl ServerDb {
             team_id,
             (req.night, req.night),
             plan.assignments(),
-            "roster.night",
+            AuditAction::RosterNight,
             change,
             now,
         )
@@ -79,7 +80,7 @@ impl ServerDb {
             team_id,
             (req.from, req.to),
             planned,
-            "roster.pattern",
+            AuditAction::RosterPattern,
             change,
             now,
         )
@@ -94,7 +95,7 @@ impl ServerDb {
         team_id: &str,
         (from, to): (NaiveDate, NaiveDate),
         planned: Vec<Assignment>,
-        action: &str,
+        action: AuditAction,
         change: serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<RosterResponse, ServerError> {

@@ -14,6 +14,7 @@ use crate::server::access::{self, Need};
 use crate::server::error::ServerError;
 use crate::server::import::checkpoints_from_csv;
 use crate::store::rows::{self, write_member, write_route};
+use crate::wire::api::AuditAction;
 use crate::wire::api::{
     AddMemberRequest, DevicesResponse, IssueCodeResponse, LeftResponse, MembersResponse,
     RouteFormat, RouteRequest, RouteResponse, TeamDevice, TeamMember, CLOCK_FLAG_MS,
@@ -163,7 +164,7 @@ impl ServerDb {
             &tx,
             auth,
             team_id,
-            "member.add",
+            AuditAction::MemberAdd,
             &id,
             &json!({ "id": id, "name": m.name, "role": m.role }),
             now,
@@ -202,7 +203,7 @@ impl ServerDb {
             &tx,
             auth,
             team_id,
-            "member.role",
+            AuditAction::MemberRole,
             member_id,
             &json!({ "from": before.role, "to": role }),
             now,
@@ -260,7 +261,7 @@ impl ServerDb {
             &tx,
             auth,
             team_id,
-            "member.left",
+            AuditAction::MemberLeft,
             member_id,
             &json!({
                 "revoked_devices": revoked,
@@ -317,7 +318,7 @@ impl ServerDb {
             &tx,
             auth,
             team_id,
-            "member.code",
+            AuditAction::MemberCode,
             member_id,
             &json!({ "expires_at": expires_at }),
             now,
@@ -366,7 +367,7 @@ impl ServerDb {
             &tx,
             auth,
             team_id,
-            "device.revoke",
+            AuditAction::DeviceRevoke,
             device_id,
             &json!({ "member_id": before.member_id }),
             now,
@@ -399,7 +400,7 @@ impl ServerDb {
             &tx,
             auth,
             team_id,
-            "route.replace",
+            AuditAction::RouteReplace,
             team_id,
             &json!({ "checkpoints": cps }),
             now,
