@@ -2,8 +2,9 @@
 //! The records come from the test generator (tests/common/year.rs) at district scale: 13 wards of
 //! 2–3 teams, two shifts a night through 2025, about 285,000 records. The report is built from
 //! records already read; then the same records are written to a ward server's database and the
-//! server's whole answer is timed (SQL selection, JSON parsing, the period, the period before and
-//! the year before), as `GET /api/v1/report?scope=district` builds it.
+//! server's whole answer is timed (the kept (team, night) figures read and added up for the
+//! period, the period before and the year before), as `GET /api/v1/report?scope=district` builds
+//! it, after the server's start has worked those figures out.
 
 #[path = "../tests/common/year.rs"]
 mod year;
@@ -15,6 +16,7 @@ use std::time::Instant;
 
 const WARDS: usize = 13;
 const RUNS: usize = 7;
+const ANSWERS: usize = 5;
 
 fn main() {
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
@@ -164,6 +166,12 @@ fn server_answer(y: &year::Year) {
     }
     tx.commit().unwrap();
     let loaded = t.elapsed();
+    // Written behind the server's back: its start works out every (team, night)'s figures, as
+    // after the migration that keeps them (server_0005); pushes keep them current after that.
+    drop(db);
+    let t = Instant::now();
+    let db = ServerDb::open(dir.path()).unwrap();
+    let caught_up = t.elapsed();
     let first = &y.teams[0].setup;
     let admin = DeviceAuth {
         device_id: "bench-admin".into(),
@@ -179,7 +187,7 @@ fn server_answer(y: &year::Year) {
         to: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
     };
     let mut times = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..ANSWERS {
         let t = Instant::now();
         let r = patrol::server::db::report::answer(db.conn(), &admin, &query, y.now).unwrap();
         times.push(t.elapsed());
@@ -187,9 +195,10 @@ fn server_answer(y: &year::Year) {
     }
     times.sort();
     println!(
-        "  the server's answer (SQL, JSON, the year, the period before and the year before): p50 {:.0} ms, min {:.0} ms over 3 runs ({} events written in {loaded:.0?})",
-        times[1].as_secs_f64() * 1e3,
+        "  the server's answer (the year, the period before and the year before, from the kept nights): p50 {:.0} ms, min {:.0} ms, max {:.0} ms over {ANSWERS} runs ({} events written in {loaded:.0?}, their nights worked out at the server's start in {caught_up:.0?})",
+        times[ANSWERS / 2].as_secs_f64() * 1e3,
         times[0].as_secs_f64() * 1e3,
+        times[ANSWERS - 1].as_secs_f64() * 1e3,
         y.events()
     );
 }

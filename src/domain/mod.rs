@@ -6,6 +6,7 @@ pub mod observation;
 pub mod period;
 pub mod records;
 pub mod report;
+pub mod report_nights;
 pub mod review;
 pub mod roster;
 pub mod shift;

@@ -18,13 +18,11 @@
 use super::geofence::LatLon;
 use super::observation::{Action, Category};
 use super::period::Nights;
-use super::records::{CheckIn, CheckInMethod, Correction, Observation, Shift};
+use super::records::{CheckIn, Correction, Observation, Shift};
 use super::review::TeamRecord;
-use super::shift::{ShiftSlot, DEFAULT_TZ};
-use super::tip::{outcome, FollowUp, TipStep};
+use super::tip::{FollowUp, TipStep};
 use super::ward::{Checkpoint, WardSetup};
-use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -372,7 +370,7 @@ pub fn report(teams: &[TeamRecords<'_>], nights: Nights, now: DateTime<Utc>) -> 
 /// hashes every record's id and its shift's id, and SipHash took a third of its time. Not
 /// resistant to crafted collisions; ids are the UUIDs of the team's own phones.
 #[derive(Default, Clone, Copy)]
-struct IdHasher(u64);
+pub(super) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -410,20 +408,20 @@ impl Hasher for IdHasher {
     }
 }
 
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
-type Set<K> = HashSet<K, BuildHasherDefault<IdHasher>>;
+pub(super) type Map<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+pub(super) type Set<K> = HashSet<K, BuildHasherDefault<IdHasher>>;
 
 /// The records of a team, deduplicated, by reference.
 #[derive(Default)]
-struct Read<'a> {
-    shifts: Map<&'a str, &'a Shift>,
-    check_ins: Vec<&'a CheckIn>,
-    observations: Vec<&'a Observation>,
-    corrections: Vec<&'a Correction>,
-    steps: Map<&'a str, Vec<&'a FollowUp>>,
+pub(super) struct Read<'a> {
+    pub(super) shifts: Map<&'a str, &'a Shift>,
+    pub(super) check_ins: Vec<&'a CheckIn>,
+    pub(super) observations: Vec<&'a Observation>,
+    pub(super) corrections: Vec<&'a Correction>,
+    pub(super) steps: Map<&'a str, Vec<&'a FollowUp>>,
 }
 
-fn read(records: &[TeamRecord]) -> Read<'_> {
+pub(super) fn read(records: &[TeamRecord]) -> Read<'_> {
     let mut r = Read::default();
     let mut seen: Set<&str> = Set::with_capacity_and_hasher(records.len(), Default::default());
     for rec in records {
@@ -463,169 +461,17 @@ fn read(records: &[TeamRecord]) -> Read<'_> {
     r
 }
 
-/// One team's figures over `nights` as of `now`.
+/// One team's figures over `nights` as of `now`: its records summed night by night
+/// ([`super::report_nights::by_night`]) and finished for `now` ([`super::report_nights::finish`]),
+/// the same steps the server takes over the nights it keeps.
 pub fn team_figures(
     setup: &WardSetup,
     records: &[TeamRecord],
     nights: Nights,
     now: DateTime<Utc>,
 ) -> Figures {
-    let tz: Tz = setup.ward.tz.parse().unwrap_or(DEFAULT_TZ);
-    let team = &setup.team;
-    let r = read(records);
-    let mut f = Figures::default();
-
-    // Shifts of the period, people, lateness and ends.
-    let slot_of: Map<&str, &ShiftSlot> = team.slots.iter().map(|s| (s.code.as_str(), s)).collect();
-    let longest = team
-        .slots
-        .iter()
-        .map(|s| s.length_min)
-        .max()
-        .unwrap_or(LONGEST_SLOT_MIN);
-    let mut in_period: Map<&str, usize> = Map::default();
-    let mut run_slots: Set<(NaiveDate, &str)> = Set::default();
-    for s in r.shifts.values() {
-        if s.team_id != team.id || !nights.contains(s.night) {
-            continue;
-        }
-        in_period.insert(s.id.as_str(), in_period.len());
-        f.shifts.run += 1;
-        run_slots.insert((s.night, s.slot_code.as_str()));
-        let window = slot_of
-            .get(s.slot_code.as_str())
-            .map(|slot| slot.window(s.night, tz));
-        let slot_end = match &window {
-            Some(w) => w.end,
-            None => s.started_at + Duration::minutes(longest as i64),
-        };
-        if let Some(w) = &window {
-            if s.started_at > w.start + Duration::minutes(LATE_AFTER_MINUTES) {
-                f.shifts.late += 1;
-            }
-        }
-        if s.ended_at.is_none() && slot_end <= now {
-            f.shifts.unended += 1;
-        }
-        let end = s.ended_at.unwrap_or(slot_end.min(now));
-        let seconds = (end - s.started_at).num_seconds().max(0);
-        let present = distinct(&s.members_present) as u64;
-        f.people.member_shifts += present;
-        f.people.member_seconds += present as i64 * seconds;
-    }
-
-    // Planned slots: over by now, or run.
-    let mut covered = 0;
-    for night in nights.iter() {
-        for slot in &team.slots {
-            if run_slots.contains(&(night, slot.code.as_str())) {
-                f.shifts.planned += 1;
-                covered += 1;
-            } else if slot.window(night, tz).end <= now {
-                f.shifts.planned += 1;
-                f.shifts.not_run += 1;
-            }
-        }
-    }
-    f.shifts.off_plan = f.shifts.run - covered;
-
-    // Coverage.
-    let route: Vec<&Checkpoint> = {
-        let mut cps: Vec<&Checkpoint> = setup.checkpoints.iter().collect();
-        cps.sort_by_key(|c| c.seq);
-        cps
-    };
-    let route_index: Map<&str, usize> = route
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
-        .collect();
-    f.coverage.route_stops = route.len() as u64 * f.shifts.run;
-    let mut stops: Set<(usize, usize)> = Set::default();
-    for c in &r.check_ins {
-        let Some(&shift) = in_period.get(c.shift_id.as_str()) else {
-            continue;
-        };
-        f.coverage.check_ins += 1;
-        match (c.method, c.verified) {
-            (CheckInMethod::Gps, true) => f.coverage.gps_verified += 1,
-            (CheckInMethod::Qr, true) => f.coverage.qr_verified += 1,
-            _ => f.coverage.unverified += 1,
-        }
-        if let Some(&cp) = route_index.get(c.checkpoint_id.as_str()) {
-            stops.insert((shift, cp));
-        }
-    }
-    f.coverage.stops_visited = stops.len() as u64;
-
-    // Corrections: counted in their shift's night; the latest naming a category recategorises
-    // its target, whichever shift carries it.
-    let mut recat: Map<&str, (DateTime<Utc>, &str, Category)> = Map::default();
-    for c in &r.corrections {
-        if in_period.contains_key(c.shift_id.as_str()) {
-            f.observations.corrections += 1;
-        }
-        if let Some(cat) = c.new_category {
-            let e = recat
-                .entry(c.target_id.as_str())
-                .or_insert((c.at, &c.id, cat));
-            if (c.at, c.id.as_str()) > (e.0, e.1) {
-                *e = (c.at, &c.id, cat);
-            }
-        }
-    }
-
-    // Observations, tips, hours, places.
-    f.places.checkpoints = route
-        .iter()
-        .map(|c| PlaceCount {
-            team_id: team.id.clone(),
-            checkpoint_id: c.id.clone(),
-            name: c.name.clone(),
-            count: 0,
-        })
-        .collect();
-    for o in &r.observations {
-        if !in_period.contains_key(o.shift_id.as_str()) {
-            continue;
-        }
-        let b = &mut f.observations;
-        b.total += 1;
-        let cat = recat.get(o.id.as_str()).map_or(o.category, |e| e.2);
-        if cat != o.category {
-            b.recategorised += 1;
-        }
-        b.by_category[cat_index(cat)] += 1;
-        match o.action {
-            Some(a) => b.by_action[action_index(a)] += 1,
-            None => b.no_action += 1,
-        }
-        if o.urgent {
-            b.urgent += 1;
-        }
-        f.by_hour[o.at.with_timezone(&tz).hour() as usize] += 1;
-        match o.fix {
-            None => f.places.no_position += 1,
-            Some(fix) => match place_of(&route, fix.pos) {
-                Some(i) => f.places.checkpoints[i].count += 1,
-                None => f.places.elsewhere += 1,
-            },
-        }
-        let steps = r.steps.get(o.id.as_str());
-        let state = outcome(steps.into_iter().flatten().copied());
-        let t = &mut f.tips;
-        match state.outcome {
-            None => t.no_step += 1,
-            Some(TipStep::Forwarded) => t.forwarded += 1,
-            Some(TipStep::Valuable) => t.valuable += 1,
-            Some(TipStep::Unfounded) => t.unfounded += 1,
-            Some(TipStep::Resolved) => t.resolved += 1,
-        }
-        if state.answered_twice {
-            t.answered_twice += 1;
-        }
-    }
-    f
+    let by_night = super::report_nights::by_night(setup, records, |n| nights.contains(n));
+    super::report_nights::finish(setup, nights, by_night.values(), now)
 }
 
 /// The route checkpoint an observation at `pos` is placed at: the nearest whose radius times
@@ -641,21 +487,21 @@ pub fn place_of(route: &[&Checkpoint], pos: LatLon) -> Option<usize> {
     best.map(|(_, i)| i)
 }
 
-fn distinct(ids: &[String]) -> usize {
+pub(super) fn distinct(ids: &[String]) -> usize {
     ids.iter()
         .enumerate()
         .filter(|(i, id)| !ids[..*i].contains(id))
         .count()
 }
 
-fn cat_index(c: Category) -> usize {
+pub(super) fn cat_index(c: Category) -> usize {
     Category::ALL
         .iter()
         .position(|x| *x == c)
         .expect("every category is in ALL")
 }
 
-fn action_index(a: Action) -> usize {
+pub(super) fn action_index(a: Action) -> usize {
     Action::ALL
         .iter()
         .position(|x| *x == a)
@@ -669,7 +515,7 @@ mod tests {
     use crate::domain::shift::default_slots;
     use crate::domain::tip::TipStep;
     use crate::domain::ward::{Team, Ward};
-    use chrono::TimeZone;
+    use chrono::{Duration, NaiveDate, TimeZone};
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

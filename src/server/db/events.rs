@@ -129,6 +129,9 @@ impl ServerDb {
             "UPDATE device SET stored_through = ?1, last_seen = ?2, clock_offset_ms = ?3 WHERE id = ?4",
             params![through, now.to_rfc3339(), clock_offset_ms, auth.device_id],
         )?;
+        // The nights these events bear on, in the same transaction: no report sees one without
+        // the other.
+        super::report_nights::catch_up(&tx, false)?;
         tx.commit()?;
         self.fresh.extend(notes);
         Ok(PushResponse {

@@ -9,6 +9,7 @@ pub mod enrollment;
 pub mod events;
 pub mod feed;
 pub mod report;
+pub mod report_nights;
 pub mod review;
 pub mod roster;
 pub mod setup;
@@ -41,6 +42,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_event_team",
         include_str!("../../../migrations/server_0004_event_team.sql"),
     ),
+    (
+        "0005_report_nights",
+        include_str!("../../../migrations/server_0005_report_nights.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.
@@ -70,6 +75,10 @@ impl ServerDb {
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?1)",
             [uuid::Uuid::now_v7().to_string()],
         )?;
+        // Events stored by other means (a restored or older database) get their nights' figures.
+        let tx = conn.transaction()?;
+        report_nights::catch_up(&tx, true)?;
+        tx.commit()?;
         Ok(Self {
             conn,
             path,

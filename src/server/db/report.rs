@@ -1,16 +1,17 @@
-//! Reports from the server's stored events: the teams a caller may see, their records for a
-//! period, and the one domain function ([`crate::domain::report::report`]) over them. SQL only
-//! selects; every figure is the domain's.
+//! Reports from the server's stored events: the teams a caller may see, what their nights came
+//! to (kept by [`super::report_nights`], or worked out from the records), and the domain's sum
+//! over them ([`crate::domain::report_nights::finish`], the last step of
+//! [`crate::domain::report::report`]). SQL only selects; every figure is the domain's.
 
 use super::enrollment::DeviceAuth;
 use crate::domain::period::{Nights, Period};
-use crate::domain::report::{report, Report, TeamRecords};
-use crate::domain::review::TeamRecord;
+use crate::domain::report::{Report, TeamReport};
+use crate::domain::report_nights::{by_night, finish, NightFigures};
 use crate::domain::ward::{Role, WardSetup};
 use crate::server::access::{self, Need};
 use crate::server::error::ServerError;
 use crate::wire::api::{ReportQuery, ReportResponse, ReportScope};
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 /// The teams `auth` may see in `scope`: a leader their own team; an officer or admin any team
@@ -76,23 +77,27 @@ pub fn teams_in_scope(
     }
 }
 
-/// The records of `team` for shifts on the evenings `within` (with a day's margin for device
-/// clocks either side), and every step taken on its tips, whenever and by whom.
-fn team_records(
+/// What the nights `within` of `team` came to: the kept figures
+/// ([`super::report_nights::kept`]) when they can be trusted, else worked out from every record
+/// of the team.
+fn team_nights(
     conn: &Connection,
     team: &str,
+    setup: &WardSetup,
     within: Nights,
-) -> Result<Vec<TeamRecord>, ServerError> {
-    let edge = |d: chrono::NaiveDate| {
-        DateTime::<Utc>::from_naive_utc_and_offset(d.and_time(NaiveTime::MIN), Utc)
-    };
-    let from = (edge(within.first) - Duration::days(1)).to_rfc3339();
-    let to = (edge(within.last) + Duration::days(3)).to_rfc3339();
-    Ok(super::review::team_records(conn, team, &from, &to)?.0)
+) -> Result<Vec<NightFigures>, ServerError> {
+    if let Some(kept) = super::report_nights::kept(conn, team, setup, within.first, within.last)? {
+        return Ok(kept);
+    }
+    let (records, _) = super::review::team_records(conn, team, "", "~")?;
+    Ok(by_night(setup, &records, |n| within.contains(n))
+        .into_values()
+        .collect())
 }
 
 /// The report `q` asks for, as `auth` may see it, at `now`: the period, the period just before
-/// and the year before, each from one read of the records of the evenings all three cover.
+/// and the year before, each the sum of what the teams' nights came to (read once, in one read
+/// transaction, for the evenings all three cover), finished for `now`.
 pub fn answer(
     conn: &Connection,
     auth: &DeviceAuth,
@@ -107,21 +112,38 @@ pub fn answer(
     let nights = period.nights().map_err(bad)?;
     let before = period.previous().map_err(bad)?.nights().map_err(bad)?;
     let year_before = period.year_before().nights().map_err(bad)?;
-    let teams = teams_in_scope(conn, auth, q.scope, q.id.as_deref())?;
+    let tx = conn.unchecked_transaction()?;
+    let teams = teams_in_scope(&tx, auth, q.scope, q.id.as_deref())?;
     let within = Nights {
         first: year_before.first.min(before.first),
         last: nights.last,
     };
-    let mut setups: Vec<(WardSetup, Vec<TeamRecord>)> = Vec::with_capacity(teams.len());
+    let mut read: Vec<(WardSetup, Vec<NightFigures>)> = Vec::with_capacity(teams.len());
     for team in &teams {
-        let setup = super::setup::team_setup(conn, team)?;
-        setups.push((setup, team_records(conn, team, within)?));
+        let setup = super::setup::team_setup(&tx, team)?;
+        let kept = team_nights(&tx, team, &setup, within)?;
+        read.push((setup, kept));
     }
-    let input: Vec<TeamRecords<'_>> = setups
-        .iter()
-        .map(|(setup, records)| TeamRecords { setup, records })
-        .collect();
-    let of = |n: Nights| -> Report { report(&input, n, now) };
+    tx.finish()?;
+    let of = |n: Nights| -> Report {
+        let teams: Vec<TeamReport> = read
+            .iter()
+            .map(|(setup, kept)| TeamReport {
+                ward_id: setup.ward.id.clone(),
+                ward_name: setup.ward.name.clone(),
+                team_id: setup.team.id.clone(),
+                team_name: setup.team.name.clone(),
+                figures: finish(setup, n, kept, now),
+            })
+            .collect();
+        let total = teams.iter().map(|t| &t.figures).sum();
+        Report {
+            nights: n,
+            now,
+            teams,
+            total,
+        }
+    };
     Ok(ReportResponse {
         report: of(nights),
         before: of(before).total,

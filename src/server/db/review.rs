@@ -7,7 +7,7 @@ use crate::server::error::ServerError;
 use crate::wire::event::records_of;
 use rusqlite::{params, Connection};
 
-/// The records of `team_id` the server stores: its members' events written (device clock)
+/// The records of `team_id` the server stores, in the order they were stored: its members' events written (device clock)
 /// from `from` to before `to` (RFC 3339 text; "" and "~" for all of them), and every step taken
 /// on its tips, whenever and by whom (an officer of another team). Events that do not parse are
 /// logged and listed apart.
@@ -18,13 +18,15 @@ pub fn team_records(
     to: &str,
 ) -> Result<(Vec<TeamRecord>, Vec<Unreadable>), ServerError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT event_id, kind, payload FROM event
-          WHERE team_id = ?1 AND kind <> 'tip_followed_up' AND client_time >= ?2 AND client_time < ?3
-         UNION ALL
-         SELECT s.event_id, s.kind, s.payload FROM event s
-          WHERE s.kind = 'tip_followed_up'
-            AND json_extract(s.payload, '$.observation_id') IN
-                (SELECT entity_id FROM event WHERE kind = 'observed' AND team_id = ?1)",
+        "SELECT event_id, kind, payload FROM (
+           SELECT cursor, event_id, kind, payload FROM event
+            WHERE team_id = ?1 AND kind <> 'tip_followed_up' AND client_time >= ?2 AND client_time < ?3
+           UNION ALL
+           SELECT s.cursor, s.event_id, s.kind, s.payload FROM event s
+            WHERE s.kind = 'tip_followed_up'
+              AND json_extract(s.payload, '$.observation_id') IN
+                  (SELECT entity_id FROM event WHERE kind = 'observed' AND team_id = ?1))
+         ORDER BY cursor",
     )?;
     let rows = stmt
         .query_map(params![team_id, from, to], |r| {

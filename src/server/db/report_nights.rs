@@ -1,0 +1,392 @@
+//! What each (team, night) comes to ([`NightFigures`]), kept by the server so a report adds up a
+//! few rows a night instead of reading every event (issue 9).
+//!
+//! - Kept current in the transaction that stores events: [`catch_up`] reads the events stored
+//!   since the last catch-up (`meta.report_through`, an event cursor), finds the (team, night)s
+//!   they bear on (a shift's nights, the night of a record's shift, of a corrected observation's
+//!   shift, of a followed-up tip's shift) and works each out again from its records. A push calls
+//!   it before committing, so no report ever sees an event without its night's figures.
+//! - Valid only for the setup they were worked out with (`report_team.setup_key`: zone, slots,
+//!   route): a team whose setup changed since is worked out again at its next catch-up.
+//! - Trusted only when current: [`kept`] gives nothing for a team while events were written by
+//!   other means (the cursor moved past `report_through`) or its setup changed, and the report
+//!   reads that team's records instead. [`crate::server::db::ServerDb::open`] catches up.
+
+use crate::domain::report_nights::{by_night, NightFigures};
+use crate::domain::review::TeamRecord;
+use crate::domain::ward::WardSetup;
+use crate::server::error::ServerError;
+use crate::wire::event::records_of;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
+
+/// More new events than this and a catch-up works out every night of their teams afresh.
+const REBUILD_AFTER: i64 = 5_000;
+
+/// What the kept figures depend on in a setup (zone, team, slots, route), as a hash.
+pub fn setup_key(s: &WardSetup) -> String {
+    let text = serde_json::to_string(&(&s.ward.tz, &s.team.id, &s.team.slots, &s.checkpoints))
+        .expect("setups serialise");
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The kept nights of `team` from `first` to `last`, if they can be trusted for `setup`: every
+/// stored event caught up, worked out with this setup, every row readable.
+pub fn kept(
+    conn: &Connection,
+    team: &str,
+    setup: &WardSetup,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Option<Vec<NightFigures>>, ServerError> {
+    if behind(conn)? {
+        return Ok(None);
+    }
+    let key: Option<String> = conn
+        .prepare_cached("SELECT setup_key FROM report_team WHERE team_id = ?1")?
+        .query_row([team], |r| r.get(0))
+        .optional()?;
+    if key.as_deref() != Some(setup_key(setup).as_str()) {
+        return Ok(None);
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT figures FROM report_night WHERE team_id = ?1 AND night >= ?2 AND night <= ?3",
+    )?;
+    let rows = st
+        .query_map(params![team, first.to_string(), last.to_string()], |r| {
+            r.get::<_, String>(0)
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        match serde_json::from_str(&row) {
+            Ok(n) => out.push(n),
+            Err(e) => {
+                tracing::warn!(team, error = %e, "kept night figures do not parse; reading records");
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Whether events were stored since the last catch-up.
+pub fn behind(conn: &Connection) -> Result<bool, ServerError> {
+    Ok(through(conn)? < last_cursor(conn)?)
+}
+
+fn through(conn: &Connection) -> Result<i64, ServerError> {
+    let t: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'report_through'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(t.and_then(|t| t.parse().ok()).unwrap_or(0))
+}
+
+fn last_cursor(conn: &Connection) -> Result<i64, ServerError> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(cursor), 0) FROM event")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Brings the kept figures up to every stored event, on `conn` (inside the caller's
+/// transaction: the push that stored the events, or the server's start). The setups of the
+/// teams the new events bear on are checked, or of every team when `every_team`.
+pub fn catch_up(conn: &Connection, every_team: bool) -> Result<(), ServerError> {
+    let (from, to) = (through(conn)?, last_cursor(conn)?);
+    let rebuild = to - from > REBUILD_AFTER;
+    let nights = if to > from && !rebuild {
+        touched(conn, from)?
+    } else {
+        BTreeSet::new()
+    };
+    let teams: BTreeSet<String> = if every_team || rebuild {
+        conn.prepare_cached("SELECT id FROM team")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    } else {
+        nights.iter().map(|(t, _)| t.clone()).collect()
+    };
+    let mut setups: HashMap<String, WardSetup> = HashMap::new();
+    let mut fresh: BTreeSet<String> = BTreeSet::new();
+    for team in teams {
+        // A team since removed has no figures to keep; one whose setup does not read has none
+        // it can trust, and is worked out afresh once it reads again.
+        let setup = match super::setup::team_setup(conn, &team) {
+            Ok(s) => s,
+            Err(ServerError::NotFound(_) | ServerError::Corrupt(_)) => {
+                conn.execute("DELETE FROM report_team WHERE team_id = ?1", [&team])?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let key: Option<String> = conn
+            .prepare_cached("SELECT setup_key FROM report_team WHERE team_id = ?1")?
+            .query_row([&team], |r| r.get(0))
+            .optional()?;
+        if rebuild || key.as_deref() != Some(setup_key(&setup).as_str()) {
+            rebuild_team(conn, &team, &setup)?;
+            fresh.insert(team.clone());
+        }
+        setups.insert(team, setup);
+    }
+    for (team, night) in nights {
+        if let Some(setup) = setups.get(&team).filter(|_| !fresh.contains(&team)) {
+            rework_night(conn, &team, setup, night)?;
+        }
+    }
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES ('report_through', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [to.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Works out every night of `team` afresh from all its records.
+fn rebuild_team(conn: &Connection, team: &str, setup: &WardSetup) -> Result<(), ServerError> {
+    let (records, _) = super::review::team_records(conn, team, "", "~")?;
+    conn.execute("DELETE FROM report_night WHERE team_id = ?1", [team])?;
+    for n in by_night(setup, &records, |_| true).values() {
+        write(conn, team, n)?;
+    }
+    conn.execute(
+        "INSERT INTO report_team(team_id, setup_key) VALUES (?1, ?2)
+         ON CONFLICT(team_id) DO UPDATE SET setup_key = excluded.setup_key",
+        params![team, setup_key(setup)],
+    )?;
+    Ok(())
+}
+
+fn write(conn: &Connection, team: &str, n: &NightFigures) -> Result<(), ServerError> {
+    conn.prepare_cached(
+        "INSERT INTO report_night(team_id, night, figures) VALUES (?1, ?2, ?3)
+         ON CONFLICT(team_id, night) DO UPDATE SET figures = excluded.figures",
+    )?
+    .execute(params![
+        team,
+        n.night.to_string(),
+        serde_json::to_string(n).expect("figures serialise")
+    ])?;
+    Ok(())
+}
+
+/// Works out `night` of `team` again from the records that bear on it (see [`night_records`]).
+fn rework_night(
+    conn: &Connection,
+    team: &str,
+    setup: &WardSetup,
+    night: NaiveDate,
+) -> Result<(), ServerError> {
+    let records = night_records(conn, team, night)?;
+    match by_night(setup, &records, |n| n == night).remove(&night) {
+        Some(n) => write(conn, team, &n),
+        None => {
+            conn.prepare_cached("DELETE FROM report_night WHERE team_id = ?1 AND night = ?2")?
+                .execute(params![team, night.to_string()])?;
+            Ok(())
+        }
+    }
+}
+
+/// The records of `team` that bear on `night`, in the order they were stored: every version of
+/// each shift any version of which names the night; the check-ins, observations and
+/// corrections of those shifts; the corrections of their observations; any record of the team
+/// stored under an id one of those has (so a record seen twice counts where it was seen first);
+/// and the steps on their observations, whoever took them.
+fn night_records(
+    conn: &Connection,
+    team: &str,
+    night: NaiveDate,
+) -> Result<Vec<TeamRecord>, ServerError> {
+    type Row = (i64, String, String, String);
+    let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    };
+    let mut rows: HashMap<i64, Row> = HashMap::new();
+    let shift_ids: Vec<String> = conn
+        .prepare_cached(
+            "SELECT DISTINCT json_extract(payload, '$.id') FROM event
+              WHERE team_id = ?1 AND kind IN ('shift_started', 'shift_ended')
+                AND json_extract(payload, '$.night') = ?2
+                AND json_extract(payload, '$.id') IS NOT NULL",
+        )?
+        .query_map(params![team, night.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut by_id = conn.prepare_cached(
+        "SELECT cursor, event_id, kind, payload FROM event
+          WHERE team_id = ?1 AND json_extract(payload, '$.id') = ?2",
+    )?;
+    let mut of_shift = conn.prepare_cached(
+        "SELECT cursor, event_id, kind, payload FROM event
+          WHERE team_id = ?1 AND kind IN ('checked_in', 'observed', 'corrected')
+            AND json_extract(payload, '$.shift_id') = ?2",
+    )?;
+    let mut corrections = conn.prepare_cached(
+        "SELECT cursor, event_id, kind, payload FROM event
+          WHERE team_id = ?1 AND kind = 'corrected' AND json_extract(payload, '$.target_id') = ?2",
+    )?;
+    let mut steps = conn.prepare_cached(
+        "SELECT cursor, event_id, kind, payload FROM event
+          WHERE kind = 'tip_followed_up' AND json_extract(payload, '$.observation_id') = ?2
+            AND ?2 IN (SELECT entity_id FROM event WHERE kind = 'observed' AND team_id = ?1)",
+    )?;
+    let mut found: Vec<Row> = Vec::new();
+    for id in &shift_ids {
+        found.extend(
+            by_id
+                .query_map(params![team, id], row)?
+                .filter_map(shift_row),
+        );
+        found.extend(
+            of_shift
+                .query_map(params![team, id], row)?
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    let observations: Vec<String> = found
+        .iter()
+        .filter(|r| r.2 == "observed")
+        .filter_map(|r| payload_id(&r.3))
+        .collect();
+    for o in &observations {
+        found.extend(
+            corrections
+                .query_map(params![team, o], row)?
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    let ids: BTreeSet<String> = found
+        .iter()
+        .filter(|r| matches!(r.2.as_str(), "checked_in" | "observed" | "corrected"))
+        .filter_map(|r| payload_id(&r.3))
+        .collect();
+    for id in &ids {
+        found.extend(
+            by_id
+                .query_map(params![team, id], row)?
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    for o in &observations {
+        found.extend(
+            steps
+                .query_map(params![team, o], row)?
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    for r in found {
+        rows.insert(r.0, r);
+    }
+    let mut rows: Vec<Row> = rows.into_values().collect();
+    rows.sort_by_key(|r| r.0);
+    let (records, _) = records_of(rows.into_iter().map(|(_, id, kind, p)| (id, kind, p)));
+    Ok(records)
+}
+
+/// A row of `by_id` that is a shift's version (ids are looked up across kinds).
+fn shift_row(
+    r: rusqlite::Result<(i64, String, String, String)>,
+) -> Option<(i64, String, String, String)> {
+    r.ok()
+        .filter(|r| matches!(r.2.as_str(), "shift_started" | "shift_ended"))
+}
+
+fn payload_id(payload: &str) -> Option<String> {
+    field(payload, "id")
+}
+
+fn field(payload: &str, name: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(payload).ok()?;
+    v.get(name)?.as_str().map(str::to_string)
+}
+
+/// The (team, night)s the events stored after cursor `from` bear on.
+fn touched(conn: &Connection, from: i64) -> Result<BTreeSet<(String, NaiveDate)>, ServerError> {
+    let new: Vec<(String, String, String)> = conn
+        .prepare_cached(
+            "SELECT team_id, kind, payload FROM event WHERE cursor > ?1 ORDER BY cursor",
+        )?
+        .query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out = BTreeSet::new();
+    for (team, kind, payload) in new {
+        match kind.as_str() {
+            "shift_started" | "shift_ended" => {
+                if let Some(id) = payload_id(&payload) {
+                    shift_nights(conn, &team, &id, &mut out)?;
+                }
+            }
+            "checked_in" | "observed" | "corrected" => {
+                if let Some(shift) = field(&payload, "shift_id") {
+                    shift_nights(conn, &team, &shift, &mut out)?;
+                }
+                if kind == "corrected" {
+                    if let Some(target) = field(&payload, "target_id") {
+                        observation_nights(conn, &team, &target, &mut out)?;
+                    }
+                }
+            }
+            "tip_followed_up" => {
+                if let Some(o) = field(&payload, "observation_id") {
+                    let teams: Vec<String> = conn
+                        .prepare_cached(
+                            "SELECT DISTINCT team_id FROM event WHERE kind = 'observed' AND entity_id = ?1",
+                        )?
+                        .query_map([&o], |r| r.get(0))?
+                        .collect::<Result<_, _>>()?;
+                    for t in teams {
+                        observation_nights(conn, &t, &o, &mut out)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Adds the nights any stored version of shift `id` of `team` names.
+fn shift_nights(
+    conn: &Connection,
+    team: &str,
+    id: &str,
+    out: &mut BTreeSet<(String, NaiveDate)>,
+) -> Result<(), ServerError> {
+    let nights: Vec<Option<String>> = conn
+        .prepare_cached(
+            "SELECT json_extract(payload, '$.night') FROM event
+              WHERE team_id = ?1 AND json_extract(payload, '$.id') = ?2
+                AND kind IN ('shift_started', 'shift_ended')",
+        )?
+        .query_map(params![team, id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for n in nights.into_iter().flatten() {
+        if let Ok(night) = n.parse::<NaiveDate>() {
+            out.insert((team.to_string(), night));
+        }
+    }
+    Ok(())
+}
+
+/// Adds the nights of the shifts of `team`'s observations stored under id `id`.
+fn observation_nights(
+    conn: &Connection,
+    team: &str,
+    id: &str,
+    out: &mut BTreeSet<(String, NaiveDate)>,
+) -> Result<(), ServerError> {
+    let shifts: Vec<Option<String>> = conn
+        .prepare_cached(
+            "SELECT json_extract(payload, '$.shift_id') FROM event
+              WHERE team_id = ?1 AND json_extract(payload, '$.id') = ?2 AND kind = 'observed'",
+        )?
+        .query_map(params![team, id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for s in shifts.into_iter().flatten() {
+        shift_nights(conn, team, &s, out)?;
+    }
+    Ok(())
+}
