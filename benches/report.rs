@@ -11,8 +11,11 @@ mod year;
 
 use chrono::NaiveDate;
 use patrol::domain::period::Period;
-use patrol::domain::report::{report, TeamRecords};
+use patrol::domain::report::{report, Planned, TeamRecords};
 use std::time::Instant;
+
+/// The generated teams keep no roster: every slot of every night is planned.
+static NO_ROSTER: Planned = Planned::new();
 
 const WARDS: usize = 13;
 const RUNS: usize = 7;
@@ -35,6 +38,7 @@ fn main() {
         .map(|t| TeamRecords {
             setup: &t.setup,
             records: &t.records,
+            planned: &NO_ROSTER,
         })
         .collect();
     let nights = Period::Year { year: 2025 }.nights().unwrap();

@@ -17,13 +17,16 @@ use patrol::domain::period::{Nights, Period};
 use patrol::domain::records::{CheckIn, CheckInMethod, Correction, Observation, Shift};
 use patrol::domain::report::{
     report, CoverageFigures, Figures, ObservationFigures, PeopleFigures, PlaceCount, PlaceFigures,
-    ShiftFigures, TeamRecords, TipFigures,
+    Planned, ShiftFigures, TeamRecords, TipFigures,
 };
 use patrol::domain::review::TeamRecord;
 use patrol::domain::tip::{FollowUp, TipStep};
 use patrol::domain::ward::WardSetup;
 use std::collections::{BTreeMap, BTreeSet};
 use year::{TeamYear, Year};
+
+/// The generated teams keep no roster: every slot of every night is planned.
+static NO_ROSTER: Planned = Planned::new();
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -363,6 +366,7 @@ fn inputs<'a>(teams: &[&'a TeamYear]) -> Vec<TeamRecords<'a>> {
         .map(|t| TeamRecords {
             setup: &t.setup,
             records: &t.records,
+            planned: &NO_ROSTER,
         })
         .collect()
 }

@@ -8,7 +8,7 @@ mod year;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patrol::domain::period::Period;
 use patrol::domain::records::Correction;
-use patrol::domain::report::{report, TeamRecords};
+use patrol::domain::report::{report, Planned, TeamRecords};
 use patrol::domain::review::TeamRecord;
 use patrol::domain::ward::{Role, WardSetup};
 use patrol::server::db::enrollment::DeviceAuth;
@@ -141,9 +141,34 @@ fn check(db: &ServerDb, admin: &DeviceAuth, from: NaiveDate, to: NaiveDate, now:
         );
         input.push((setup, team_records(conn, t, "", "~").unwrap().0));
     }
+    // The roster as the test reads it, on its own: night -> slots with someone assigned.
+    let planned: Vec<Planned> = teams
+        .iter()
+        .map(|t| {
+            let mut p = Planned::new();
+            let mut st = conn
+                .prepare("SELECT night, slot FROM roster WHERE team_id = ?1")
+                .unwrap();
+            let rows = st
+                .query_map([t], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .unwrap();
+            for row in rows {
+                let (night, slot) = row.unwrap();
+                p.entry(night.parse().unwrap()).or_default().insert(slot);
+            }
+            p
+        })
+        .collect();
     let input: Vec<TeamRecords<'_>> = input
         .iter()
-        .map(|(setup, records)| TeamRecords { setup, records })
+        .zip(&planned)
+        .map(|((setup, records), planned)| TeamRecords {
+            setup,
+            records,
+            planned,
+        })
         .collect();
     let period = Period::Range { from, to };
     let want = ReportResponse {
@@ -315,6 +340,38 @@ fn kept_nights_equal_the_domain_report_after_late_out_of_order_and_twice_pushed_
     // The same period a day later: the kept nights do not depend on the time.
     check(&db, &admin, from, to, now + Duration::days(1));
     check(&db, &admin, d(2025, 11, 10), d(2025, 11, 20), now);
+
+    // The first team kept a roster for a few nights (planned then, written here as it was): those
+    // nights count the rostered slots as planned, the shifts of other slots off plan.
+    let t = &y.teams[0];
+    let (ca1, member) = (&t.setup.team.slots[0].code, &t.setup.members[0].id);
+    let without = report::answer(db.conn(), &admin, &q(from, to), now).unwrap();
+    for day in 22..=28 {
+        db.conn_mut()
+            .execute(
+                "INSERT INTO roster(team_id, night, slot, member_id) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![t.setup.team.id, d(2025, 11, day).to_string(), ca1, member],
+            )
+            .unwrap();
+    }
+    let with = report::answer(db.conn(), &admin, &q(from, to), now).unwrap();
+    let (a, b) = (&without.report.total.shifts, &with.report.total.shifts);
+    assert_eq!(a.run, b.run, "the same shifts ran");
+    assert!(
+        b.planned < a.planned && b.off_plan > a.off_plan,
+        "{a:?} then {b:?}"
+    );
+    check(&db, &admin, from, to, now);
+    check(&db, &admin, d(2025, 11, 20), d(2025, 11, 30), now);
+}
+
+fn q(from: NaiveDate, to: NaiveDate) -> ReportQuery {
+    ReportQuery {
+        scope: ReportScope::District,
+        id: None,
+        from,
+        to,
+    }
 }
 
 #[test]
@@ -368,6 +425,7 @@ fn a_changed_setup_is_answered_from_the_records_until_its_nights_are_worked_out_
     let teams = [TeamRecords {
         setup: &changed,
         records: &records,
+        planned: &Planned::new(),
     }];
     let want = report(&teams, Period::Range { from, to }.nights().unwrap(), now);
     assert_eq!(report::answer(conn, &admin, &q, now).unwrap().report, want);
@@ -392,6 +450,7 @@ fn a_changed_setup_is_answered_from_the_records_until_its_nights_are_worked_out_
     let teams = [TeamRecords {
         setup: &changed,
         records: &records,
+        planned: &Planned::new(),
     }];
     let want = report(&teams, Period::Range { from, to }.nights().unwrap(), now);
     assert_eq!(

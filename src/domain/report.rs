@@ -22,9 +22,9 @@ use super::records::{CheckIn, Correction, Observation, Shift};
 use super::review::TeamRecord;
 use super::tip::{FollowUp, TipStep};
 use super::ward::{Checkpoint, WardSetup};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A shift started more than this many minutes after its slot's start was run late.
@@ -38,6 +38,10 @@ pub const CLUSTER_RADII: f64 = 3.0;
 /// longer has, when the team has no slots at all.
 pub const LONGEST_SLOT_MIN: u32 = 720;
 
+/// The slots a team's roster plans, night by night (the evening's date → slot codes with someone
+/// assigned). A night in it is planned from the roster; a night not in it from the team's slots.
+pub type Planned = BTreeMap<NaiveDate, BTreeSet<String>>;
+
 /// One team's input: its setup (ward time zone, slots, route) and its records, as the events
 /// carry them (any order, duplicates allowed). The server reads them with
 /// `team_setup(team_id)` and `wire::event::records_of` over the team's stored events.
@@ -47,21 +51,25 @@ pub struct TeamRecords<'a> {
     pub setup: &'a WardSetup,
     /// The team's records. Shifts of another team (`team_id`) are ignored.
     pub records: &'a [TeamRecord],
+    /// The nights its roster plans (empty when the team keeps no roster).
+    pub planned: &'a Planned,
 }
 
 /// Shifts planned and run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShiftFigures {
-    /// Slots of the period (every slot of the team on every evening) that are over by `now`,
-    /// plus slots not over yet that a shift was started for. A slot still to come, or under way
-    /// with no shift yet, is not counted: it is not missed yet.
+    /// Slots of the period that are over by `now`, plus slots not over yet that a shift was
+    /// started for: every slot of the team on every evening, or on an evening its roster plans,
+    /// the slots with someone assigned. A slot still to come, or under way with no shift yet, is
+    /// not counted: it is not missed yet.
     pub planned: u64,
     /// Shifts started for a night of the period (each shift once).
     pub run: u64,
     /// Planned slots with no shift started for them.
     pub not_run: u64,
-    /// Shifts run beyond the plan: a second shift for a slot already run, or a shift whose slot
-    /// code the team does not have. Always `run - (planned - not_run)`.
+    /// Shifts run beyond the plan: a second shift for a slot already run, a shift whose slot
+    /// code the team does not have, or one for a slot the night's roster left empty. Always
+    /// `run - (planned - not_run)`.
     pub off_plan: u64,
     /// Shifts started more than [`LATE_AFTER_MINUTES`] after their slot's start.
     pub late: u64,
@@ -354,7 +362,7 @@ pub fn report(teams: &[TeamRecords<'_>], nights: Nights, now: DateTime<Utc>) -> 
             ward_name: t.setup.ward.name.clone(),
             team_id: t.setup.team.id.clone(),
             team_name: t.setup.team.name.clone(),
-            figures: team_figures(t.setup, t.records, nights, now),
+            figures: team_figures(t.setup, t.records, t.planned, nights, now),
         })
         .collect();
     let total = teams.iter().map(|t| &t.figures).sum();
@@ -467,11 +475,12 @@ pub(super) fn read(records: &[TeamRecord]) -> Read<'_> {
 pub fn team_figures(
     setup: &WardSetup,
     records: &[TeamRecord],
+    planned: &Planned,
     nights: Nights,
     now: DateTime<Utc>,
 ) -> Figures {
     let by_night = super::report_nights::by_night(setup, records, |n| nights.contains(n));
-    super::report_nights::finish(setup, nights, by_night.values(), now)
+    super::report_nights::finish(setup, nights, by_night.values(), planned, now)
 }
 
 /// The route checkpoint an observation at `pos` is placed at: the nearest whose radius times
@@ -617,6 +626,7 @@ mod tests {
         let teams = [TeamRecords {
             setup: &s,
             records: &records,
+            planned: &Planned::new(),
         }];
         let now = local(2027, 1, 2, 12, 0);
         let dec = report(
@@ -679,6 +689,7 @@ mod tests {
         let teams = [TeamRecords {
             setup: &s,
             records: &records,
+            planned: &Planned::new(),
         }];
         let one = Nights {
             first: night,
@@ -703,6 +714,38 @@ mod tests {
         let f = report(&teams, one, local(2026, 6, 11, 12, 0)).total;
         assert_eq!((f.shifts.planned, f.shifts.not_run), (2, 1));
         assert_eq!(f.shifts.unended, 1);
+
+        // A roster that plans only ca2 that night: both ca1 shifts are off plan, and ca2 was
+        // missed; a night the roster does not plan still counts every slot.
+        let planned: Planned = [(night, ["ca2".to_string()].into())].into();
+        let rostered = [TeamRecords {
+            planned: &planned,
+            ..teams[0]
+        }];
+        let f = report(&rostered, one, local(2026, 6, 11, 12, 0)).total;
+        assert_eq!(
+            (
+                f.shifts.planned,
+                f.shifts.run,
+                f.shifts.not_run,
+                f.shifts.off_plan
+            ),
+            (1, 2, 1, 2)
+        );
+        let elsewhere: Planned = [(
+            night + chrono::Duration::days(1),
+            ["ca2".to_string()].into(),
+        )]
+        .into();
+        let other_night = [TeamRecords {
+            planned: &elsewhere,
+            ..teams[0]
+        }];
+        let noon = local(2026, 6, 11, 12, 0);
+        assert_eq!(
+            report(&other_night, one, noon).total,
+            report(&teams, one, noon).total
+        );
     }
 
     #[test]
@@ -769,10 +812,12 @@ mod tests {
             TeamRecords {
                 setup: &s1,
                 records: &records,
+                planned: &Planned::new(),
             },
             TeamRecords {
                 setup: &s2,
                 records: &other,
+                planned: &Planned::new(),
             },
         ];
         let r = report(

@@ -12,7 +12,7 @@
 use super::period::Nights;
 use super::records::CheckInMethod;
 use super::report::{
-    action_index, cat_index, distinct, place_of, read, Figures, Map, PlaceCount, Set,
+    action_index, cat_index, distinct, place_of, read, Figures, Map, PlaceCount, Planned, Set,
     LATE_AFTER_MINUTES, LONGEST_SLOT_MIN,
 };
 use super::review::TeamRecord;
@@ -229,12 +229,14 @@ pub fn by_night(
 }
 
 /// The figures of `setup`'s team over `nights` as of `now`, from what its nights came to
-/// (`each`; nights outside `nights` are skipped): their sum, plus the slots planned and missed
-/// by `now`, and the shifts not ended counted up to their slot's end or `now`.
+/// (`each`; nights outside `nights` are skipped): their sum, plus the slots planned (by the
+/// roster where `planned` has the night, else every slot) and missed by `now`, and the shifts
+/// not ended counted up to their slot's end or `now`.
 pub fn finish<'a>(
     setup: &WardSetup,
     nights: Nights,
     each: impl IntoIterator<Item = &'a NightFigures>,
+    planned: &Planned,
     now: DateTime<Utc>,
 ) -> Figures {
     let tz = tz_of(setup);
@@ -270,10 +272,16 @@ pub fn finish<'a>(
         }
     }
 
-    // Planned slots: over by now, or run.
+    // Planned slots (the roster's where it plans the night): over by now, or run.
     let mut covered = 0;
     for night in nights.iter() {
-        for slot in &setup.team.slots {
+        let rostered = planned.get(&night);
+        for slot in setup
+            .team
+            .slots
+            .iter()
+            .filter(|s| rostered.is_none_or(|r| r.contains(&s.code)))
+        {
             if run_slots.contains(&(night, slot.code.as_str())) {
                 f.shifts.planned += 1;
                 covered += 1;

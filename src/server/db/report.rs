@@ -5,7 +5,7 @@
 
 use super::enrollment::DeviceAuth;
 use crate::domain::period::{Nights, Period};
-use crate::domain::report::{Report, TeamReport};
+use crate::domain::report::{Planned, Report, TeamReport};
 use crate::domain::report_nights::{by_night, finish, NightFigures};
 use crate::domain::ward::{Role, WardSetup};
 use crate::server::access::{self, Need};
@@ -118,22 +118,23 @@ pub fn answer(
         first: year_before.first.min(before.first),
         last: nights.last,
     };
-    let mut read: Vec<(WardSetup, Vec<NightFigures>)> = Vec::with_capacity(teams.len());
+    let mut read: Vec<(WardSetup, Vec<NightFigures>, Planned)> = Vec::with_capacity(teams.len());
     for team in &teams {
         let setup = super::setup::team_setup(&tx, team)?;
         let kept = team_nights(&tx, team, &setup, within)?;
-        read.push((setup, kept));
+        let planned = super::roster::planned(&tx, team, within.first, within.last)?;
+        read.push((setup, kept, planned));
     }
     tx.finish()?;
     let of = |n: Nights| -> Report {
         let teams: Vec<TeamReport> = read
             .iter()
-            .map(|(setup, kept)| TeamReport {
+            .map(|(setup, kept, planned)| TeamReport {
                 ward_id: setup.ward.id.clone(),
                 ward_name: setup.ward.name.clone(),
                 team_id: setup.team.id.clone(),
                 team_name: setup.team.name.clone(),
-                figures: finish(setup, n, kept, now),
+                figures: finish(setup, n, kept, planned, now),
             })
             .collect();
         let total = teams.iter().map(|t| &t.figures).sum();

@@ -227,6 +227,20 @@ pub(super) fn active_members(conn: &Connection, team_id: &str) -> Result<Vec<Str
         .collect::<Result<_, _>>()?)
 }
 
+/// The slots `team_id`'s roster plans on the nights `from`..=`to`, for its reports.
+pub(super) fn planned(
+    conn: &Connection,
+    team_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<crate::domain::report::Planned, ServerError> {
+    let mut out = crate::domain::report::Planned::new();
+    for a in read_range(conn, team_id, from, to, None)? {
+        out.entry(a.night).or_default().insert(a.slot);
+    }
+    Ok(out)
+}
+
 fn read_range(
     conn: &Connection,
     team_id: &str,
