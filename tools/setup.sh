@@ -59,8 +59,8 @@ test_tools() {
   command -v pebble >/dev/null || need_apt pebble
   # The desktop app builds against WebKitGTK.
   need_apt libwebkit2gtk-4.1-dev libxdo-dev pkg-config
-  if [[ ! -d node_modules/playwright-core || ! -d node_modules/axe-core ]]; then
-    say "installing playwright-core (drives the system Chromium) and axe-core (accessibility checks) from npm"
+  if [[ ! -d node_modules/playwright-core || ! -d node_modules/axe-core || ! -d node_modules/jsqr || ! -d node_modules/pngjs ]]; then
+    say "installing playwright-core (drives the system Chromium), axe-core (accessibility checks), jsqr and pngjs (reading QR codes off the screen) from npm"
     npm ci --silent --no-audit --no-fund
   fi
 }

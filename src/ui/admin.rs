@@ -314,8 +314,10 @@ fn Members() -> Element {
                                     div { class: "row",
                                         button { class: "pick", "data-testid": "code-{m.id}", disabled: *ui.busy.read(),
                                             onclick: { let id = id.clone(); move |_| { let id = id.clone(); async move {
-                                                call(ui, TeamCall::IssueCode { member_id: id, req: IssueCodeRequest { ttl_minutes: None } }).await;
-                                                ui.scroll_top();
+                                                if call(ui, TeamCall::IssueCode { member_id: id, req: IssueCodeRequest { ttl_minutes: None } }).await {
+                                                    // The member scans it from here: the whole code in sight, above the tab bar.
+                                                    let _ = document::eval("document.querySelector('[data-testid=enroll-qr] .qr')?.scrollIntoView({block: 'center'})");
+                                                }
                                             } } },
                                             {ui.t("admin.show_qr")}
                                         }

@@ -166,8 +166,56 @@ fn ReportView() -> Element {
         &[("time", fmt::clock(r.report.now, ui.tz()))],
     );
     let hours = r.report.total.by_hour;
+    // The printed page is laid out as a ward's reports are: who reports (top left), the national
+    // motto (top right), place and date, the title, the figures, then who receives it and who
+    // signs. Only the print shows these.
+    let mut wards: Vec<String> = r
+        .report
+        .teams
+        .iter()
+        .map(|t| t.ward_name.to_uppercase())
+        .collect();
+    wards.dedup();
+    let unit = match r.report.teams.as_slice() {
+        [one] => one.team_name.to_uppercase(),
+        _ => ui.t("report.print_unit_all"),
+    };
+    let made_on = r.report.now.with_timezone(&ui.tz()).date_naive();
+    let place_date = ui.tf(
+        "report.print_place_date",
+        &[
+            (
+                "place",
+                r.report
+                    .teams
+                    .first()
+                    .map(|t| t.ward_name.clone())
+                    .unwrap_or_default(),
+            ),
+            ("d", made_on.day().to_string()),
+            ("m", made_on.month().to_string()),
+            ("y", made_on.year().to_string()),
+        ],
+    );
+    let signer = match ui.sync.read().role {
+        Some(Role::Leader) => ui.t("report.print_sign_leader"),
+        Some(Role::Officer) => ui.t("report.print_sign_officer"),
+        _ => ui.t("report.print_sign_other"),
+    };
     rsx! {
         section { class: "report", "data-testid": "report",
+            div { class: "print-only letterhead", "data-testid": "report-letterhead",
+                div { class: "lh-side",
+                    p { class: "lh-strong", {wards.join(", ")} }
+                    p { class: "lh-strong lh-rule", "{unit}" }
+                }
+                div { class: "lh-side",
+                    p { class: "lh-strong", {ui.t("report.print_motto_1")} }
+                    p { class: "lh-strong lh-rule", {ui.t("report.print_motto_2")} }
+                }
+            }
+            p { class: "print-only lh-date", "{place_date}" }
+            p { class: "print-only lh-title", {ui.t("report.print_title")} }
             h2 { class: "card-title", "{heading}" }
             p { class: "muted", "{made}" }
             div { class: "report-actions",
@@ -189,6 +237,17 @@ fn ReportView() -> Element {
                 div { key: "{table.name}",
                     if table.name == "hours" { HourChart { hours } }
                     TableView { table: table.clone() }
+                }
+            }
+            div { class: "print-only signatures",
+                div { class: "lh-side",
+                    p { class: "lh-em", {ui.t("report.print_recipients")} }
+                    p { {ui.t("report.print_recipient_1")} }
+                    p { {ui.t("report.print_recipient_2")} }
+                }
+                div { class: "lh-side",
+                    p { class: "lh-strong", "{signer}" }
+                    p { class: "lh-em", {ui.t("report.print_sign_hint")} }
                 }
             }
         }

@@ -93,6 +93,11 @@ test("a leader's report: tables, chart, CSV equal to the page, printed to PDF", 
     execFileSync("pdftoppm", ["-png", "-r", "72", "-f", "1", "-l", "1", "-singlefile", pdf, path.join(ARTIFACTS, "81-report-print-a4")]);
     const text = execFileSync("pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
     assert.match(text, /Báo cáo tuần tra: Tổ NDTT số 1/, "the heading is printed");
+    // The ward's usual layout: letterhead with the national motto, place and date, title, signature.
+    for (const want of [/CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM/, /Độc lập - Tự do - Hạnh phúc/, /TỔ NDTT SỐ 1/,
+      /ngày \d{1,2} tháng \d{1,2} năm \d{4}/, /BÁO CÁO KẾT QUẢ TUẦN TRA/, /Nơi nhận:/, /TỔ TRƯỞNG/, /\(Ký, ghi rõ họ tên\)/]) {
+      assert.match(text, want, `the print has ${want}`);
+    }
     assert.doesNotMatch(text, /Lập báo cáo|KHẨN CẤP/, "controls and the app's frame are not printed");
     assert.deepEqual(errors, []);
   } finally {

@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
 import { ARTIFACTS, axeFindings, enrollmentLink, launch, setClock, shot, startServer, waitText, wardAdmin, watchedPage } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
@@ -71,8 +73,18 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     await row.waitFor();
     await row.locator("[data-testid^=code-]").click();
     await leader.page.getByTestId("enroll-qr").locator("svg").waitFor();
-    const link = (await leader.page.getByTestId("enroll-link").textContent()).trim();
+    // The code is read off the leader's screen as a camera would: the QR's pixels, decoded.
+    await leader.page.waitForFunction(() => {
+      const r = document.querySelector("[data-testid=enroll-qr] .qr svg").getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= document.querySelector(".tabs").getBoundingClientRect().top;
+    });
+    const qrShot = await leader.page.getByTestId("enroll-qr").locator(".qr svg").screenshot({ path: path.join(ARTIFACTS, "82-enroll-qr.png") });
+    const png = PNG.sync.read(qrShot);
+    const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    assert.ok(decoded, "the QR on the leader's screen reads");
+    const link = decoded.data;
     assert.match(link, /#enroll=/);
+    assert.equal(link, (await leader.page.getByTestId("enroll-link").textContent()).trim(), "the QR holds the link shown under it");
     await leader.page.getByTestId("enroll-qr").scrollIntoViewIfNeeded();
     await shot(leader.page, "82-leader-enroll-qr-vi-360");
     assert.deepEqual(await axeFindings(leader.page), [], "members screen");
