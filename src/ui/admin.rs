@@ -36,6 +36,13 @@ async fn call(ui: Ui, call: TeamCall) -> bool {
     ui.send(Command::Team { call }).await
 }
 
+/// Makes a change, then reads again the list it changed (the server's list is the truth).
+async fn change_then_read(ui: Ui, change: TeamCall, list: TeamCall) {
+    if call(ui, change).await {
+        call(ui, list).await;
+    }
+}
+
 /// The team admin screen.
 #[component]
 pub fn Admin() -> Element {
@@ -158,12 +165,7 @@ fn Roster() -> Element {
                 .collect()
         })
         .unwrap_or_default();
-    let slots = ui
-        .setup
-        .read()
-        .as_ref()
-        .map(|s| s.team.slots.clone())
-        .unwrap_or_default();
+    let slots = ui.slots();
     let status = ui.admin.read().status.clone();
     let nights: Vec<NaiveDate> = (0..7).map(|i| start() + Duration::days(i)).collect();
     let save = move |to: NaiveDate| async move {
@@ -325,9 +327,7 @@ fn Members() -> Element {
                                             select { "data-testid": "role-{m.id}", "aria-label": ui.t("admin.role"),
                                                 onchange: { let id = id.clone(); move |e: FormEvent| { let id = id.clone(); async move {
                                                     let Some(r) = Role::from_code(&e.value()) else { return };
-                                                    if call(ui, TeamCall::SetRole { member_id: id, req: SetRoleRequest { role: r } }).await {
-                                                        call(ui, TeamCall::Members).await;
-                                                    }
+                                                    change_then_read(ui, TeamCall::SetRole { member_id: id, req: SetRoleRequest { role: r } }, TeamCall::Members).await;
                                                 } } },
                                                 for r in givable.iter() {
                                                     option { key: "{r.code()}", value: "{r.code()}", selected: *r == m.role, {ui.t(&role_key(*r))} }
@@ -337,9 +337,7 @@ fn Members() -> Element {
                                                 button { class: "pick danger", "data-testid": "left-confirm-{m.id}", disabled: *ui.busy.read(),
                                                     onclick: { let id = id.clone(); move |_| { let id = id.clone(); async move {
                                                         leaving.set(None);
-                                                        if call(ui, TeamCall::Left { member_id: id }).await {
-                                                            call(ui, TeamCall::Members).await;
-                                                        }
+                                                        change_then_read(ui, TeamCall::Left { member_id: id }, TeamCall::Members).await;
                                                     } } },
                                                     {ui.t("admin.left_confirm")}
                                                 }
@@ -446,9 +444,7 @@ fn Devices() -> Element {
                                         button { class: "pick danger", "data-testid": "revoke-confirm-{d.id}", disabled: *ui.busy.read(),
                                             onclick: { let id = id.clone(); move |_| { let id = id.clone(); async move {
                                                 revoking.set(None);
-                                                if call(ui, TeamCall::Revoke { device_id: id }).await {
-                                                    call(ui, TeamCall::Devices).await;
-                                                }
+                                                change_then_read(ui, TeamCall::Revoke { device_id: id }, TeamCall::Devices).await;
                                             } } },
                                             {ui.t("admin.revoke_confirm")}
                                         }
@@ -478,12 +474,7 @@ fn short(id: &str) -> &str {
 #[component]
 fn Route() -> Element {
     let ui = Ui::get();
-    let checkpoints = ui
-        .setup
-        .read()
-        .as_ref()
-        .map(|s| s.checkpoints.clone())
-        .unwrap_or_default();
+    let checkpoints = ui.checkpoints();
     rsx! {
         section { class: "card",
             h2 { {ui.t("admin.route")} }

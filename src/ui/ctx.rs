@@ -390,4 +390,22 @@ impl Ui {
             .and_then(|s| s.ward.tz.parse().ok())
             .unwrap_or(crate::domain::shift::DEFAULT_TZ)
     }
+
+    /// The team's shift slots (none before a ward is set up).
+    pub fn slots(&self) -> Vec<crate::domain::shift::ShiftSlot> {
+        self.setup
+            .read()
+            .as_ref()
+            .map(|s| s.team.slots.clone())
+            .unwrap_or_default()
+    }
+
+    /// The team's route (empty before a ward is set up).
+    pub fn checkpoints(&self) -> Vec<crate::domain::ward::Checkpoint> {
+        self.setup
+            .read()
+            .as_ref()
+            .map(|s| s.checkpoints.clone())
+            .unwrap_or_default()
+    }
 }

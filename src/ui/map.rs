@@ -91,10 +91,23 @@ pub fn MapToggle(
 }
 
 /// The map itself: plain background, tiles while online, the marks, the scale bar, the legend.
+/// The handler that keeps `width` at a map box's measured width (240–1200 px), so the drawing is
+/// made for the room it has.
+pub fn follow_width(mut width: Signal<f64>) -> impl FnMut(Event<ResizeData>) {
+    move |e: Event<ResizeData>| {
+        if let Ok(size) = e.get_content_box_size() {
+            let measured = size.width.round().clamp(240.0, 1200.0);
+            if (measured - *width.peek()).abs() >= 1.0 {
+                width.set(measured);
+            }
+        }
+    }
+}
+
 #[component]
 pub fn MapView(marks: Vec<Mark>, without_position: usize) -> Element {
     let ui = Ui::get();
-    let mut width = use_signal(|| DEFAULT_WIDTH);
+    let width = use_signal(|| DEFAULT_WIDTH);
     let mut tile_loaded = use_signal(|| false);
     let mut tile_failed = use_signal(|| false);
     let online = *ui.online.read();
@@ -160,14 +173,7 @@ pub fn MapView(marks: Vec<Mark>, without_position: usize) -> Element {
         .collect();
     rsx! {
         div { class: "map",
-            onresize: move |e: Event<ResizeData>| {
-                if let Ok(size) = e.get_content_box_size() {
-                    let measured = size.width.round().clamp(240.0, 1200.0);
-                    if (measured - *width.peek()).abs() >= 1.0 {
-                        width.set(measured);
-                    }
-                }
-            },
+            onresize: follow_width(width),
             svg { "data-testid": "map", role: "img", "aria-label": "{label}",
                 "viewBox": "0 0 {w} {h}", width: "{w}", height: "{h}",
                 rect { width: "{w}", height: "{h}", fill: "{PLAIN}" }

@@ -39,15 +39,10 @@ fn fresh_id(route: &[Checkpoint]) -> String {
 #[component]
 pub fn RouteEditor() -> Element {
     let ui = Ui::get();
-    let saved = ui
-        .setup
-        .read()
-        .as_ref()
-        .map(|s| s.checkpoints.clone())
-        .unwrap_or_default();
+    let saved = ui.checkpoints();
     let mut route = use_signal(|| saved.clone());
     let mut tap = use_signal(|| Tap::Nothing);
-    let mut width = use_signal(|| 320.0_f64);
+    let width = use_signal(|| 320.0_f64);
     let w = width();
     let h = (w * 0.8).clamp(240.0, 480.0).round();
     let view = Viewport {
@@ -111,14 +106,7 @@ pub fn RouteEditor() -> Element {
             h2 { {ui.t("route_edit.title")} }
             p { class: "muted", "data-testid": "route-edit-hint", "{hint}" }
             div { class: "map",
-                onresize: move |e: Event<ResizeData>| {
-                    if let Ok(size) = e.get_content_box_size() {
-                        let measured = size.width.round().clamp(240.0, 1200.0);
-                        if (measured - *width.peek()).abs() >= 1.0 {
-                            width.set(measured);
-                        }
-                    }
-                },
+                onresize: super::map::follow_width(width),
                 svg { "data-testid": "route-map", role: "img", "aria-label": ui.t("route_edit.map_label"),
                     "viewBox": "0 0 {w} {h}", width: "{w}", height: "{h}",
                     rect { width: "{w}", height: "{h}", fill: "{PLAIN}" }

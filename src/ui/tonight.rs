@@ -144,12 +144,7 @@ fn ImportRoute() -> Element {
 fn Coming() -> Element {
     let ui = Ui::get();
     let me = ui.sync.read().member_id.clone();
-    let slots = ui
-        .setup
-        .read()
-        .as_ref()
-        .map(|s| s.team.slots.clone())
-        .unwrap_or_default();
+    let slots = ui.slots();
     let mine: Vec<(chrono::NaiveDate, String)> = ui
         .duties
         .read()
