@@ -29,6 +29,32 @@ pub fn take_enroll_link() -> Option<(String, String)> {
     }
 }
 
+/// How a tip was handed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shared {
+    /// The phone's share sheet took it.
+    Sheet,
+    /// The member closed the share sheet.
+    Cancelled,
+    /// Copied for pasting (no share sheet here).
+    Copied,
+}
+
+/// Hands `text` to the phone's share sheet, or copies it where there is none; `Err` with why not.
+pub async fn share(title: &str, text: &str) -> Result<Shared, String> {
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    {
+        web::sensors::share(title, text).await
+    }
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+    {
+        Err(format!(
+            "no share sheet on this platform ({title}, {} bytes)",
+            text.len()
+        ))
+    }
+}
+
 /// Reads a QR code from the photo in file input `input_id`; `Err` when the platform cannot.
 pub async fn scan_qr(input_id: &str) -> Result<Option<String>, String> {
     #[cfg(all(feature = "web", target_arch = "wasm32"))]

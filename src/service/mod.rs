@@ -7,6 +7,7 @@ pub mod door;
 pub mod error;
 pub mod handle;
 pub mod report_tables;
+pub mod share;
 
 pub use api::{AppState, Change, Command, Local, Notice, Reply, SyncInfo, Tonight};
 pub use error::ApiError;

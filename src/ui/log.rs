@@ -5,7 +5,8 @@ use super::fmt;
 use super::tonight::Summary;
 use crate::domain::geofence::format_distance;
 use crate::domain::observation::Category;
-use crate::domain::records::{CheckInMethod, Correction};
+use crate::domain::records::{CheckInMethod, Correction, Observation};
+use crate::platform::Shared;
 use crate::service::Local;
 use crate::store::records::LogEntry;
 use dioxus::prelude::*;
@@ -70,11 +71,43 @@ pub fn Log() -> Element {
                                     if let Some(cat) = c.new_category { p { {ui.tf("log.recategorized", &[("category", ui.t(&cat.key()))])} } }
                                 }
                             }
+                            if let LogEntry::Observation(o) = entry {
+                                ShareButton { observation: o.clone(), category: mine.iter().rev().find_map(|c| c.new_category) }
+                            }
                             CorrectForm { target_id: id.clone(), is_observation: is_obs }
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// Hands an observation on (Zalo group, SMS) in one tap: the phone's share sheet, or a copy.
+#[component]
+pub(super) fn ShareButton(observation: Observation, category: Option<Category>) -> Element {
+    let ui = Ui::get();
+    rsx! {
+        button { class: "pick share", "data-testid": "share-{observation.id}",
+            onclick: move |_| {
+                let o = observation.clone();
+                async move {
+                    let Some(setup) = ui.setup.read().clone() else { return };
+                    let (title, text) = crate::service::share::share_text(ui.lang(), &setup, &o, category);
+                    let said = match crate::platform::share(&title, &text).await {
+                        Ok(Shared::Sheet) => Some((ui.t("share.opened"), false)),
+                        Ok(Shared::Copied) => Some((ui.t("share.copied"), false)),
+                        Ok(Shared::Cancelled) => None,
+                        Err(e) => Some((ui.tf("share.failed", &[("detail", e)]), true)),
+                    };
+                    match said {
+                        Some((text, false)) => ui.confirm(text),
+                        Some((text, true)) => { let mut t = ui.toast; t.set(Some(super::ctx::Toast { text, error: true })); }
+                        None => {}
+                    }
+                }
+            },
+            {ui.t("share.button")}
         }
     }
 }

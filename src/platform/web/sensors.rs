@@ -88,6 +88,53 @@ pub async fn request_persistence() -> bool {
         .unwrap_or(false)
 }
 
+/// Hands `text` to the phone's share sheet (the Web Share API), or, where the browser has none,
+/// copies it for pasting. Called from the tap, as browsers require.
+pub async fn share(title: &str, text: &str) -> Result<super::super::Shared, String> {
+    use super::super::Shared;
+    use js_sys::{Function, Object, Reflect};
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let nav: JsValue = web_sys::window().ok_or("no window")?.navigator().into();
+    let err = |e: JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
+    if let Ok(f) = Reflect::get(&nav, &"share".into())
+        .map_err(err)?
+        .dyn_into::<Function>()
+    {
+        let data = Object::new();
+        Reflect::set(&data, &"title".into(), &title.into()).map_err(err)?;
+        Reflect::set(&data, &"text".into(), &text.into()).map_err(err)?;
+        let promise: js_sys::Promise =
+            f.call1(&nav, &data).map_err(err)?.dyn_into().map_err(err)?;
+        return match JsFuture::from(promise).await {
+            Ok(_) => Ok(Shared::Sheet),
+            // The member closed the sheet: nothing to say.
+            Err(e)
+                if Reflect::get(&e, &"name".into())
+                    .ok()
+                    .and_then(|n| n.as_string())
+                    .as_deref()
+                    == Some("AbortError") =>
+            {
+                Ok(Shared::Cancelled)
+            }
+            Err(e) => Err(err(e)),
+        };
+    }
+    let clipboard = Reflect::get(&nav, &"clipboard".into()).map_err(err)?;
+    let write: Function = Reflect::get(&clipboard, &"writeText".into())
+        .map_err(err)?
+        .dyn_into()
+        .map_err(|_| "no share sheet and no clipboard".to_string())?;
+    let promise: js_sys::Promise = write
+        .call1(&clipboard, &text.into())
+        .map_err(err)?
+        .dyn_into()
+        .map_err(err)?;
+    JsFuture::from(promise).await.map_err(err)?;
+    Ok(Shared::Copied)
+}
+
 /// Reads a QR code from the photo chosen in the file input with id `input_id`, using the browser's
 /// BarcodeDetector (Chrome on Android). `Ok(None)` means the photo holds no QR code;
 /// `Err` means this browser cannot read QR codes, and the member types the printed code instead.
