@@ -11,8 +11,8 @@ use common::Server;
 use patrol::domain::ward::Role;
 use patrol::store::Store;
 use patrol::wire::api::{
-    parse_enroll_link, AuditAction, AuditResponse, EnrollResponse, IssueCodeResponse, PullResponse, RosterFeed,
-    RosterResponse, ROSTER_KIND,
+    parse_enroll_link, AuditAction, AuditResponse, EnrollResponse, IssueCodeResponse, PullResponse,
+    RosterFeed, RosterResponse, ROSTER_KIND,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -3,6 +3,7 @@
 use super::error::ApiError;
 use crate::domain::observation::Category;
 use crate::domain::records::{CheckInRequest, ObservationInput};
+use crate::domain::roster::Assignment;
 use crate::domain::shift::SlotWindow;
 use crate::domain::tip::TipStep;
 use crate::domain::ward::Role;
@@ -12,7 +13,6 @@ use crate::store::outbox::Refused;
 use crate::store::records::{LogEntry, ShiftLog};
 use crate::store::team::{TeamView, TipOutcome};
 use crate::sync::schedule::Trigger;
-use crate::domain::roster::Assignment;
 use crate::wire::api::{ReportQuery, ReportResponse};
 use crate::wire::team::{TeamAnswer, TeamCall};
 use chrono::NaiveDate;

@@ -14,9 +14,8 @@ pub fn write_roster(conn: &Connection, feed: &RosterFeed) -> Result<(), StoreErr
         "DELETE FROM roster_duty WHERE member_id = ?1 AND night >= ?2",
         params![feed.member_id, feed.from.to_string()],
     )?;
-    let mut insert = conn.prepare(
-        "INSERT OR IGNORE INTO roster_duty(member_id, night, slot) VALUES (?1, ?2, ?3)",
-    )?;
+    let mut insert = conn
+        .prepare("INSERT OR IGNORE INTO roster_duty(member_id, night, slot) VALUES (?1, ?2, ?3)")?;
     for a in feed.assignments.iter().filter(|a| a.night >= feed.from) {
         insert.execute(params![feed.member_id, a.night.to_string(), a.slot])?;
     }
