@@ -16,11 +16,10 @@ use super::report::{
     LATE_AFTER_MINUTES, LONGEST_SLOT_MIN,
 };
 use super::review::TeamRecord;
-use super::shift::{ShiftSlot, DEFAULT_TZ};
+use super::shift::ShiftSlot;
 use super::tip::{outcome, TipStep};
 use super::ward::{Checkpoint, WardSetup};
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -60,10 +59,6 @@ fn route(setup: &WardSetup) -> Vec<&Checkpoint> {
     cps
 }
 
-fn tz_of(setup: &WardSetup) -> Tz {
-    setup.ward.tz.parse().unwrap_or(DEFAULT_TZ)
-}
-
 /// The nights of `setup`'s team that `keep` keeps, from its `records` (any order, duplicates
 /// allowed, read as [`super::report`] reads them), each with what its shifts come to. A night
 /// with no shift of the team is left out: it has nothing but its planned slots.
@@ -72,7 +67,7 @@ pub fn by_night(
     records: &[TeamRecord],
     keep: impl Fn(NaiveDate) -> bool,
 ) -> BTreeMap<NaiveDate, NightFigures> {
-    let tz = tz_of(setup);
+    let tz = setup.ward.time_zone();
     let team = &setup.team;
     let r = read(records);
     let route = route(setup);
@@ -239,7 +234,7 @@ pub fn finish<'a>(
     planned: &Planned,
     now: DateTime<Utc>,
 ) -> Figures {
-    let tz = tz_of(setup);
+    let tz = setup.ward.time_zone();
     let route = route(setup);
     let mut f = Figures::default();
     f.places.checkpoints = route

@@ -26,6 +26,13 @@ pub struct Ward {
     pub demo: bool,
 }
 
+impl Ward {
+    /// The ward's time zone ([`crate::domain::shift::DEFAULT_TZ`] if the name is not one).
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.tz.parse().unwrap_or(crate::domain::shift::DEFAULT_TZ)
+    }
+}
+
 /// A people's patrol team (tổ nhân dân tuần tra).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Team {
@@ -76,6 +83,25 @@ impl Role {
     /// Leaders, officers and admins receive the team's shift logs.
     pub fn sees_logs(self) -> bool {
         self != Role::Member
+    }
+
+    /// The highest role this role may give, or `None` when it gives none: a leader gives up to
+    /// leader, an officer up to officer, an admin any.
+    pub fn highest_given(self) -> Option<Role> {
+        match self {
+            Role::Member => None,
+            Role::Leader => Some(Role::Leader),
+            Role::Officer => Some(Role::Officer),
+            Role::Admin => Some(Role::Admin),
+        }
+    }
+
+    /// Whether this role may give `role`, and so act on a member who has it. The ward server
+    /// decides with this rule (`server::access`); the phone only hides what would be refused.
+    pub fn may_give(self, role: Role) -> bool {
+        let rank = |r: Role| Role::ALL.iter().position(|x| *x == r);
+        self.highest_given()
+            .is_some_and(|top| rank(role) <= rank(top))
     }
 }
 

@@ -26,20 +26,6 @@ pub enum Need {
     Run,
 }
 
-fn rank(role: Role) -> usize {
-    Role::ALL.iter().position(|r| *r == role).unwrap_or(0)
-}
-
-/// The highest role `role` may give, or `None` when it gives none.
-pub fn highest_given(role: Role) -> Option<Role> {
-    match role {
-        Role::Member => None,
-        Role::Leader => Some(Role::Leader),
-        Role::Officer => Some(Role::Officer),
-        Role::Admin => Some(Role::Admin),
-    }
-}
-
 /// Refuses `auth` on team `team_id` of ward `team_ward` (`None`: no such team) unless `need` is
 /// within its reach.
 pub fn team(
@@ -84,12 +70,12 @@ pub fn on_member(
             "nobody changes their own role or membership; ask another leader or the officer".into(),
         ));
     }
-    let Some(top) = highest_given(auth.role) else {
+    if auth.role.highest_given().is_none() {
         return Err(ServerError::Forbidden(
             "a member cannot change the team".into(),
         ));
-    };
-    if rank(current) > rank(top) {
+    }
+    if !auth.role.may_give(current) {
         return Err(ServerError::Forbidden(format!(
             "a {} cannot change a {}",
             auth.role.code(),
@@ -102,8 +88,8 @@ pub fn on_member(
 /// Refuses giving `new` (when given) unless `giver` may give it.
 pub fn may_give(giver: Role, new: Option<Role>) -> Result<(), ServerError> {
     let Some(new) = new else { return Ok(()) };
-    match highest_given(giver) {
-        Some(top) if rank(new) <= rank(top) => Ok(()),
+    match giver.highest_given() {
+        Some(_) if giver.may_give(new) => Ok(()),
         Some(top) => Err(ServerError::Forbidden(format!(
             "a {} may give the roles up to {}, not {}",
             giver.code(),

@@ -125,6 +125,13 @@ pub trait Transport {
     ) -> impl Future<Output = Result<TeamAnswer, SyncError>>;
 }
 
+impl SyncError {
+    /// A reply that does not parse as what was asked for (a cut or garbled body): retried later.
+    pub fn unreadable(e: impl std::fmt::Display) -> Self {
+        SyncError::Network(format!("unreadable reply: {e}"))
+    }
+}
+
 /// What one sync round did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Report {

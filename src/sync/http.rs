@@ -44,8 +44,7 @@ async fn read<T: DeserializeOwned>(
         .await
         .map_err(|e| SyncError::Network(e.to_string()))?;
     if status.is_success() {
-        serde_json::from_slice(&bytes)
-            .map_err(|e| SyncError::Network(format!("unreadable reply: {e}")))
+        serde_json::from_slice(&bytes).map_err(SyncError::unreadable)
     } else {
         let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
             error: "http".into(),
@@ -125,7 +124,6 @@ impl Transport for HttpTransport {
             None => req,
         };
         let body: serde_json::Value = read(req.bearer_auth(token).send().await).await?;
-        call.answer(body)
-            .map_err(|e| SyncError::Network(format!("unreadable reply: {e}")))
+        call.answer(body).map_err(SyncError::unreadable)
     }
 }

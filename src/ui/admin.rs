@@ -82,19 +82,19 @@ pub fn Admin() -> Element {
     }
 }
 
-/// Member id → name, from the last members list (the id itself when unknown).
-fn names(ui: &Ui) -> BTreeMap<String, String> {
+/// The team's members from the last members list (none before it is read).
+fn members(ui: &Ui) -> Vec<TeamMember> {
     ui.admin
         .read()
         .members
         .as_ref()
-        .map(|m| {
-            m.members
-                .iter()
-                .map(|x| (x.id.clone(), x.name.clone()))
-                .collect()
-        })
+        .map(|m| m.members.clone())
         .unwrap_or_default()
+}
+
+/// Member id → name, from the last members list (the id itself when unknown).
+fn names(ui: &Ui) -> BTreeMap<String, String> {
+    members(ui).into_iter().map(|x| (x.id, x.name)).collect()
 }
 
 fn name_of(names: &BTreeMap<String, String>, id: &str) -> String {
@@ -152,19 +152,10 @@ fn Roster() -> Element {
         .await;
     });
     let names = names(&ui);
-    let active: Vec<TeamMember> = ui
-        .admin
-        .read()
-        .members
-        .as_ref()
-        .map(|m| {
-            m.members
-                .iter()
-                .filter(|x| x.left_at.is_none())
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let active: Vec<TeamMember> = members(&ui)
+        .into_iter()
+        .filter(|x| x.left_at.is_none())
+        .collect();
     let slots = ui.slots();
     let status = ui.admin.read().status.clone();
     let nights: Vec<NaiveDate> = (0..7).map(|i| start() + Duration::days(i)).collect();
@@ -279,13 +270,12 @@ fn Members() -> Element {
     let mut leaving = use_signal(|| None::<String>);
     let me = ui.sync.read().member_id.clone();
     let my_role = ui.sync.read().role.unwrap_or_default();
-    let givable: Vec<Role> = [Role::Member, Role::Leader, Role::Officer, Role::Admin]
+    let givable: Vec<Role> = Role::ALL
         .into_iter()
-        .filter(|r| may_give(my_role, *r))
+        .filter(|r| my_role.may_give(*r))
         .collect();
-    let admin = ui.admin.read().clone();
-    let code = admin.code.clone();
-    let members = admin.members.map(|m| m.members).unwrap_or_default();
+    let code = ui.admin.read().code.clone();
+    let members = members(&ui);
     rsx! {
         if let Some(c) = code {
             section { class: "card enroll-qr", "data-testid": "enroll-qr",
@@ -302,7 +292,7 @@ fn Members() -> Element {
                     {
                         let id = m.id.clone();
                         let is_me = me.as_deref() == Some(m.id.as_str());
-                        let can_act = !is_me && m.left_at.is_none() && may_give(my_role, m.role);
+                        let can_act = !is_me && m.left_at.is_none() && my_role.may_give(m.role);
                         let confirm_left = leaving.read().as_deref() == Some(m.id.as_str());
                         rsx! {
                             li { key: "{m.id}", "data-testid": "member-{m.id}",
@@ -312,7 +302,7 @@ fn Members() -> Element {
                                     if m.left_at.is_some() { span { class: "badge", {ui.t("admin.left")} } }
                                     else { span { class: "muted", {ui.tf("admin.devices_n", &[("n", m.active_devices.to_string())])} } }
                                 }
-                                if m.left_at.is_none() && may_give(my_role, m.role) {
+                                if m.left_at.is_none() && my_role.may_give(m.role) {
                                     div { class: "row",
                                         button { class: "pick", "data-testid": "code-{m.id}", disabled: *ui.busy.read(),
                                             onclick: { let id = id.clone(); move |_| { let id = id.clone(); async move {
@@ -387,17 +377,6 @@ fn Members() -> Element {
 /// The translation key naming a role.
 fn role_key(role: Role) -> String {
     format!("role.{}", role.code())
-}
-
-/// Whether `caller` may give `role` (and so act on a member who has it); the server decides the
-/// same from the token (`server::access::may_give`), this only hides what would be refused.
-fn may_give(caller: Role, role: Role) -> bool {
-    match caller {
-        Role::Admin => true,
-        Role::Officer => role != Role::Admin,
-        Role::Leader => matches!(role, Role::Member | Role::Leader),
-        Role::Member => false,
-    }
 }
 
 /// The team's phones: last sync, clock, revoke with a confirmation.

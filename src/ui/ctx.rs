@@ -387,8 +387,7 @@ impl Ui {
         self.setup
             .read()
             .as_ref()
-            .and_then(|s| s.ward.tz.parse().ok())
-            .unwrap_or(crate::domain::shift::DEFAULT_TZ)
+            .map_or(crate::domain::shift::DEFAULT_TZ, |s| s.ward.time_zone())
     }
 
     /// The team's shift slots (none before a ward is set up).

@@ -82,8 +82,7 @@ impl FetchTransport {
             .as_string()
             .unwrap_or_default();
         if resp.ok() {
-            serde_json::from_str(&text)
-                .map_err(|e| SyncError::Network(format!("unreadable reply: {e}")))
+            serde_json::from_str(&text).map_err(SyncError::unreadable)
         } else {
             let body = serde_json::from_str(&text).unwrap_or(ErrorBody {
                 error: "http".into(),
@@ -141,7 +140,6 @@ impl Transport for FetchTransport {
                 call.body().as_ref(),
             )
             .await?;
-        call.answer(body)
-            .map_err(|e| SyncError::Network(format!("unreadable reply: {e}")))
+        call.answer(body).map_err(SyncError::unreadable)
     }
 }
