@@ -54,6 +54,9 @@ test("a tip is handed on in one tap: share sheet in Vietnamese and English, else
     await waitText(page, "toast", "Đã lưu");
 
     await page.getByTestId("tab-log").click();
+    // The app's clock runs on from 00:40: the time handed on is the one the log shows.
+    const at = (await page.getByTestId("entry").first().locator("time").textContent()).trim();
+    assert.match(at, /^00:\d\d$/, "saved after midnight");
     const share = page.locator("[data-testid^=share-]").first();
     await share.scrollIntoViewIfNeeded();
     await shot(page, "90-share-button-vi");
@@ -62,7 +65,7 @@ test("a tip is handed on in one tap: share sheet in Vietnamese and English, else
     await waitText(page, "toast", "Đã mở bảng chia sẻ");
     const [vi] = await page.evaluate(() => globalThis.__shared);
     assert.ok(vi.title, "a title");
-    for (const want of ["KHẨN CẤP: Phương tiện khả nghi", "Lúc 00:40, đêm 04/12/2026", "Tổ NDTT số 1",
+    for (const want of ["KHẨN CẤP: Phương tiện khả nghi", `Lúc ${at}, đêm 04/12/2026`, "Tổ NDTT số 1",
       "Nơi: Đầu ngõ 12", "https://www.openstreetmap.org/?mlat=21.02852&mlon=105.85421", "Biển số: 29B1-123.45",
       "Chi tiết: Hai thanh niên"]) {
       assert.ok(vi.text.includes(want), `"${want}" in:\n${vi.text}`);
@@ -73,7 +76,7 @@ test("a tip is handed on in one tap: share sheet in Vietnamese and English, else
     await share.click();
     await waitText(page, "toast", "share sheet is open");
     const en = (await page.evaluate(() => globalThis.__shared))[1];
-    for (const want of ["URGENT: Suspicious vehicle", "At 00:40, night of 04/12/2026", "Place: Đầu ngõ 12", "Plate: 29B1-123.45"]) {
+    for (const want of ["URGENT: Suspicious vehicle", `At ${at}, night of 04/12/2026`, "Place: Đầu ngõ 12", "Plate: 29B1-123.45"]) {
       assert.ok(en.text.includes(want), `"${want}" in:\n${en.text}`);
     }
 
