@@ -69,6 +69,7 @@ async fn patrol(member: &mut Device, leader: &mut Device) {
         urgent,
         fix: None,
         at: Utc.with_ymd_and_hms(2025, 12, 5, hour, 30, 0).unwrap(),
+        photos: Vec::new(),
     };
     let mut started = shift.clone();
     started.ended_at = None;

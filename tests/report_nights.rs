@@ -332,6 +332,8 @@ fn kept_nights_equal_the_domain_report_after_late_out_of_order_and_twice_pushed_
             text: "nhầm loại".into(),
             new_category: Some(patrol::domain::observation::Category::Drugs),
             at: year::local(d(2025, 12, 5), 21 * 60) + Duration::minutes(i as i64),
+            photos_added: Vec::new(),
+            photos_removed: Vec::new(),
         });
         let e = phones.event(&member, &c);
         phones.push(&mut db, &member, &[e], now);

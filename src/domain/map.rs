@@ -797,6 +797,7 @@ mod tests {
                 accuracy_m: 20.0,
             }),
             at: Utc.with_ymd_and_hms(2025, 5, 1, 15, 20, 0).unwrap(),
+            photos: Vec::new(),
         })
     }
 

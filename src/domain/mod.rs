@@ -4,6 +4,7 @@ pub mod geofence;
 pub mod map;
 pub mod observation;
 pub mod period;
+pub mod photo;
 pub mod records;
 pub mod report;
 pub mod report_nights;

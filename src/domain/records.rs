@@ -2,6 +2,7 @@
 
 use super::geofence::{self, Fix, GeoError, Geofence};
 use super::observation::{Action, Category};
+use super::photo::{PhotoHash, PhotoRef};
 use super::text::{self, TextError, LONG_TEXT_MAX, MEDIUM_TEXT_MAX, SHORT_TEXT_MAX};
 use super::ward::Checkpoint;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -130,6 +131,9 @@ pub struct Observation {
     pub fix: Option<Fix>,
     /// Device clock.
     pub at: DateTime<Utc>,
+    /// Photos, uploaded after the record (none on records made before photos existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<PhotoRef>,
 }
 
 /// The details a member types for an observation.
@@ -166,6 +170,12 @@ pub struct Correction {
     pub new_category: Option<Category>,
     /// Device clock.
     pub at: DateTime<Utc>,
+    /// For an observation: photos added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos_added: Vec<PhotoRef>,
+    /// For an observation: photos taken off (by the prepared photo's hash).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos_removed: Vec<PhotoHash>,
 }
 
 /// Why a record is refused. Each variant maps to a translated message.
@@ -593,6 +603,7 @@ mod tests {
             urgent,
             fix: None,
             at: Utc::now(),
+            photos: Vec::new(),
         }
     }
 
@@ -622,6 +633,8 @@ mod tests {
             text: "thật ra là cướp giật".into(),
             new_category: Some(Category::SnatchTheft),
             at: Utc::now(),
+            photos_added: Vec::new(),
+            photos_removed: Vec::new(),
         };
         let s = summarize(5, &checkins, &observations, &[corr]);
         assert_eq!(

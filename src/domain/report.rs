@@ -603,6 +603,7 @@ mod tests {
                 accuracy_m: 5.0,
             }),
             at,
+            photos: Vec::new(),
         }
     }
 
@@ -780,6 +781,8 @@ mod tests {
             text: "sửa".into(),
             new_category: cat,
             at: start + Duration::minutes(at_min),
+            photos_added: Vec::new(),
+            photos_removed: Vec::new(),
         };
         let step = |id: &str, step: TipStep, after: Option<&str>| FollowUp {
             id: id.into(),

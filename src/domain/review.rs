@@ -288,6 +288,7 @@ mod tests {
             urgent,
             fix: None,
             at,
+            photos: Vec::new(),
         }
     }
 

@@ -118,6 +118,7 @@ mod tests {
                 accuracy_m: 8.0,
             }),
             at,
+            photos: Vec::new(),
         };
         let (title, vi) = share_text(Lang::Vi, &s, &o, None);
         assert!(!title.is_empty());

@@ -190,6 +190,7 @@ impl Store {
             urgent: f.urgent,
             fix: f.fix,
             at: now,
+            photos: Vec::new(),
         };
         let tx = self.conn.transaction()?;
         let ap = outbox::append(&tx, EventKind::Observed, &rec.id, &rec, now)?;
@@ -250,6 +251,8 @@ impl Store {
             text,
             new_category: new_category.filter(|_| is_observation),
             at: now,
+            photos_added: Vec::new(),
+            photos_removed: Vec::new(),
         };
         let tx = self.conn.transaction()?;
         let ap = outbox::append(&tx, EventKind::Corrected, &rec.id, &rec, now)?;
@@ -377,6 +380,7 @@ impl Store {
                     fix: fix_from(r, 8)?,
                     at: rows::time(r, 11, "observation", &id)?,
                     id,
+                    photos: Vec::new(),
                 }),
             ))
         })? {
@@ -402,6 +406,8 @@ impl Store {
                     )?,
                     at: rows::time(r, 5, "correction", &id)?,
                     id,
+                    photos_added: Vec::new(),
+                    photos_removed: Vec::new(),
                 }),
             ))
         })? {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod event;
 pub mod feed;
+pub mod photo;
 pub mod team;
 
 use thiserror::Error;

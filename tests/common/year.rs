@@ -516,6 +516,8 @@ fn check_in(
             text: "Điểm danh nhầm chốt".into(),
             new_category: None,
             at: at + Duration::minutes(5),
+            photos_added: Vec::new(),
+            photos_removed: Vec::new(),
         }));
     }
 }
@@ -578,6 +580,7 @@ fn observation(
             accuracy_m: 10.0,
         }),
         at,
+        photos: Vec::new(),
     }));
     // Corrections: some name a new category (perhaps the same), some come twice.
     if rng.chance(0.10) {
@@ -598,6 +601,8 @@ fn observation(
                 text: "Sửa loại sự việc".into(),
                 new_category: rng.chance(0.7).then(|| category(rng)),
                 at: t,
+                photos_added: Vec::new(),
+                photos_removed: Vec::new(),
             }));
         }
     }
