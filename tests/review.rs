@@ -66,6 +66,7 @@ fn observation(device: &mut Device, id: &str) -> Event {
         urgent: true,
         fix: None,
         at: Utc.with_ymd_and_hms(2026, 12, 5, 15, 0, 0).unwrap(),
+        photos: Vec::new(),
     };
     device.event(
         EventKind::Observed,
