@@ -190,6 +190,7 @@ fn a_save_answers_with_the_entry_and_applying_it_equals_a_fresh_read() {
         },
         text: "Đèn ở ngõ 14, không phải ngõ 12".into(),
         new_category: None,
+        photos: Default::default(),
     };
     ui.apply(
         s.run(correction, now + Duration::minutes(50))

@@ -161,6 +161,7 @@ fn a_whole_shift_is_durable_across_reopen() {
             &o.id,
             "Thực ra là cướp giật",
             Some(Category::SnatchTheft),
+            &Default::default(),
             t0 + Duration::minutes(25),
         )
         .unwrap();
@@ -317,7 +318,9 @@ fn bad_input_changes_nothing() {
         ..theft()
     };
     assert!(s.observe(&long, Utc::now()).is_err());
-    assert!(s.correct("no-such-record", "x", None, Utc::now()).is_err());
+    assert!(s
+        .correct("no-such-record", "x", None, &Default::default(), Utc::now())
+        .is_err());
     assert_eq!(
         count(&s, "checkin") + count(&s, "observation") + count(&s, "correction"),
         0

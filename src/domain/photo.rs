@@ -26,7 +26,13 @@ pub const MAX_DECODE_PIXELS: u64 = 100_000_000;
 pub struct PhotoHash(String);
 
 impl PhotoHash {
-    /// The hash of `bytes`, computed by the caller's SHA-256 as 32 bytes.
+    /// The SHA-256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        use sha2::Digest;
+        Self::from_digest(&sha2::Sha256::digest(bytes).into())
+    }
+
+    /// The name of a SHA-256 digest.
     pub fn from_digest(digest: &[u8; 32]) -> Self {
         use fmt::Write;
         let mut s = String::with_capacity(64);
@@ -129,6 +135,92 @@ pub fn validate_refs(refs: &[PhotoRef]) -> Result<(), PhotoError> {
         }
     }
     Ok(())
+}
+
+/// A photo made small on the phone, as the UI hands it to the store: the prepared photo and its
+/// thumbnail (both re-encoded, so without the original's metadata). Base64 in JSON messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedPhoto {
+    /// The photo, long edge at most [`MAX_EDGE`].
+    #[serde(with = "b64")]
+    pub full: Vec<u8>,
+    /// The thumbnail, long edge at most [`THUMB_EDGE`].
+    #[serde(with = "b64")]
+    pub thumb: Vec<u8>,
+}
+
+impl PreparedPhoto {
+    /// Checks both images (JPEG or WebP, within the edge and byte limits) and names them.
+    pub fn to_ref(&self) -> Result<PhotoRef, PhotoError> {
+        let full = stored_image(&self.full, MAX_EDGE, MAX_PHOTO_BYTES)?;
+        stored_image(&self.thumb, THUMB_EDGE, MAX_THUMB_BYTES)?;
+        Ok(PhotoRef {
+            hash: PhotoHash::of(&self.full),
+            bytes: self.full.len() as u64,
+            width: full.width as u32,
+            height: full.height as u32,
+            thumb: PhotoHash::of(&self.thumb),
+            thumb_bytes: self.thumb.len() as u64,
+        })
+    }
+}
+
+/// Checks an image as it may be stored: JPEG or WebP, long edge at most `edge`, at most `max` bytes.
+pub fn stored_image(bytes: &[u8], edge: u32, max: u64) -> Result<ImageInfo, PhotoError> {
+    if bytes.len() as u64 > max {
+        return Err(PhotoError::TooLarge {
+            bytes: bytes.len() as u64,
+            max,
+        });
+    }
+    let info = inspect(bytes)?;
+    if !matches!(info.kind, ImageKind::Jpeg | ImageKind::Webp) {
+        return Err(PhotoError::NotImage);
+    }
+    if info.width.max(info.height) > edge as u64 {
+        return Err(PhotoError::TooManyPixels {
+            width: info.width,
+            height: info.height,
+        });
+    }
+    Ok(info)
+}
+
+/// Bytes as base64 in JSON (photos in the messages between the page and the store's worker).
+pub mod b64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the bytes as one base64 string.
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    /// Reads one base64 string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The photos a record shows now: its own, then each correction's removals and additions in the
+/// order they were made.
+pub fn shown<'a>(
+    own: &[PhotoRef],
+    corrections: impl IntoIterator<Item = (&'a [PhotoRef], &'a [PhotoHash])>,
+) -> Vec<PhotoRef> {
+    let mut out = own.to_vec();
+    for (added, removed) in corrections {
+        out.retain(|p| !removed.contains(&p.hash));
+        for a in added {
+            if !out.iter().any(|p| p.hash == a.hash) {
+                out.push(a.clone());
+            }
+        }
+    }
+    out
 }
 
 /// An image format a photo may be stored in.
@@ -341,6 +433,26 @@ mod tests {
             inspect(&huge),
             Err(PhotoError::TooManyPixels { .. })
         ));
+    }
+
+    #[test]
+    fn corrections_take_photos_off_and_add_them_in_order() {
+        let (a, b, c) = (photo('1'), photo('2'), photo('3'));
+        assert_eq!(
+            shown(&[a.clone(), b.clone()], []),
+            vec![a.clone(), b.clone()]
+        );
+        let removed = [a.hash.clone()];
+        let added = [c.clone()];
+        let steps: Vec<(&[PhotoRef], &[PhotoHash])> = vec![(&[], &removed), (&added, &[])];
+        assert_eq!(
+            shown(&[a.clone(), b.clone()], steps),
+            vec![b.clone(), c.clone()]
+        );
+        // Added back after being taken off; added twice counts once.
+        let again = [a.clone(), c.clone()];
+        let steps: Vec<(&[PhotoRef], &[PhotoHash])> = vec![(&[], &removed), (&again, &[])];
+        assert_eq!(shown(&[a.clone(), c.clone()], steps), vec![c, a]);
     }
 
     #[test]

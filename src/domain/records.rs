@@ -2,7 +2,7 @@
 
 use super::geofence::{self, Fix, GeoError, Geofence};
 use super::observation::{Action, Category};
-use super::photo::{PhotoHash, PhotoRef};
+use super::photo::{PhotoHash, PhotoRef, PreparedPhoto};
 use super::text::{self, TextError, LONG_TEXT_MAX, MEDIUM_TEXT_MAX, SHORT_TEXT_MAX};
 use super::ward::Checkpoint;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -153,6 +153,9 @@ pub struct ObservationInput {
     pub urgent: bool,
     /// Where, if a fix was at hand.
     pub fix: Option<Fix>,
+    /// Photos made small on the phone, at most [`super::photo::MAX_PHOTOS`].
+    #[serde(default)]
+    pub photos: Vec<PreparedPhoto>,
 }
 
 /// A correction appended to an earlier check-in or observation; nothing is edited in place.

@@ -55,6 +55,21 @@ pub async fn share(title: &str, text: &str) -> Result<Shared, String> {
     }
 }
 
+/// Makes the photos chosen in file input `input_id` small (orientation applied, long edge at most
+/// 1600 px, re-encoded without the original's metadata), ready to store with an observation.
+pub async fn prepare_photos(
+    input_id: &str,
+) -> Result<Vec<crate::domain::photo::PreparedPhoto>, crate::service::ApiError> {
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    {
+        web::camera::prepare(input_id).await
+    }
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+    {
+        Err(crate::service::ApiError::new("err.photo.unsupported").arg("detail", input_id))
+    }
+}
+
 /// Reads a QR code from the photo in file input `input_id`; `Err` when the platform cannot.
 pub async fn scan_qr(input_id: &str) -> Result<Option<String>, String> {
     #[cfg(all(feature = "web", target_arch = "wasm32"))]

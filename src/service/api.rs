@@ -2,6 +2,7 @@
 
 use super::error::ApiError;
 use crate::domain::observation::Category;
+use crate::domain::photo::PhotoHash;
 use crate::domain::records::{CheckInRequest, ObservationInput};
 use crate::domain::roster::Assignment;
 use crate::domain::shift::SlotWindow;
@@ -10,7 +11,8 @@ use crate::domain::ward::Role;
 use crate::domain::ward::WardSetup;
 use crate::i18n::Lang;
 use crate::store::outbox::Refused;
-use crate::store::records::{LogEntry, ShiftLog};
+use crate::store::photos::PhotoUsage;
+use crate::store::records::{LogEntry, PhotoChange, ShiftLog};
 use crate::store::team::{TeamView, TipOutcome};
 use crate::sync::schedule::Trigger;
 use crate::wire::api::{ReportQuery, ReportResponse};
@@ -41,6 +43,12 @@ pub enum Command {
     Report {
         /// The scope and the evenings.
         query: ReportQuery,
+    },
+    /// An image (a photo or its thumbnail) named by an observation: from this device, else from
+    /// the ward server (a leader's view of a member's photo; needs the network).
+    Photo {
+        /// Its hash.
+        hash: PhotoHash,
     },
     /// Read or change this device's team on the ward server: roster, members, codes, devices,
     /// route (leaders, officers, admins; needs the network).
@@ -115,6 +123,14 @@ pub enum Local {
         text: String,
         /// The right category, for an observation.
         new_category: Option<Category>,
+        /// Photos added to or taken off an observation.
+        #[serde(default)]
+        photos: PhotoChange,
+    },
+    /// Keep full-size photos for Wi-Fi (thumbnails go on any link), or send them on any link.
+    SetPhotosWifiOnly {
+        /// On or off.
+        on: bool,
     },
     /// End the running shift.
     EndShift {
@@ -178,6 +194,16 @@ pub enum Change {
         /// The answer.
         answer: Box<TeamAnswer>,
     },
+    /// An image, for the screen to show.
+    Photo {
+        /// Its hash.
+        hash: PhotoHash,
+        /// Its MIME type.
+        mime: String,
+        /// Its bytes.
+        #[serde(with = "crate::domain::photo::b64")]
+        data: Vec<u8>,
+    },
     /// Nothing changed.
     Nothing,
 }
@@ -199,6 +225,10 @@ pub struct SyncInfo {
     pub refused: Vec<Refused>,
     /// Feed items this device could not read: (cursor, reason).
     pub feed_rejected: Vec<(i64, String)>,
+    /// Photos waiting, stored and refused.
+    pub photos: PhotoUsage,
+    /// Full-size photos wait for Wi-Fi.
+    pub photos_wifi_only: bool,
 }
 
 /// Tonight's patrol night and its shifts.
@@ -273,7 +303,10 @@ impl AppState {
             }
             Change::Lang { lang } => self.lang = lang,
             // A report is shown, not kept in the device's state.
-            Change::Report { .. } | Change::Team { .. } | Change::Nothing => {}
+            Change::Report { .. }
+            | Change::Team { .. }
+            | Change::Photo { .. }
+            | Change::Nothing => {}
         }
     }
 }

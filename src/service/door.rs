@@ -6,6 +6,8 @@ use super::api::{Change, Command, Local, Notice, Reply};
 use super::error::ApiError;
 use super::handle::Service;
 use crate::clock;
+use crate::domain::photo::PhotoHash;
+use crate::store::photos::StoredPhoto;
 use crate::store::sync_state::SyncKey;
 use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, Shared, SyncError, Transport};
@@ -73,6 +75,12 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
         Command::Team { call } => {
             return Reply {
                 result: team(svc, &transport_for, &call).await,
+                notice: None,
+            }
+        }
+        Command::Photo { hash } => {
+            return Reply {
+                result: photo(svc, &transport_for, hash).await,
                 notice: None,
             }
         }
@@ -200,6 +208,31 @@ async fn team<S: Shared<Service>, T: Transport>(
     }
 }
 
+/// An image from this device, else from the ward server (a leader's view of a member's photo, a
+/// full-size photo dropped here to free space).
+async fn photo<S: Shared<Service>, T: Transport>(
+    svc: &S,
+    transport_for: &impl Fn(&str) -> T,
+    hash: PhotoHash,
+) -> Result<Change, ApiError> {
+    if let Some(StoredPhoto {
+        mime,
+        data: Some(data),
+    }) = svc.with(|s| s.store().photo(&hash))?
+    {
+        return Ok(Change::Photo { hash, mime, data });
+    }
+    let (url, token) = credentials(svc)?;
+    match transport_for(&url).photo_get(&token, &hash).await {
+        Ok((mime, data)) => Ok(Change::Photo { hash, mime, data }),
+        Err(SyncError::Network(detail)) => {
+            Err(ApiError::new("err.photo_offline").arg("detail", detail))
+        }
+        Err(SyncError::Server { status: 404, .. }) => Err(ApiError::new("err.photo_missing")),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// One sync round; `Ok(false)` when the device is not enrolled (nothing to do).
 async fn sync<S: Shared<Service>, T: Transport>(
     svc: &S,
@@ -208,6 +241,8 @@ async fn sync<S: Shared<Service>, T: Transport>(
     let Some(url) = svc.with(|s| s.store().sync_value(SyncKey::ServerUrl))? else {
         return Ok(false);
     };
-    engine::sync_once(&StoreOf(svc), &transport_for(&url), clock::now).await?;
+    let transport = transport_for(&url);
+    engine::sync_once(&StoreOf(svc), &transport, clock::now).await?;
+    engine::upload_photos(&StoreOf(svc), &transport, clock::now).await?;
     Ok(true)
 }

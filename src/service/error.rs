@@ -120,6 +120,21 @@ impl From<WardError> for ApiError {
     }
 }
 
+impl From<crate::domain::photo::PhotoError> for ApiError {
+    fn from(e: crate::domain::photo::PhotoError) -> Self {
+        use crate::domain::photo::PhotoError as P;
+        let err = ApiError::new(&format!("err.photo.{}", e.code()));
+        match e {
+            P::TooManyPixels { width, height } => err.arg("width", width).arg("height", height),
+            P::TooLarge { bytes, max } => err
+                .arg("size", format!("{} KB", bytes / 1024))
+                .arg("max", format!("{} KB", max / 1024)),
+            P::TooMany { max } => err.arg("max", max),
+            P::NotImage | P::Twice | P::BadHash => err,
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -143,6 +158,7 @@ impl From<StoreError> for ApiError {
             StoreError::Enrolled => ApiError::new("err.enrolled"),
             StoreError::NotReviewer => ApiError::new("err.not_reviewer"),
             StoreError::Tip(t) => t.into(),
+            StoreError::Photo(p) => p.into(),
             StoreError::Unknown { what, id } => ApiError::new("err.unknown")
                 .arg_key("what", format!("what.{what}"))
                 .arg("id", id),

@@ -136,12 +136,20 @@ impl Service {
                 target_id,
                 text,
                 new_category,
+                photos,
             } => {
-                let r = s.correct(&target_id, &text, new_category, now)?;
+                let r = s.correct(&target_id, &text, new_category, &photos, now)?;
                 Done {
                     notice: saved(r.clock_went_back),
                     change: Changed::Entry(LogEntry::Correction(r.record)),
                 }
+            }
+            Local::SetPhotosWifiOnly { on } => {
+                s.set_setting(
+                    crate::sync::engine::PHOTOS_WIFI_ONLY,
+                    if on { "1" } else { "0" },
+                )?;
+                everything(Some(Notice::Saved))
             }
             Local::FollowUp {
                 observation_id,
@@ -215,6 +223,9 @@ impl Service {
                 last_error: s.sync_value(SyncKey::LastError)?,
                 refused: outbox::refused(s.conn())?,
                 feed_rejected: s.feed_rejected()?,
+                photos: s.photo_usage()?,
+                photos_wifi_only: s.setting(crate::sync::engine::PHOTOS_WIFI_ONLY)?.as_deref()
+                    == Some("1"),
             },
             team: if crate::store::team::reviews(s.role()?) {
                 Some(s.team_view(now)?)

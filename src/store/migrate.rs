@@ -29,6 +29,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_roster",
         include_str!("../../migrations/device_0006_roster.sql"),
     ),
+    (
+        "0007_photos",
+        include_str!("../../migrations/device_0007_photos.sql"),
+    ),
 ];
 
 /// The version a fully migrated device database has.

@@ -3,6 +3,7 @@
 
 pub mod migrate;
 pub mod outbox;
+pub mod photos;
 pub mod records;
 pub mod roster;
 pub mod rows;
@@ -73,6 +74,9 @@ pub enum StoreError {
     /// Following tips up is for leaders, officers and admins (enrolled as such).
     #[error("only a team leader or a ward officer can follow a tip up")]
     NotReviewer,
+    /// A photo is not an image, too large, or one too many.
+    #[error(transparent)]
+    Photo(#[from] crate::domain::photo::PhotoError),
     /// A tip step breaks the order or the note's limit.
     #[error(transparent)]
     Tip(#[from] crate::domain::tip::TipError),

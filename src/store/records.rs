@@ -5,6 +5,7 @@ use super::rows;
 use super::{Store, StoreError};
 use crate::domain::geofence::{Fix, LatLon};
 use crate::domain::observation::{Action, Category};
+use crate::domain::photo::{self, PhotoError, PhotoHash, PhotoRef, PreparedPhoto};
 use crate::domain::records::{
     decide_check_in, CheckIn, CheckInMethod, CheckInRequest, Correction, Observation,
     ObservationInput, RecordError, Shift,
@@ -15,6 +16,7 @@ use crate::domain::ward::Checkpoint;
 use crate::wire::event::EventKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
 
 /// A record just written, and whether the device clock looked wrong while writing it.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +28,17 @@ pub struct Saved<T> {
 }
 
 pub use crate::domain::records::{LogEntry, ShiftLog};
+
+/// Photos a correction adds to an observation or takes off it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhotoChange {
+    /// Photos to add.
+    #[serde(default)]
+    pub add: Vec<PreparedPhoto>,
+    /// Photos to take off, by hash.
+    #[serde(default)]
+    pub remove: Vec<PhotoHash>,
+}
 
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -179,6 +192,7 @@ impl Store {
     ) -> Result<Saved<Observation>, StoreError> {
         let shift = self.active_shift()?.ok_or(StoreError::NoActiveShift)?;
         let f = input.validate()?;
+        let photos = super::photos::refs(&input.photos)?;
         let rec = Observation {
             id: new_id(),
             shift_id: shift.id,
@@ -190,13 +204,14 @@ impl Store {
             urgent: f.urgent,
             fix: f.fix,
             at: now,
-            photos: Vec::new(),
+            photos,
         };
         let tx = self.conn.transaction()?;
         let ap = outbox::append(&tx, EventKind::Observed, &rec.id, &rec, now)?;
+        super::photos::insert(&tx, &rec.id, &rec.photos, &input.photos, now)?;
         tx.execute(
-            "INSERT INTO observation(id, shift_id, category, description, plate, people, action, urgent, lat, lon, accuracy_m, at, log_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            "INSERT INTO observation(id, shift_id, category, description, plate, people, action, urgent, lat, lon, accuracy_m, at, log_seq, photos_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 rec.id,
                 rec.shift_id,
@@ -210,7 +225,8 @@ impl Store {
                 rec.fix.map(|f| f.pos.lon),
                 rec.fix.map(|f| f.accuracy_m),
                 now.to_rfc3339(),
-                ap.seq
+                ap.seq,
+                serde_json::to_string(&rec.photos).map_err(|e| rows::corrupt("observation", &rec.id, e))?
             ],
         )?;
         tx.commit()?;
@@ -226,6 +242,7 @@ impl Store {
         target_id: &str,
         text: &str,
         new_category: Option<Category>,
+        photos: &PhotoChange,
         now: DateTime<Utc>,
     ) -> Result<Saved<Correction>, StoreError> {
         let text =
@@ -244,6 +261,11 @@ impl Store {
                 id: target_id.into(),
             });
         };
+        let (add, remove) = if is_observation {
+            self.photo_change(target_id, photos)?
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let rec = Correction {
             id: new_id(),
             shift_id,
@@ -251,20 +273,78 @@ impl Store {
             text,
             new_category: new_category.filter(|_| is_observation),
             at: now,
-            photos_added: Vec::new(),
-            photos_removed: Vec::new(),
+            photos_added: add,
+            photos_removed: remove,
         };
+        let added = serde_json::to_string(&rec.photos_added)
+            .map_err(|e| rows::corrupt("correction", &rec.id, e))?;
+        let removed = serde_json::to_string(&rec.photos_removed)
+            .map_err(|e| rows::corrupt("correction", &rec.id, e))?;
         let tx = self.conn.transaction()?;
         let ap = outbox::append(&tx, EventKind::Corrected, &rec.id, &rec, now)?;
+        if is_observation {
+            super::photos::insert(&tx, &rec.id, &rec.photos_added, &photos.add, now)?;
+        }
         tx.execute(
-            "INSERT INTO correction(id, shift_id, target_id, text, new_category, at, log_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![rec.id, rec.shift_id, rec.target_id, rec.text, rec.new_category.map(Category::code), now.to_rfc3339(), ap.seq],
+            "INSERT INTO correction(id, shift_id, target_id, text, new_category, at, log_seq, photos_added_json, photos_removed_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![rec.id, rec.shift_id, rec.target_id, rec.text, rec.new_category.map(Category::code), now.to_rfc3339(), ap.seq, added, removed],
         )?;
         tx.commit()?;
         Ok(Saved {
             record: rec,
             clock_went_back: ap.clock_went_back,
         })
+    }
+
+    /// The photos an observation shows now (its own, then each correction's additions and
+    /// removals), checked against the change: removals must name shown photos, and the result
+    /// holds at most four.
+    fn photo_change(
+        &self,
+        observation_id: &str,
+        change: &PhotoChange,
+    ) -> Result<(Vec<PhotoRef>, Vec<PhotoHash>), StoreError> {
+        let own: Vec<PhotoRef> = self.conn.query_row(
+            "SELECT photos_json FROM observation WHERE id = ?1",
+            [observation_id],
+            |r| rows::json(r, 0, "observation", observation_id),
+        )?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, photos_added_json, photos_removed_json FROM correction WHERE target_id = ?1 ORDER BY log_seq",
+        )?;
+        let steps = stmt
+            .query_map([observation_id], |r| {
+                let id: String = r.get(0)?;
+                Ok((
+                    rows::json::<Vec<PhotoRef>>(r, 1, "correction", &id)?,
+                    rows::json::<Vec<PhotoHash>>(r, 2, "correction", &id)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut shown = photo::shown(
+            &own,
+            steps.iter().map(|(a, r)| (a.as_slice(), r.as_slice())),
+        );
+        if let Some(h) = change
+            .remove
+            .iter()
+            .find(|h| !shown.iter().any(|p| &p.hash == *h))
+        {
+            return Err(StoreError::Unknown {
+                what: "photo",
+                id: h.to_string(),
+            });
+        }
+        let add = super::photos::refs(&change.add)?;
+        shown.retain(|p| !change.remove.contains(&p.hash));
+        if shown.len() + add.len() > photo::MAX_PHOTOS {
+            return Err(PhotoError::TooMany {
+                max: photo::MAX_PHOTOS,
+            }
+            .into());
+        }
+        Ok((add, change.remove.clone()))
     }
 
     /// Ends the running shift with a handover note.
@@ -359,7 +439,7 @@ impl Store {
             entries.push(row?);
         }
         let mut stmt = self.conn.prepare(
-            "SELECT id, shift_id, category, description, plate, people, action, urgent, lat, lon, accuracy_m, at, log_seq
+            "SELECT id, shift_id, category, description, plate, people, action, urgent, lat, lon, accuracy_m, at, log_seq, photos_json
              FROM observation WHERE shift_id = ?1",
         )?;
         for row in stmt.query_map([&shift.id], |r| {
@@ -379,8 +459,8 @@ impl Store {
                     urgent: r.get(7)?,
                     fix: fix_from(r, 8)?,
                     at: rows::time(r, 11, "observation", &id)?,
+                    photos: rows::json(r, 13, "observation", &id)?,
                     id,
-                    photos: Vec::new(),
                 }),
             ))
         })? {
@@ -388,7 +468,7 @@ impl Store {
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT id, shift_id, target_id, text, new_category, at, log_seq FROM correction WHERE shift_id = ?1")?;
+            .prepare("SELECT id, shift_id, target_id, text, new_category, at, log_seq, photos_added_json, photos_removed_json FROM correction WHERE shift_id = ?1")?;
         for row in stmt.query_map([&shift.id], |r| {
             let id: String = r.get(0)?;
             Ok((
@@ -405,9 +485,9 @@ impl Store {
                         Category::from_code,
                     )?,
                     at: rows::time(r, 5, "correction", &id)?,
+                    photos_added: rows::json(r, 7, "correction", &id)?,
+                    photos_removed: rows::json(r, 8, "correction", &id)?,
                     id,
-                    photos_added: Vec::new(),
-                    photos_removed: Vec::new(),
                 }),
             ))
         })? {

@@ -1,12 +1,14 @@
 //! The sync engine: push the outbox in batches, then pull the feed; the network is a [`Transport`]
 //! so the same engine runs in the browser's worker and on native.
 
+use crate::domain::photo::PhotoHash;
 use crate::store::sync_state::SyncKey;
 use crate::store::{outbox, Store, StoreError};
 use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
     ReportResponse,
 };
+use crate::wire::photo::{PhotoRefusal, UploadState, CHUNK_BYTES};
 use crate::wire::team::{TeamAnswer, TeamCall};
 use chrono::{DateTime, Utc};
 use std::future::Future;
@@ -123,6 +125,28 @@ pub trait Transport {
         team_id: &str,
         call: &TeamCall,
     ) -> impl Future<Output = Result<TeamAnswer, SyncError>>;
+    /// GET /api/v1/photos/{hash}/upload: how much of the photo the server holds.
+    fn photo_state(
+        &self,
+        token: &str,
+        hash: &PhotoHash,
+    ) -> impl Future<Output = Result<UploadState, SyncError>>;
+    /// PUT /api/v1/photos/{hash}/upload?offset=: one piece of at most [`CHUNK_BYTES`].
+    fn photo_put(
+        &self,
+        token: &str,
+        hash: &PhotoHash,
+        offset: u64,
+        piece: &[u8],
+    ) -> impl Future<Output = Result<UploadState, SyncError>>;
+    /// GET /api/v1/photos/{hash}: the image's MIME type and bytes.
+    fn photo_get(
+        &self,
+        token: &str,
+        hash: &PhotoHash,
+    ) -> impl Future<Output = Result<(String, Vec<u8>), SyncError>>;
+    /// Whether the connection is a metered mobile link (photos may then wait for Wi-Fi).
+    fn metered(&self) -> bool;
 }
 
 impl SyncError {
@@ -145,6 +169,105 @@ pub struct Report {
     pub pulled: usize,
     /// Feed items this device could not read (recorded, skipped).
     pub rejected: usize,
+    /// Images (photos and thumbnails) the server now holds from this round.
+    pub photos_sent: usize,
+    /// Images the server refused for good (kept on the phone, shown).
+    pub photos_refused: usize,
+}
+
+/// The setting that keeps full-size photos for Wi-Fi ("1"); thumbnails go on any link.
+pub const PHOTOS_WIFI_ONLY: &str = "photos_wifi_only";
+
+/// Uploads the images whose records the server already holds, thumbnails first, each in pieces
+/// from where the server's copy ends (a cut connection resumes, never restarts). Called after the
+/// records went, so on a poor link the text of every observation arrives before any picture.
+pub async fn upload_photos<S: Shared<Store>, T: Transport>(
+    store: &S,
+    transport: &T,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<Report, SyncError> {
+    let token = store
+        .with(|s| s.sync_value(SyncKey::Token))?
+        .ok_or(SyncError::NotEnrolled)?;
+    let wifi_only = store.with(|s| s.setting(PHOTOS_WIFI_ONLY))?.as_deref() == Some("1");
+    let waiting = store.with(|s| s.photos_waiting(wifi_only && transport.metered()))?;
+    let mut report = Report::default();
+    for w in waiting {
+        let Some(bytes) = store.with(|s| s.photo(&w.hash))?.and_then(|p| p.data) else {
+            continue;
+        };
+        match upload_one(transport, &token, &w.hash, &bytes).await {
+            Ok(()) => {
+                store.with(|s| s.photo_uploaded(&w.hash, now()))?;
+                report.photos_sent += 1;
+            }
+            Err(SyncError::Server { body, .. }) if final_refusal(&body.error).is_some() => {
+                let why = final_refusal(&body.error).expect("checked");
+                store.with(|s| s.photo_refused(&w.hash, why))?;
+                report.photos_refused += 1;
+            }
+            // The ward's storage is full: the photos wait here; the records are all there.
+            Err(SyncError::Server { body, .. })
+                if PhotoRefusal::from_code(&body.error) == Some(PhotoRefusal::WardQuota) =>
+            {
+                store.with(|s| s.set_sync_error(Some(PhotoRefusal::WardQuota.code())))?;
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}
+
+/// A refusal that sending again cannot cure: the image is kept here and not sent again.
+fn final_refusal(code: &str) -> Option<PhotoRefusal> {
+    PhotoRefusal::from_code(code).filter(|r| {
+        matches!(
+            r,
+            PhotoRefusal::UnknownPhoto
+                | PhotoRefusal::TooLarge
+                | PhotoRefusal::HashMismatch
+                | PhotoRefusal::NotImage
+                | PhotoRefusal::Metadata
+        )
+    })
+}
+
+/// Sends one image from the end of the server's copy, piece by piece.
+async fn upload_one<T: Transport>(
+    transport: &T,
+    token: &str,
+    hash: &PhotoHash,
+    bytes: &[u8],
+) -> Result<(), SyncError> {
+    let mut state = transport.photo_state(token, hash).await?;
+    let mut mismatches = 0;
+    while !state.stored {
+        let from = state.received.min(bytes.len() as u64) as usize;
+        let to = (from + CHUNK_BYTES).min(bytes.len());
+        match transport
+            .photo_put(token, hash, from as u64, &bytes[from..to])
+            .await
+        {
+            Ok(next) if next.stored || next.received > from as u64 => state = next,
+            Ok(_) => {
+                return Err(SyncError::unreadable(format!(
+                    "the server took no bytes of photo {hash} at {from}"
+                )))
+            }
+            // Another round of this device sent a piece meanwhile: ask where the copy ends.
+            Err(SyncError::Server { body, .. })
+                if mismatches < 3
+                    && PhotoRefusal::from_code(&body.error)
+                        == Some(PhotoRefusal::OffsetMismatch) =>
+            {
+                mismatches += 1;
+                state = transport.photo_state(token, hash).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Redeems an enrollment code and saves the credentials and setup.

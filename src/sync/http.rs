@@ -2,10 +2,12 @@
 //! uses `fetch` (platform/web/fetch.rs) to keep reqwest out of the phone's download.
 
 use super::engine::{SyncError, Transport};
+use crate::domain::photo::PhotoHash;
 use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
     ReportResponse,
 };
+use crate::wire::photo::{photo_path, upload_path, UploadState};
 use crate::wire::team::{Method, TeamAnswer, TeamCall};
 use serde::de::DeserializeOwned;
 
@@ -46,15 +48,17 @@ async fn read<T: DeserializeOwned>(
     if status.is_success() {
         serde_json::from_slice(&bytes).map_err(SyncError::unreadable)
     } else {
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
-            error: "http".into(),
-            message: String::from_utf8_lossy(&bytes).into_owned(),
-        });
-        Err(SyncError::Server {
-            status: status.as_u16(),
-            body,
-        })
+        Err(refusal(status.as_u16(), &bytes))
     }
+}
+
+/// The server's refusal: its error body, or the bytes in words when there is none.
+fn refusal(status: u16, bytes: &[u8]) -> SyncError {
+    let body = serde_json::from_slice(bytes).unwrap_or_else(|_| ErrorBody {
+        error: "http".into(),
+        message: String::from_utf8_lossy(bytes).into_owned(),
+    });
+    SyncError::Server { status, body }
 }
 
 impl Transport for HttpTransport {
@@ -125,5 +129,72 @@ impl Transport for HttpTransport {
         };
         let body: serde_json::Value = read(req.bearer_auth(token).send().await).await?;
         call.answer(body).map_err(SyncError::unreadable)
+    }
+
+    async fn photo_state(&self, token: &str, hash: &PhotoHash) -> Result<UploadState, SyncError> {
+        read(
+            self.client
+                .get(format!("{}{}", self.base, upload_path(hash)))
+                .bearer_auth(token)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    async fn photo_put(
+        &self,
+        token: &str,
+        hash: &PhotoHash,
+        offset: u64,
+        piece: &[u8],
+    ) -> Result<UploadState, SyncError> {
+        read(
+            self.client
+                .put(format!(
+                    "{}{}?offset={offset}",
+                    self.base,
+                    upload_path(hash)
+                ))
+                .bearer_auth(token)
+                .header("content-type", "application/octet-stream")
+                .body(piece.to_vec())
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    async fn photo_get(
+        &self,
+        token: &str,
+        hash: &PhotoHash,
+    ) -> Result<(String, Vec<u8>), SyncError> {
+        let r = self
+            .client
+            .get(format!("{}{}", self.base, photo_path(hash)))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        let status = r.status();
+        let mime = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("image/jpeg")
+            .to_string();
+        let bytes = r
+            .bytes()
+            .await
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        if !status.is_success() {
+            return Err(refusal(status.as_u16(), &bytes));
+        }
+        Ok((mime, bytes.to_vec()))
+    }
+
+    fn metered(&self) -> bool {
+        false
     }
 }

@@ -1,5 +1,6 @@
 //! The state every screen shares, and the one way to change it: [`Ui::send`].
 
+use crate::domain::photo::PhotoHash;
 use crate::domain::roster::Assignment;
 use crate::domain::ward::WardSetup;
 use crate::i18n::{self, Arg, Lang};
@@ -14,6 +15,7 @@ use crate::wire::api::{
 use crate::wire::team::TeamAnswer;
 use chrono_tz::Tz;
 use dioxus::prelude::*;
+use std::collections::HashMap;
 
 /// The bottom tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +77,17 @@ impl Admin {
     }
 }
 
+/// An image on the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shown {
+    /// Asked for.
+    Loading,
+    /// Its data URL.
+    Ready(String),
+    /// Why it could not be read, in words.
+    Failed(String),
+}
+
 /// Shared UI state: copies are cheap (signals). The store's state is kept in pieces, each its own
 /// signal, so a save re-renders only the screens that read what it changed.
 #[derive(Clone, Copy)]
@@ -124,6 +137,10 @@ pub struct Ui {
     pub busy: Signal<bool>,
     /// An enrollment link is being redeemed.
     pub enrolling: Signal<bool>,
+    /// Images shown so far, as data URLs (or why one could not be read), by hash.
+    pub photos: Signal<HashMap<PhotoHash, Shown>>,
+    /// The photo shown full screen.
+    pub viewing: Signal<Option<PhotoHash>>,
 }
 
 impl Ui {
@@ -154,6 +171,8 @@ impl Ui {
                 sos_open: Signal::new(false),
                 busy: Signal::new(false),
                 enrolling: Signal::new(false),
+                photos: Signal::new(HashMap::new()),
+                viewing: Signal::new(None),
             };
             ui.start_sensors();
             ui.core.read().on_update(move |change| ui.apply(change));
@@ -295,8 +314,38 @@ impl Ui {
                 let mut shown = self.report;
                 shown.set(Some(report));
             }
+            Change::Photo { hash, mime, data } => {
+                use base64::Engine;
+                let url = format!(
+                    "data:{mime};base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(data)
+                );
+                let mut photos = self.photos;
+                photos.write().insert(hash, Shown::Ready(url));
+            }
             Change::Nothing => {}
         }
+    }
+
+    /// Loads an image for the screen, once: from this device, else from the ward server. Quiet:
+    /// no busy state, no message replaced; a failure is kept for the image's place to say.
+    pub fn load_photo(self, hash: PhotoHash) {
+        if self.photos.peek().contains_key(&hash) {
+            return;
+        }
+        let mut photos = self.photos;
+        photos.write().insert(hash.clone(), Shown::Loading);
+        let core = self.core.peek().clone();
+        spawn(async move {
+            let reply = core.call(Command::Photo { hash: hash.clone() }).await;
+            match reply.result {
+                Ok(change) => self.apply(change),
+                Err(e) => {
+                    let text = i18n::tf(self.lang(), &e.key, &e.args);
+                    photos.write().insert(hash, Shown::Failed(text));
+                }
+            }
+        });
     }
 
     /// Shows a confirmation that fades after 3 s whichever screen comes next (the fade belongs to

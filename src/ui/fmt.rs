@@ -18,3 +18,12 @@ pub fn date(d: NaiveDate) -> String {
 pub fn slot(code: &str) -> String {
     code.to_uppercase()
 }
+
+/// A size in bytes as people read it: "850 KB", "12.4 MB".
+pub fn bytes(n: u64) -> String {
+    if n < 1024 * 1024 {
+        format!("{} KB", n.div_ceil(1024))
+    } else {
+        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
+    }
+}

@@ -2,13 +2,15 @@
 
 use super::ctx::Ui;
 use super::fmt;
+use super::photo::{PhotoPicker, PhotoStrip};
 use super::tonight::Summary;
 use crate::domain::geofence::format_distance;
 use crate::domain::observation::Category;
+use crate::domain::photo::{PhotoHash, PhotoRef, PreparedPhoto, MAX_PHOTOS};
 use crate::domain::records::{CheckInMethod, Correction, Observation};
 use crate::platform::Shared;
 use crate::service::Local;
-use crate::store::records::LogEntry;
+use crate::store::records::{LogEntry, PhotoChange};
 use dioxus::prelude::*;
 
 /// The Log screen: the running shift, else the last ended one with its summary.
@@ -72,9 +74,11 @@ pub fn Log() -> Element {
                                 }
                             }
                             if let LogEntry::Observation(o) = entry {
+                                PhotoStrip { photos: shown_photos(o, &mine) }
                                 ShareButton { observation: o.clone(), category: mine.iter().rev().find_map(|c| c.new_category) }
                             }
-                            CorrectForm { target_id: id.clone(), is_observation: is_obs }
+                            CorrectForm { target_id: id.clone(), is_observation: is_obs,
+                                photos: if let LogEntry::Observation(o) = entry { shown_photos(o, &mine) } else { Vec::new() } }
                         }
                     }
                 }
@@ -194,12 +198,28 @@ pub(super) fn describe(
     }
 }
 
+/// The photos an observation shows now, after its corrections.
+pub(super) fn shown_photos(o: &Observation, corrections: &[Correction]) -> Vec<PhotoRef> {
+    crate::domain::photo::shown(
+        &o.photos,
+        corrections
+            .iter()
+            .map(|c| (c.photos_added.as_slice(), c.photos_removed.as_slice())),
+    )
+}
+
 #[component]
-fn CorrectForm(target_id: String, is_observation: bool) -> Element {
+fn CorrectForm(target_id: String, is_observation: bool, photos: Vec<PhotoRef>) -> Element {
     let ui = Ui::get();
     let mut open = use_signal(|| false);
     let mut text = use_signal(String::new);
     let mut cat = use_signal(|| None::<Category>);
+    let mut added = use_signal(Vec::<PreparedPhoto>::new);
+    let mut removed = use_signal(Vec::<PhotoHash>::new);
+    let kept = photos
+        .iter()
+        .filter(|p| !removed.read().contains(&p.hash))
+        .count();
     if !*open.read() {
         return rsx! { button { class: "link", "data-testid": "correct-{target_id}", onclick: move |_| open.set(true), {ui.t("log.correct")} } };
     }
@@ -216,15 +236,40 @@ fn CorrectForm(target_id: String, is_observation: bool) -> Element {
                         for c in Category::ALL { option { key: "{c.code()}", value: "{c.code()}", {ui.t(&c.key())} } }
                     }
                 }
+                if !photos.is_empty() {
+                    p { class: "field-label", {ui.t("photo.take_off")} }
+                    div { class: "choice wrap",
+                        for (i, p) in photos.iter().enumerate() {
+                            {
+                                let hash = p.hash.clone();
+                                let off = removed.read().contains(&hash);
+                                rsx! {
+                                    button { key: "{hash}", class: if off { "pick on" } else { "pick" }, "aria-pressed": "{off}",
+                                        "data-testid": "photo-take-off-{i}",
+                                        onclick: move |_| {
+                                            let mut r = removed.write();
+                                            if let Some(at) = r.iter().position(|h| *h == hash) { r.remove(at); } else { r.push(hash.clone()); }
+                                        },
+                                        {ui.tf("photo.nth", &[("n", (i + 1).to_string())])}
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                PhotoPicker { scope: "fix-{target_id}", photos: added, room: MAX_PHOTOS.saturating_sub(kept) }
             }
             div { class: "cp-actions",
                 button { class: "primary", "data-testid": "correction-save", disabled: *ui.busy.read(),
                     onclick: move |_| {
                         let target_id = target_id.clone();
                         async move {
-                            if ui.send(Local::Correct { target_id, text: text(), new_category: cat() }).await {
+                            let photos = PhotoChange { add: added(), remove: removed() };
+                            if ui.send(Local::Correct { target_id, text: text(), new_category: cat(), photos }).await {
                                 open.set(false);
                                 text.set(String::new());
+                                added.set(Vec::new());
+                                removed.set(Vec::new());
                             }
                         }
                     },

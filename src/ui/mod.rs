@@ -7,6 +7,7 @@ pub mod fmt;
 pub mod log;
 pub mod map;
 pub mod observe;
+pub mod photo;
 pub mod qr;
 pub mod report;
 pub mod route;
@@ -105,6 +106,7 @@ fn Main(core: Core) -> Element {
                 }
             }
             chrome::Toast {}
+            photo::PhotoViewer {}
             sos::Sos {}
             chrome::Tabs {}
         }

@@ -1,7 +1,9 @@
 //! "Ghi nhận": a big category grid, optional details, save. Tap, (type), tap.
 
 use super::ctx::Ui;
+use super::photo::PhotoPicker;
 use crate::domain::observation::{Action, Category};
+use crate::domain::photo::{PreparedPhoto, MAX_PHOTOS};
 use crate::domain::records::ObservationInput;
 use crate::service::Local;
 use dioxus::prelude::*;
@@ -13,6 +15,7 @@ pub fn Observe() -> Element {
     // An observation carries the place it was made: the browser asks for it now.
     use_hook(move || ui.use_location());
     let mut input = use_signal(ObservationInput::default);
+    let mut photos = use_signal(Vec::<PreparedPhoto>::new);
     // A memo: saving an observation changes the log, not whether a shift runs, so no re-render.
     let running = use_memo(move || ui.active.read().is_some());
     let running = running();
@@ -60,12 +63,17 @@ pub fn Observe() -> Element {
                     span { {ui.t("field.urgent")} }
                 }
             }
+            PhotoPicker { scope: "obs", photos, room: MAX_PHOTOS }
             div { class: "sticky-save",
                 button { class: "big primary", "data-testid": "obs-save", disabled: *ui.busy.read(),
                     onclick: move |_| async move {
                         let mut data = input.read().clone();
                         data.fix = ui.gps.read().fix();
-                        if ui.send(Local::Observe { input: data }).await { input.set(ObservationInput::default()); }
+                        data.photos = photos.read().clone();
+                        if ui.send(Local::Observe { input: data }).await {
+                            input.set(ObservationInput::default());
+                            photos.set(Vec::new());
+                        }
                     },
                     {ui.t("observe.save")}
                 }

@@ -89,6 +89,21 @@ fn SyncCard() -> Element {
                     p { {ui.tf("sync.refused", &[("n", sync.refused.len().to_string())])} }
                     ul { for r in sync.refused.iter() { li { key: "{r.seq}", "#{r.seq} {r.kind.code()}: {r.message}" } } }
                 }
+                p { "data-testid": "photos-waiting",
+                    if sync.photos.waiting > 0 {
+                        {ui.tf("photo.waiting", &[("n", sync.photos.waiting.to_string()), ("size", fmt::bytes(sync.photos.waiting_bytes))])}
+                    } else {
+                        {ui.tf("photo.stored", &[("size", fmt::bytes(sync.photos.stored_bytes))])}
+                    }
+                }
+                if sync.photos.refused > 0 {
+                    p { class: "sync-error", "data-testid": "photos-refused", {ui.tf("photo.refused", &[("n", sync.photos.refused.to_string())])} }
+                }
+                label { class: "check",
+                    input { r#type: "checkbox", "data-testid": "photos-wifi-only", checked: sync.photos_wifi_only,
+                        onchange: move |e: FormEvent| async move { ui.send(Local::SetPhotosWifiOnly { on: e.checked() }).await; } }
+                    span { {ui.t("photo.wifi_only")} }
+                }
                 if !sync.feed_rejected.is_empty() {
                     p { "data-testid": "feed-rejected", {ui.tf("sync.feed_rejected", &[("n", sync.feed_rejected.len().to_string())])} }
                     ul { for (cursor, reason) in sync.feed_rejected.iter() { li { key: "{cursor}", "#{cursor}: {reason}" } } }

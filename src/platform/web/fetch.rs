@@ -2,11 +2,13 @@
 //! [`GZIP_FROM_BYTES`] go gzip-compressed (the browser's own CompressionStream, so the app's
 //! download does not grow); replies come compressed by the browser's content negotiation.
 
+use crate::domain::photo::PhotoHash;
 use crate::sync::engine::{SyncError, Transport};
 use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
     ReportResponse,
 };
+use crate::wire::photo::{photo_path, upload_path, UploadState};
 use crate::wire::team::{TeamAnswer, TeamCall};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -39,19 +41,15 @@ impl FetchTransport {
         }
     }
 
-    async fn send<T: DeserializeOwned>(
+    /// One request; the body is JSON (gzip-compressed from [`GZIP_FROM_BYTES`]) or raw bytes.
+    async fn request(
         &self,
         method: &str,
         path: &str,
         token: Option<&str>,
-        body: Option<&impl Serialize>,
-    ) -> Result<T, SyncError> {
-        let net =
-            |e: JsValue| SyncError::Network(e.as_string().unwrap_or_else(|| format!("{e:?}")));
+        body: Body<'_>,
+    ) -> Result<Response, SyncError> {
         let headers = Headers::new().map_err(net)?;
-        headers
-            .set("content-type", "application/json")
-            .map_err(net)?;
         if let Some(t) = token {
             headers
                 .set("authorization", &format!("Bearer {t}"))
@@ -61,39 +59,82 @@ impl FetchTransport {
         init.set_method(method);
         init.set_headers(&headers);
         init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(20_000)));
-        if let Some(b) = body {
-            let text = serde_json::to_string(b).expect("requests serialise");
-            if text.len() >= GZIP_FROM_BYTES {
-                headers.set("content-encoding", "gzip").map_err(net)?;
-                init.set_body(&gzip(&text).await.map_err(net)?);
-            } else {
-                init.set_body(&JsValue::from_str(&text));
+        match body {
+            Body::None => {}
+            Body::Json(text) => {
+                headers
+                    .set("content-type", "application/json")
+                    .map_err(net)?;
+                if text.len() >= GZIP_FROM_BYTES {
+                    headers.set("content-encoding", "gzip").map_err(net)?;
+                    init.set_body(&gzip(&text).await.map_err(net)?);
+                } else {
+                    init.set_body(&JsValue::from_str(&text));
+                }
+            }
+            Body::Bytes(bytes) => {
+                headers
+                    .set("content-type", "application/octet-stream")
+                    .map_err(net)?;
+                init.set_body(&js_sys::Uint8Array::from(bytes));
             }
         }
         let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-        let resp: Response =
+        Ok(
             JsFuture::from(scope.fetch_with_str_and_init(&format!("{}{path}", self.base), &init))
                 .await
                 .map_err(net)?
-                .unchecked_into();
-        let text = JsFuture::from(resp.text().map_err(net)?)
-            .await
-            .map_err(net)?
-            .as_string()
-            .unwrap_or_default();
-        if resp.ok() {
-            serde_json::from_str(&text).map_err(SyncError::unreadable)
-        } else {
-            let body = serde_json::from_str(&text).unwrap_or(ErrorBody {
-                error: "http".into(),
-                message: text,
-            });
-            Err(SyncError::Server {
-                status: resp.status(),
-                body,
-            })
-        }
+                .unchecked_into(),
+        )
     }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, SyncError> {
+        let body = match body {
+            Some(b) => Body::Json(serde_json::to_string(b).expect("requests serialise")),
+            None => Body::None,
+        };
+        read(self.request(method, path, token, body).await?).await
+    }
+}
+
+/// What a request carries.
+enum Body<'a> {
+    None,
+    Json(String),
+    Bytes(&'a [u8]),
+}
+
+fn net(e: JsValue) -> SyncError {
+    SyncError::Network(e.as_string().unwrap_or_else(|| format!("{e:?}")))
+}
+
+/// A JSON reply, or the server's refusal.
+async fn read<T: DeserializeOwned>(resp: Response) -> Result<T, SyncError> {
+    let text = JsFuture::from(resp.text().map_err(net)?)
+        .await
+        .map_err(net)?
+        .as_string()
+        .unwrap_or_default();
+    if resp.ok() {
+        serde_json::from_str(&text).map_err(SyncError::unreadable)
+    } else {
+        Err(refusal(resp.status(), text))
+    }
+}
+
+/// The server's refusal: its error body, or the text in words when there is none.
+fn refusal(status: u16, text: String) -> SyncError {
+    let body = serde_json::from_str(&text).unwrap_or(ErrorBody {
+        error: "http".into(),
+        message: text,
+    });
+    SyncError::Server { status, body }
 }
 
 impl Transport for FetchTransport {
@@ -141,5 +182,65 @@ impl Transport for FetchTransport {
             )
             .await?;
         call.answer(body).map_err(SyncError::unreadable)
+    }
+
+    async fn photo_state(&self, token: &str, hash: &PhotoHash) -> Result<UploadState, SyncError> {
+        read(
+            self.request("GET", &upload_path(hash), Some(token), Body::None)
+                .await?,
+        )
+        .await
+    }
+
+    async fn photo_put(
+        &self,
+        token: &str,
+        hash: &PhotoHash,
+        offset: u64,
+        piece: &[u8],
+    ) -> Result<UploadState, SyncError> {
+        let path = format!("{}?offset={offset}", upload_path(hash));
+        read(
+            self.request("PUT", &path, Some(token), Body::Bytes(piece))
+                .await?,
+        )
+        .await
+    }
+
+    async fn photo_get(
+        &self,
+        token: &str,
+        hash: &PhotoHash,
+    ) -> Result<(String, Vec<u8>), SyncError> {
+        let resp = self
+            .request("GET", &photo_path(hash), Some(token), Body::None)
+            .await?;
+        if !resp.ok() {
+            return Err(read::<()>(resp)
+                .await
+                .err()
+                .unwrap_or_else(|| SyncError::unreadable("an error status with a readable body")));
+        }
+        let mime = resp
+            .headers()
+            .get("content-type")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "image/jpeg".into());
+        let buf = JsFuture::from(resp.array_buffer().map_err(net)?)
+            .await
+            .map_err(net)?;
+        Ok((mime, js_sys::Uint8Array::new(&buf).to_vec()))
+    }
+
+    /// A mobile link, as the browser names it (Chrome on Android: `navigator.connection.type`).
+    fn metered(&self) -> bool {
+        let scope = js_sys::global();
+        js_sys::Reflect::get(&scope, &"navigator".into())
+            .and_then(|n| js_sys::Reflect::get(&n, &"connection".into()))
+            .and_then(|c| js_sys::Reflect::get(&c, &"type".into()))
+            .ok()
+            .and_then(|t| t.as_string())
+            .is_some_and(|t| matches!(t.as_str(), "cellular" | "wimax"))
     }
 }
