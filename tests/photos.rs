@@ -629,6 +629,12 @@ async fn a_backup_restored_into_a_fresh_data_directory_keeps_the_photos() {
         .join(&p.r.hash.as_str()[..2])
         .join(p.r.hash.as_str())
         .exists());
+    // A photo stored after the backup.
+    let q = photo(7);
+    let later = observation(&mut member, "o2", &[&q.r]);
+    assert_eq!(push_one(&member, later.clone()).await, None);
+    Api::at(&running.url, &member).upload_photo(&q).await;
+    let addr = running.url.trim_start_matches("http://").to_string();
     running.stop().await;
 
     let fresh = tempfile::tempdir().unwrap();
@@ -653,4 +659,67 @@ async fn a_backup_restored_into_a_fresh_data_directory_keeps_the_photos() {
             .stored
     );
     again.stop().await;
+
+    // Restored over the live data directory: the photo stored after the backup stays stored, so
+    // once the phone sends its observation again there is nothing left to upload.
+    let restored = backup::restore(
+        &data.path().join("ward.db"),
+        &file,
+        Utc.with_ymd_and_hms(2026, 12, 6, 2, 0, 0).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            restored.photos.written,
+            restored.photos.present,
+            restored.photos.missing.len()
+        ),
+        (0, 4, 0),
+        "the backup's two files and the two stored after it, all in place"
+    );
+    // On the same address: the phone pushes where it enrolled.
+    let again = common::run_on(data.path(), &addr).await;
+    let api = Api::at(&again.url, &member);
+    assert_eq!(
+        refused(api.state(&q.r.hash).await).await,
+        (StatusCode::NOT_FOUND, "unknown_photo".into()),
+        "its observation is not on the server until the phone sends it again"
+    );
+    assert_eq!(push_one(&member, later).await, None);
+    assert!(api.state_ok(&q.r.hash).await.stored);
+    let resp = api.read(&q.r.hash).await;
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), q.full.as_slice());
+    again.stop().await;
+}
+
+#[tokio::test]
+async fn a_whole_copy_left_unchecked_is_finished_by_an_empty_piece() {
+    let server = world(|_| {}).await;
+    let mut member = Device::enroll(&server, "demo-m2").await;
+    let p = photo(6);
+    assert_eq!(push_observation(&mut member, "o1", &[&p.r]).await, None);
+    // As if the server stopped after the last piece was written, before its check.
+    let stored_path = server.shared.photos().path(&p.r.thumb);
+    let partial = stored_path
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join(p.r.thumb.as_str()), &p.thumb).unwrap();
+    let api = Api::new(&server, &member);
+    let size = p.r.thumb_bytes;
+    assert_eq!(
+        api.state_ok(&p.r.thumb).await,
+        UploadState {
+            received: size,
+            size,
+            stored: false
+        }
+    );
+    let resp = api.put(&p.r.thumb, size, &[]).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.json::<UploadState>().await.unwrap().stored);
+    assert_eq!(std::fs::read(stored_path).unwrap(), p.thumb);
 }

@@ -2,6 +2,7 @@
 //! holds of it, and who reads it. The files themselves live in [`crate::server::photo_files`].
 
 use super::enrollment::DeviceAuth;
+use super::ServerDb;
 use crate::domain::photo::{ImageKind, PhotoHash};
 use crate::server::audience::Audience;
 use crate::server::error::ServerError;
@@ -119,24 +120,27 @@ pub fn ward_bytes(conn: &Connection, ward_id: &str) -> Result<u64, ServerError> 
     Ok(n as u64)
 }
 
-/// Marks `hash` as stored: whole, checked, and in its place.
-pub fn mark_stored(
-    conn: &Connection,
-    hash: &PhotoHash,
-    blob: StoredBlob,
-    now: DateTime<Utc>,
-) -> Result<(), ServerError> {
-    conn.prepare_cached(
-        "UPDATE photo_blob SET size = ?2, mime = ?3, stored_at = COALESCE(stored_at, ?4)
-         WHERE hash = ?1",
-    )?
-    .execute(params![
-        hash.as_str(),
-        blob.size as i64,
-        blob.kind.mime(),
-        now.to_rfc3339()
-    ])?;
-    Ok(())
+impl ServerDb {
+    /// Marks `hash` as stored: whole, checked, and in its place.
+    pub fn mark_photo_stored(
+        &self,
+        hash: &PhotoHash,
+        blob: StoredBlob,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServerError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE photo_blob SET size = ?2, mime = ?3, stored_at = COALESCE(stored_at, ?4)
+                 WHERE hash = ?1",
+            )?
+            .execute(params![
+                hash.as_str(),
+                blob.size as i64,
+                blob.kind.mime(),
+                now.to_rfc3339()
+            ])?;
+        Ok(())
+    }
 }
 
 /// What `auth`'s device may read of the file `hash`: it reads the file when some observation

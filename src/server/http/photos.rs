@@ -217,7 +217,7 @@ async fn upload_piece(
         })?;
     let h = hash.clone();
     shared
-        .write(move |db| photos::mark_stored(db.conn(), &h, blob, crate::clock::now()))
+        .write(move |db| db.mark_photo_stored(&h, blob, crate::clock::now()))
         .await?;
     tracing::info!(photo = %hash, bytes = blob.size, "photo stored");
     Ok(Json(UploadState {
