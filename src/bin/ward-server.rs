@@ -55,6 +55,9 @@ enum Command {
         /// Open connections at most; more wait their turn.
         #[arg(long, default_value_t = 1024)]
         max_connections: usize,
+        /// Stored photos each ward may hold, in MiB (uploads past it are refused: 507 ward_quota).
+        #[arg(long, env = "WARD_PHOTO_QUOTA_MIB", default_value_t = 5 * 1024)]
+        photo_quota_mib: u64,
         #[command(flatten)]
         https: HttpsArgs,
     },
@@ -168,6 +171,7 @@ async fn main() -> Result<()> {
             push_rate,
             address_rate,
             max_connections,
+            photo_quota_mib,
             https,
         } => {
             let mut config = ServerConfig::new(addr, &cli.data);
@@ -184,6 +188,7 @@ async fn main() -> Result<()> {
                 per_second: address_rate.max(0.1),
             };
             config.conn.max_connections = max_connections.max(1);
+            config.photo_quota = photo_quota_mib.saturating_mul(1024 * 1024);
             config.transport = https.transport(&cli.data);
             if !dist.join("index.html").exists() {
                 tracing::warn!(dist = %dist.display(), "no built web app there (run make web); serving the API only");

@@ -5,6 +5,7 @@ pub mod map;
 pub mod observation;
 pub mod period;
 pub mod photo;
+pub mod photo_meta;
 pub mod records;
 pub mod report;
 pub mod report_nights;

@@ -247,6 +247,17 @@ impl ImageKind {
             ImageKind::Heif => "image/heif",
         }
     }
+    /// The format of a MIME type [`ImageKind::mime`] gives, or `None`.
+    pub fn from_mime(mime: &str) -> Option<Self> {
+        [
+            ImageKind::Jpeg,
+            ImageKind::Webp,
+            ImageKind::Png,
+            ImageKind::Heif,
+        ]
+        .into_iter()
+        .find(|k| k.mime() == mime)
+    }
 }
 
 /// What an image file is, from its first bytes.

@@ -357,6 +357,18 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
                 r.bytes,
                 started.elapsed().as_secs_f64()
             );
+            println!(
+                "Photos in {}: {} file(s), {} new.",
+                crate::server::db::backup_photos::beside(&file).display(),
+                r.photos.written + r.photos.present,
+                r.photos.written
+            );
+            if !r.photos.missing.is_empty() {
+                println!(
+                    "{} stored photo file(s) are missing from the data directory and are not in the backup.",
+                    r.photos.missing.len()
+                );
+            }
             Ok(())
         }
         AdminCommand::Restore { file } => {
@@ -372,6 +384,18 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
             );
             if let Some(kept) = &r.kept {
                 println!("The replaced database is kept as {}.", kept.display());
+            }
+            println!(
+                "Put back {} photo file(s) from {}; {} were there already.",
+                r.photos.written,
+                crate::server::db::backup_photos::beside(&file).display(),
+                r.photos.present
+            );
+            if !r.photos.missing.is_empty() {
+                println!(
+                    "{} photo file(s) were found nowhere and are marked as not uploaded: the phones that hold them upload them again.",
+                    r.photos.missing.len()
+                );
             }
             println!(
                 "Kept {} device(s) and {} member(s) enrolled after the backup; new feed items start above cursor {}.",

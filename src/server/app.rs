@@ -7,6 +7,7 @@ use super::http::announce::AnnounceLimits;
 use super::http::proxy::TrustedProxies;
 use super::http::serve::{self, ConnLimits};
 use super::http::{self, Limits, RequestTimeouts, Shared};
+use super::photo_files::{PhotoFiles, DEFAULT_WARD_QUOTA};
 use super::tls::{Tls, TlsSource};
 use axum::Router;
 use std::future::Future;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 pub struct ServerConfig {
     /// Address to listen on ("127.0.0.1:0" picks a free port).
     pub addr: String,
-    /// The data directory (ward.db).
+    /// The data directory (ward.db, photos/).
     pub data: PathBuf,
     /// The built web app, if served.
     pub dist: Option<PathBuf>,
@@ -33,6 +34,8 @@ pub struct ServerConfig {
     pub announce: AnnounceLimits,
     /// Plain HTTP, behind a proxy, or HTTPS.
     pub transport: Transport,
+    /// Bytes of stored photos each ward may hold (`<data>/photos`).
+    pub photo_quota: u64,
 }
 
 /// How phones reach the server. Browsers give a page storage, a service worker and the location
@@ -77,6 +80,7 @@ impl ServerConfig {
             timeouts: RequestTimeouts::default(),
             announce: AnnounceLimits::default(),
             transport: Transport::Plain,
+            photo_quota: DEFAULT_WARD_QUOTA,
         }
     }
 }
@@ -117,6 +121,7 @@ impl Application {
             local,
             shared: Shared::new(
                 db,
+                PhotoFiles::new(&config.data, config.photo_quota),
                 config.limits,
                 proxies,
                 AnnounceLimits {

@@ -2,6 +2,7 @@
 //! fault of the server is never blamed on the client.
 
 use crate::store::StoreError;
+use crate::wire::photo::PhotoRefusal;
 use crate::wire::WireError;
 use thiserror::Error;
 
@@ -38,6 +39,10 @@ pub enum ServerError {
     /// A request body larger than the limit, once inflated.
     #[error("too large: {0}")]
     TooLarge(String),
+    /// A photo request refused (docs/api.md "Photos"): the refusal gives the code and the
+    /// status, the words say why.
+    #[error("{1}")]
+    Photo(PhotoRefusal, String),
     /// A domain rule refused the data.
     #[error("{0}")]
     Invalid(String),
@@ -91,6 +96,7 @@ impl ServerError {
             ServerError::RateLimited => "rate_limited",
             ServerError::TooManyStreams(_) => "too_many_streams",
             ServerError::TooLarge(_) => "too_large",
+            ServerError::Photo(refusal, _) => refusal.code(),
             ServerError::Invalid(_) => "invalid",
             ServerError::Corrupt(_) => "corrupt",
             ServerError::Db(_) => "database",

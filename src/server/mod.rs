@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod photo_files;
 pub mod push_rules;
 pub mod secret;
 pub mod tls;

@@ -1,6 +1,7 @@
 //! What the server does with one pushed event: a pure decision over the event, the token's device
 //! and what is already stored, so every rule is a row in a table test.
 
+use crate::domain::photo::{self, PhotoRef};
 use crate::domain::tip::{self, FollowUp, TipError};
 use crate::server::audience::{Audience, Reach};
 use crate::server::db::enrollment::DeviceAuth;
@@ -36,11 +37,21 @@ pub struct Tip {
     pub steps: Vec<FollowUp>,
 }
 
+/// The photos a stored observation or correction names, recorded with it so that its device may
+/// upload them and the observation's readers read them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NamedPhotos {
+    /// The observation they belong to (a correction's target).
+    pub observation_id: String,
+    /// The photos, each a prepared photo and its thumbnail; empty for every other record.
+    pub refs: Vec<PhotoRef>,
+}
+
 /// The decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// New: store it, and give it to this audience in the feed.
-    Store(Audience),
+    /// New: store it, give it to this audience in the feed, and record the photos it names.
+    Store(Audience, NamedPhotos),
     /// Already stored with the same content (a re-send): acknowledge, write nothing.
     AlreadyStored,
     /// Refused, with a stable code and words; the refusal is logged.
@@ -117,8 +128,60 @@ pub fn decide(
                 e.entity_id
             ),
         ),
-        _ => Decision::Store(Audience::team_log(auth)),
+        EventKind::Observed | EventKind::Corrected => match photos_named(e) {
+            Ok(named) => Decision::Store(Audience::team_log(auth), named),
+            Err(message) => Decision::Refuse(RefusalCode::BadPayload, message),
+        },
+        _ => Decision::Store(Audience::team_log(auth), NamedPhotos::default()),
     }
+}
+
+/// The photo fields of an observation's payload (the rest is not read here).
+#[derive(Deserialize)]
+struct ObservationPhotos {
+    #[serde(default)]
+    photos: Vec<PhotoRef>,
+}
+
+/// The photo fields of a correction's payload.
+#[derive(Deserialize)]
+struct CorrectionPhotos {
+    target_id: Option<String>,
+    #[serde(default)]
+    photos_added: Vec<PhotoRef>,
+}
+
+/// The photos an `observed` or `corrected` event names, checked by [`photo::validate_refs`]
+/// (at most four, each within the limits, none twice); the words of the refusal otherwise.
+/// Records of other kinds, and records without photos, name none.
+pub fn photos_named(e: &Event) -> Result<NamedPhotos, String> {
+    let bad = |err: &dyn std::fmt::Display| format!("bad photo references: {err}");
+    let named = match e.kind {
+        EventKind::Observed => {
+            let o = ObservationPhotos::deserialize(&e.payload).map_err(|err| bad(&err))?;
+            NamedPhotos {
+                observation_id: e.entity_id.clone(),
+                refs: o.photos,
+            }
+        }
+        EventKind::Corrected => {
+            let c = CorrectionPhotos::deserialize(&e.payload).map_err(|err| bad(&err))?;
+            match c.target_id {
+                Some(target) if !target.is_empty() && target.len() <= MAX_ID_LEN => NamedPhotos {
+                    observation_id: target,
+                    refs: c.photos_added,
+                },
+                _ if c.photos_added.is_empty() => NamedPhotos::default(),
+                _ => return Err(bad(&"a correction adding photos names no observation")),
+            }
+        }
+        _ => NamedPhotos::default(),
+    };
+    photo::validate_refs(&named.refs).map_err(|err| bad(&err))?;
+    if named.refs.is_empty() {
+        return Ok(NamedPhotos::default());
+    }
+    Ok(named)
 }
 
 /// The observation a follow-up's payload names, to look up before [`decide`]; `None` when the
@@ -186,12 +249,15 @@ fn follow_up(auth: &DeviceAuth, e: &Event, tip: Option<&Tip>) -> Decision {
         );
     }
     match tip::check(&tip.steps, &f) {
-        Ok(()) => Decision::Store(Audience {
-            team_id: tip.team_id.clone(),
-            ward_id: tip.ward_id.clone(),
-            log: true,
-            member_id: Some(tip.author.clone()),
-        }),
+        Ok(()) => Decision::Store(
+            Audience {
+                team_id: tip.team_id.clone(),
+                ward_id: tip.ward_id.clone(),
+                log: true,
+                member_id: Some(tip.author.clone()),
+            },
+            NamedPhotos::default(),
+        ),
         Err(err @ TipError::OutOfOrder { .. }) => refuse(RefusalCode::OutOfOrder, err.to_string()),
         Err(err @ (TipError::UnknownAfter { .. } | TipError::Note(_))) => {
             refuse(RefusalCode::BadPayload, err.to_string())
@@ -426,7 +492,7 @@ mod tests {
                 "{name}: {d:?}"
             ),
             Want::Already => assert_eq!(d, Decision::AlreadyStored, "{name}"),
-            Want::Store => assert!(matches!(d, Decision::Store(_)), "{name}: {d:?}"),
+            Want::Store => assert!(matches!(d, Decision::Store(..)), "{name}: {d:?}"),
         }
     }
 
@@ -608,12 +674,15 @@ mod tests {
         let f = step("f1", TipStep::Forwarded, "o1", None);
         assert_eq!(
             decide(&officer, &follow_up_event(&f), 100, "h", &tip(&[])),
-            Decision::Store(Audience {
-                team_id: "t1".into(),
-                ward_id: "w1".into(),
-                log: true,
-                member_id: Some("m1".into()),
-            })
+            Decision::Store(
+                Audience {
+                    team_id: "t1".into(),
+                    ward_id: "w1".into(),
+                    log: true,
+                    member_id: Some("m1".into()),
+                },
+                NamedPhotos::default()
+            )
         );
         assert_eq!(
             decide(
@@ -623,10 +692,71 @@ mod tests {
                 "h",
                 &Stored::default()
             ),
-            Decision::Store(Audience::team_log(&officer))
+            Decision::Store(Audience::team_log(&officer), NamedPhotos::default())
         );
         assert_eq!(tip_named(&follow_up_event(&f)).as_deref(), Some("o1"));
         assert_eq!(tip_named(&event("dev-a", 1, "e1")), None);
+    }
+
+    #[test]
+    fn photos_named_by_observations_and_corrections_are_checked_and_recorded() {
+        let member = auth(Role::Member, "m1", "t1", "w1");
+        let photo = |c: char| {
+            json!({
+                "hash": c.to_string().repeat(64), "bytes": 180_000, "width": 1600,
+                "height": 1200, "thumb": "f".repeat(64), "thumb_bytes": 12_000
+            })
+        };
+        let observed = |photos: Vec<serde_json::Value>| Event {
+            payload: json!({ "id": "o1", "photos": photos }),
+            ..event("dev-a", 1, "e1")
+        };
+        let corrected = |payload: serde_json::Value| Event {
+            kind: EventKind::Corrected,
+            entity_id: "c1".into(),
+            payload,
+            ..event("dev-a", 2, "e2")
+        };
+        let store = |e: &Event| decide(&member, e, 100, "h", &Stored::default());
+        match store(&observed(vec![photo('1'), photo('2')])) {
+            Decision::Store(_, named) => {
+                assert_eq!(named.observation_id, "o1");
+                assert_eq!(named.refs.len(), 2);
+            }
+            d => panic!("{d:?}"),
+        }
+        let five = observed(['1', '2', '3', '4', '5'].map(photo).to_vec());
+        let twice = observed(vec![photo('1'), photo('1')]);
+        let not_refs = Event {
+            payload: json!({ "id": "o1", "photos": "a photo" }),
+            ..event("dev-a", 1, "e1")
+        };
+        let adds_to_nothing = corrected(json!({ "photos_added": [photo('1')] }));
+        for e in [five, twice, not_refs, adds_to_nothing] {
+            assert!(
+                matches!(store(&e), Decision::Refuse(RefusalCode::BadPayload, _)),
+                "{e:?}"
+            );
+        }
+        match store(&corrected(
+            json!({ "target_id": "o1", "photos_added": [photo('3')], "photos_removed": [] }),
+        )) {
+            Decision::Store(_, named) => {
+                assert_eq!(named.observation_id, "o1");
+                assert_eq!(named.refs[0].hash.as_str(), "3".repeat(64));
+            }
+            d => panic!("{d:?}"),
+        }
+        // Records without photos, and older records, name none.
+        for e in [
+            event("dev-a", 1, "e1"),
+            corrected(json!({ "target_id": "o1", "text": "sai" })),
+        ] {
+            assert_eq!(
+                store(&e),
+                Decision::Store(Audience::team_log(&member), NamedPhotos::default())
+            );
+        }
     }
 
     #[test]

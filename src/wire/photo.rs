@@ -17,6 +17,12 @@ use serde::{Deserialize, Serialize};
 /// The largest piece of one upload request, bytes: a cut connection loses at most this much.
 pub const CHUNK_BYTES: usize = 64 * 1024;
 
+/// The header of a 409 `offset_mismatch` answer that holds [`UploadState::received`]: where the
+/// next piece must start.
+pub const RECEIVED_HEADER: &str = "upload-offset";
+/// The header of a 409 `offset_mismatch` answer that holds [`UploadState::size`].
+pub const SIZE_HEADER: &str = "upload-length";
+
 /// What the server holds of one photo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadState {
@@ -42,9 +48,11 @@ pub fn photo_path(hash: &PhotoHash) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PhotoRefusal {
-    /// No record of this device (for uploads) or readable by this device (for reads) names it.
+    /// No record of this device (for uploads) or readable by this device (for reads) names it,
+    /// or (for reads) it is not uploaded whole yet (404).
     UnknownPhoto,
-    /// The piece does not start where the server's copy ends (409); ask the state again.
+    /// The piece does not start where the server's copy ends (409); the answer's
+    /// [`RECEIVED_HEADER`] says where it ends (or ask the state again).
     OffsetMismatch,
     /// A piece larger than [`CHUNK_BYTES`], or more bytes than the record says (413).
     TooLarge,

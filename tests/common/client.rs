@@ -25,11 +25,16 @@ pub struct Device {
 impl Device {
     /// Enrolls a new device for `member` with a fresh code.
     pub async fn enroll(server: &Server, member: &str) -> Device {
-        let id = format!("dev-{member}-{}", uuid::Uuid::now_v7().simple());
         let code = server.code(member, Duration::hours(1)).await;
+        Device::enroll_at(&server.url, member, &code).await
+    }
+
+    /// Enrolls a new device for `member` with `code` on the server at `url`.
+    pub async fn enroll_at(url: &str, member: &str, code: &str) -> Device {
+        let id = format!("dev-{member}-{}", uuid::Uuid::now_v7().simple());
         let http = reqwest::Client::new();
         let resp = http
-            .post(format!("{}/api/v1/enroll", server.url))
+            .post(format!("{url}/api/v1/enroll"))
             .json(&json!({ "code": code, "device_id": id }))
             .send()
             .await
@@ -40,7 +45,7 @@ impl Device {
             id,
             member: member.into(),
             token: e.token,
-            url: server.url.clone(),
+            url: url.to_string(),
             next_seq: 1,
             http,
         }

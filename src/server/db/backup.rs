@@ -3,6 +3,8 @@
 //! A backup is `VACUUM INTO` a temporary file beside the target, checked, synced and renamed into
 //! place: one read transaction, so in WAL the server goes on serving and writing while it runs,
 //! and the copy is one consistent moment of the database. A failed backup leaves no file behind.
+//! The photo files the copy holds as stored go into `FILE.photos/` beside it before the rename
+//! ([`backup_photos`]), so a backup file never names a photo its folder lacks.
 //!
 //! A restore needs the server stopped: it takes an exclusive lock on `ward.db` (refused at once if
 //! anything holds it) and keeps it to the end. It copies the backup into the data directory,
@@ -20,9 +22,16 @@
 //! re-sends what it holds, and the server stores each event once (by its id). Every team's setup
 //! is published again so phones take the restored setup. The replaced database is kept as
 //! `ward.db.before-restore-<UTC time>`.
+//!
+//! Photos: the restore puts back into `DATA/photos` every file the restored database holds as
+//! stored and the data directory lacks, from `FILE.photos/`; photo files stored after the backup
+//! stay in the data directory and are carried over as stored. A file found in neither place is
+//! marked as not uploaded, so the phone that still holds it uploads it again.
 
+use super::backup_photos::{self, PhotoCopies};
 use super::{DB_FILE, MIGRATIONS};
 use crate::server::audience::Audience;
+use crate::server::photo_files::PHOTOS_DIR;
 use crate::store::migrate;
 use crate::store::StoreError;
 use crate::wire::feed::{setup_payload, SETUP_KIND};
@@ -129,6 +138,8 @@ pub struct BackupReport {
     pub bytes: u64,
     /// Events it holds.
     pub events: i64,
+    /// Photo files in its photos' folder for it (`FILE.photos`), and how many it wrote.
+    pub photos: PhotoCopies,
 }
 
 /// What a restore did.
@@ -148,6 +159,9 @@ pub struct RestoreReport {
     pub members_carried: usize,
     /// The cursor the restored feed continues above.
     pub feed_cursor_floor: i64,
+    /// Photo files put back into the data directory, and those found nowhere (marked as not
+    /// uploaded).
+    pub photos: PhotoCopies,
 }
 
 /// Writes a consistent copy of the database `conn` is open on to `file` (see the module docs).
@@ -187,11 +201,25 @@ pub fn backup(conn: &Connection, file: &Path, force: bool) -> Result<BackupRepor
         let events: i64 = copy
             .query_row("SELECT COUNT(*) FROM event", [], |r| r.get(0))
             .map_err(|e| fail(sqlite_reason(&e)))?;
+        let hashes = super::photos::stored_hashes(&copy).map_err(|e| fail(sqlite_reason(&e)))?;
         drop(copy);
         sync_file(&tmp).map_err(|e| fail(e.to_string()))?;
-        Ok(events)
+        // The photos before the database: a backup file never names a photo its folder lacks.
+        let photos = match conn.path().filter(|p| !p.is_empty()) {
+            Some(live) => {
+                let data = Path::new(live).parent().unwrap_or(Path::new("."));
+                backup_photos::carry(
+                    &data.join(PHOTOS_DIR),
+                    &backup_photos::beside(file),
+                    &hashes,
+                    true,
+                )?
+            }
+            None => PhotoCopies::default(),
+        };
+        Ok((events, photos))
     })();
-    let events = match written {
+    let (events, photos) = match written {
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -213,6 +241,7 @@ pub fn backup(conn: &Connection, file: &Path, force: bool) -> Result<BackupRepor
         path: file.to_path_buf(),
         bytes,
         events,
+        photos,
     })
 }
 
@@ -320,6 +349,7 @@ fn restore_via(
         tx.commit()?;
         events
     };
+    let photos = put_photos_back(&restored, file, live)?;
     let check: String = restored.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
     if check != "ok" {
         return Err(BackupError::Damaged {
@@ -371,7 +401,31 @@ fn restore_via(
         devices_carried: carried.0,
         members_carried: carried.1,
         feed_cursor_floor: floor,
+        photos,
     })
+}
+
+/// Puts the photo files the `restored` database holds as stored back into the data directory of
+/// `live`, from the backup `file`'s photos' folder; marks the files found nowhere as not uploaded.
+fn put_photos_back(
+    restored: &Connection,
+    file: &Path,
+    live: &Path,
+) -> Result<PhotoCopies, BackupError> {
+    let hashes = super::photos::stored_hashes(restored)?;
+    let data = live.parent().unwrap_or(Path::new("."));
+    let copies = backup_photos::carry(
+        &backup_photos::beside(file),
+        &data.join(PHOTOS_DIR),
+        &hashes,
+        false,
+    )?;
+    let mut unmark =
+        restored.prepare("UPDATE photo_blob SET stored_at = NULL, mime = NULL WHERE hash = ?1")?;
+    for hash in &copies.missing {
+        unmark.execute([hash])?;
+    }
+    Ok(copies)
 }
 
 /// Opens the live database and takes an exclusive lock that lasts until the connection closes;
@@ -457,6 +511,23 @@ fn carry_over(conn: &Connection) -> rusqlite::Result<((usize, usize), i64)> {
          DROP TABLE temp.need_member;
          DROP TABLE temp.need_team;",
     )?;
+    // Photo files stored after the backup are still in the data directory: they stay stored.
+    let live_photos: bool = tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'photo_blob')",
+        [],
+        |r| r.get(0),
+    )?;
+    if live_photos {
+        tx.execute_batch(
+            "INSERT INTO restored.photo_blob(hash, size, mime, ward_id, stored_at)
+               SELECT hash, size, mime, ward_id, stored_at FROM main.photo_blob
+               WHERE stored_at IS NOT NULL AND hash NOT IN (SELECT hash FROM restored.photo_blob);
+             UPDATE restored.photo_blob AS b
+               SET size = o.size, mime = o.mime, stored_at = o.stored_at
+               FROM main.photo_blob AS o
+               WHERE o.hash = b.hash AND b.stored_at IS NULL AND o.stored_at IS NOT NULL;",
+        )?;
+    }
     let mut floor = 0;
     for table in ["feed", "event"] {
         // The highest cursor ever handed out, whether or not its row is still there.

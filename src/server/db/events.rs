@@ -1,6 +1,7 @@
 //! Pushed events, stored exactly once: each batch in one transaction, each event decided by
 //! [`crate::server::push_rules::decide`] over the facts looked up here (earlier events of the same
-//! batch included), refusals logged, and `stored_through` moved on.
+//! batch included), refusals logged, the photos a stored record names recorded for their uploads,
+//! and `stored_through` moved on.
 
 use super::enrollment::DeviceAuth;
 use super::feed::{self, FeedNote};
@@ -64,7 +65,7 @@ impl ServerDb {
                     seq_taken,
                 };
                 match decide(auth, e, payload.len(), &hash, &facts) {
-                    Decision::Store(audience) => {
+                    Decision::Store(audience, photos) => {
                         insert.execute(params![
                             e.event_id,
                             e.device_id,
@@ -77,6 +78,7 @@ impl ServerDb {
                             e.client_time.to_rfc3339(),
                             now.to_rfc3339()
                         ])?;
+                        super::photos::record(&tx, auth, &photos)?;
                         notes.push(feed::append(
                             &tx,
                             audience,

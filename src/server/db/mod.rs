@@ -5,9 +5,11 @@
 
 pub mod audit;
 pub mod backup;
+pub mod backup_photos;
 pub mod enrollment;
 pub mod events;
 pub mod feed;
+pub mod photos;
 pub mod report;
 pub mod report_nights;
 pub mod review;
@@ -45,6 +47,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_report_nights",
         include_str!("../../../migrations/server_0005_report_nights.sql"),
+    ),
+    (
+        "0006_photos",
+        include_str!("../../../migrations/server_0006_photos.sql"),
     ),
 ];
 

@@ -1,10 +1,11 @@
-//! The HTTP face of the ward server: /api/v1 (enroll, push, pull, announce, health) and the PWA's
+//! The HTTP face of the ward server: /api/v1 (enroll, push, pull, announce, photos, health) and the PWA's
 //! files. Writes go to the one writer, and what they commit to the feed is announced; reads (auth,
 //! pull, health) go to the read pool.
 
 pub mod announce;
 pub mod auth;
 pub mod limit;
+pub mod photos;
 pub mod proxy;
 pub mod report;
 pub mod serve;
@@ -13,6 +14,7 @@ pub mod team;
 
 use super::db::{self, ReadPool, ServerDb};
 use super::error::ServerError;
+use crate::server::photo_files::PhotoFiles;
 use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, MAX_BATCH,
     MAX_BODY_BYTES,
@@ -94,12 +96,15 @@ pub struct Shared {
     enroll_buckets: Buckets<IpAddr>,
     device_buckets: Buckets<String>,
     announcer: Announcer,
+    photos: PhotoFiles,
 }
 
 impl Shared {
-    /// Wraps an opened database; `proxies` are believed about the client's address.
+    /// Wraps an opened database and its photo files; `proxies` are believed about the client's
+    /// address.
     pub fn new(
         db: ServerDb,
+        photos: PhotoFiles,
         limits: Limits,
         proxies: TrustedProxies,
         announce: AnnounceLimits,
@@ -114,7 +119,13 @@ impl Shared {
             enroll_buckets: Buckets::new(limits.max_tracked),
             device_buckets: Buckets::new(limits.max_tracked),
             announcer: Announcer::new(announce),
+            photos,
         })
+    }
+
+    /// The photo files.
+    pub fn photos(&self) -> &PhotoFiles {
+        &self.photos
     }
 
     /// The announcements of committed feed items.
@@ -149,7 +160,7 @@ impl Shared {
 }
 
 /// Runs blocking work on tokio's blocking threads; a panic there is the server's fault (500).
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
     match tokio::task::spawn_blocking(f).await {
@@ -174,6 +185,7 @@ impl IntoResponse for ServerError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::Photo(refusal, _) => photos::status(*refusal),
             ServerError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServerError::Corrupt(row) => {
                 tracing::error!(%row, "damaged row");
@@ -331,6 +343,7 @@ pub fn router(
         .route("/api/v1/announce", get(announce::announce))
         .merge(team::routes())
         .merge(report::routes())
+        .merge(photos::routes())
         .route("/api/{*rest}", get(api_not_found).post(api_not_found))
         .with_state(shared)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

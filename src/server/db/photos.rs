@@ -1,0 +1,203 @@
+//! Photos named by pushed records: which device may upload which file, how much the server
+//! holds of it, and who reads it. The files themselves live in [`crate::server::photo_files`].
+
+use super::enrollment::DeviceAuth;
+use super::ServerDb;
+use crate::domain::photo::{ImageKind, PhotoHash};
+use crate::server::audience::Audience;
+use crate::server::error::ServerError;
+use crate::server::push_rules::NamedPhotos;
+use crate::store::rows;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+/// What one device may upload of one file: the size its record declares, and the file as the
+/// server holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The size this device's record declares, bytes.
+    pub declared: u64,
+    /// The ward the file counts against.
+    pub ward_id: String,
+    /// The stored file, when it is whole and checked (by any device: files are named by content).
+    pub stored: Option<StoredBlob>,
+}
+
+/// A whole, checked photo file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredBlob {
+    /// Its size, bytes.
+    pub size: u64,
+    /// Its format.
+    pub kind: ImageKind,
+}
+
+/// Records the files `named` (each photo and its thumbnail) as named by `auth`'s device, in the
+/// push's transaction; a file already named keeps its first row.
+pub fn record(
+    tx: &Transaction<'_>,
+    auth: &DeviceAuth,
+    named: &NamedPhotos,
+) -> Result<(), ServerError> {
+    let mut photo = tx.prepare_cached(
+        "INSERT OR IGNORE INTO photo(hash, observation_id, device_id, team_id, ward_id, size, is_thumb)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut blob = tx.prepare_cached(
+        "INSERT OR IGNORE INTO photo_blob(hash, size, ward_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for r in &named.refs {
+        for (hash, size, is_thumb) in [(&r.hash, r.bytes, false), (&r.thumb, r.thumb_bytes, true)] {
+            photo.execute(params![
+                hash.as_str(),
+                named.observation_id,
+                auth.device_id,
+                auth.team_id,
+                auth.ward_id,
+                size as i64,
+                is_thumb
+            ])?;
+            blob.execute(params![hash.as_str(), size as i64, auth.ward_id])?;
+        }
+    }
+    Ok(())
+}
+
+/// The upload of `hash` by `device_id`: `None` when no record pushed by that device names it.
+pub fn upload(
+    conn: &Connection,
+    device_id: &str,
+    hash: &PhotoHash,
+) -> Result<Option<Upload>, ServerError> {
+    let declared: Option<i64> = conn
+        .prepare_cached(
+            "SELECT size FROM photo WHERE device_id = ?1 AND hash = ?2 ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![device_id, hash.as_str()], |r| r.get(0))
+        .optional()?;
+    let Some(declared) = declared else {
+        return Ok(None);
+    };
+    let (ward_id, stored) = conn
+        .prepare_cached("SELECT ward_id, size, mime, stored_at FROM photo_blob WHERE hash = ?1")?
+        .query_row([hash.as_str()], |r| {
+            Ok((r.get::<_, String>(0)?, stored_blob(r, hash)?))
+        })?;
+    Ok(Some(Upload {
+        declared: declared as u64,
+        ward_id,
+        stored,
+    }))
+}
+
+/// Columns (size, mime, stored_at) from 1 on, as a stored file or `None`.
+fn stored_blob(r: &rusqlite::Row<'_>, hash: &PhotoHash) -> rusqlite::Result<Option<StoredBlob>> {
+    let stored_at: Option<String> = r.get(3)?;
+    if stored_at.is_none() {
+        return Ok(None);
+    }
+    let kind = rows::parsed(
+        r,
+        2,
+        ("photo_blob", hash.as_str()),
+        "mime",
+        ImageKind::from_mime,
+    )?;
+    Ok(Some(StoredBlob {
+        size: r.get::<_, i64>(1)? as u64,
+        kind,
+    }))
+}
+
+/// Bytes of the ward's stored photo files.
+pub fn ward_bytes(conn: &Connection, ward_id: &str) -> Result<u64, ServerError> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(size), 0) FROM photo_blob
+             WHERE ward_id = ?1 AND stored_at IS NOT NULL",
+        )?
+        .query_row([ward_id], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+impl ServerDb {
+    /// Marks `hash` as stored: whole, checked, and in its place.
+    pub fn mark_photo_stored(
+        &self,
+        hash: &PhotoHash,
+        blob: StoredBlob,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServerError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE photo_blob SET size = ?2, mime = ?3, stored_at = COALESCE(stored_at, ?4)
+                 WHERE hash = ?1",
+            )?
+            .execute(params![
+                hash.as_str(),
+                blob.size as i64,
+                blob.kind.mime(),
+                now.to_rfc3339()
+            ])?;
+        Ok(())
+    }
+}
+
+/// What `auth`'s device may read of the file `hash`: it reads the file when some observation
+/// naming it is read by that device (its member took it, or the device's role reaches that
+/// team's events: [`Audience::seen_by`]). [`Reading::Unseen`] and [`Reading::NotStored`] differ
+/// in the words of the answer only, never in its status.
+pub fn reading(
+    conn: &Connection,
+    auth: &DeviceAuth,
+    hash: &PhotoHash,
+) -> Result<Reading, ServerError> {
+    let mut namers = conn.prepare_cached(
+        "SELECT p.team_id, p.ward_id, d.member_id FROM photo p JOIN device d ON d.id = p.device_id
+         WHERE p.hash = ?1",
+    )?;
+    let mut seen = false;
+    for row in namers.query_map([hash.as_str()], |r| {
+        Ok(Audience {
+            team_id: r.get(0)?,
+            ward_id: r.get(1)?,
+            log: true,
+            member_id: Some(r.get(2)?),
+        })
+    })? {
+        if row?.seen_by(auth) {
+            seen = true;
+            break;
+        }
+    }
+    if !seen {
+        return Ok(Reading::Unseen);
+    }
+    let stored = conn
+        .prepare_cached("SELECT ward_id, size, mime, stored_at FROM photo_blob WHERE hash = ?1")?
+        .query_row([hash.as_str()], |r| stored_blob(r, hash))
+        .optional()?
+        .flatten();
+    Ok(match stored {
+        Some(blob) => Reading::Stored(blob),
+        None => Reading::NotStored,
+    })
+}
+
+/// What a device may read of one photo file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// No observation it reads names the file (or none does at all).
+    Unseen,
+    /// It may read it, but the file is not uploaded whole yet.
+    NotStored,
+    /// It may read it: the stored file.
+    Stored(StoredBlob),
+}
+
+/// Every stored photo file's hash, for backups.
+pub fn stored_hashes(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare("SELECT hash FROM photo_blob WHERE stored_at IS NOT NULL ORDER BY hash")?
+        .query_map([], |r| r.get(0))?
+        .collect()
+}
