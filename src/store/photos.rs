@@ -120,7 +120,7 @@ impl Store {
              WHERE p.uploaded_at IS NULL AND p.refused_code IS NULL AND p.data IS NOT NULL
                AND (p.is_thumb = 1 OR ?1 = 0)
                AND EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = p.record_id AND o.sent_at IS NOT NULL)
-             ORDER BY p.is_thumb DESC, p.created_at, p.hash",
+             ORDER BY p.is_thumb DESC, p.created_at, p.rowid",
         )?;
         let rows = stmt.query_map([thumbs_only], |r| {
             let hash: String = r.get(0)?;

@@ -216,6 +216,10 @@ pub async fn upload_photos<S: Shared<Store>, T: Transport>(
             Err(e) => return Err(e),
         }
     }
+    // Free space: full-size photos the server has held long enough (thumbnails stay).
+    store.with(|s| {
+        s.drop_uploaded_photos(now() - chrono::Duration::days(crate::store::photos::KEEP_DAYS))
+    })?;
     Ok(report)
 }
 
