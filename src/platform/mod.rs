@@ -40,17 +40,30 @@ pub enum Shared {
     Copied,
 }
 
-/// Hands `text` to the phone's share sheet, or copies it where there is none; `Err` with why not.
-pub async fn share(title: &str, text: &str) -> Result<Shared, String> {
+/// A photo handed to the share sheet as a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedFile {
+    /// Its file name.
+    pub name: String,
+    /// Its MIME type.
+    pub mime: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Hands `text` (and the photos, where the share sheet takes files) to the phone's share sheet,
+/// or copies the text where there is none; `Err` with why not.
+pub async fn share(title: &str, text: &str, photos: &[SharedFile]) -> Result<Shared, String> {
     #[cfg(all(feature = "web", target_arch = "wasm32"))]
     {
-        web::sensors::share(title, text).await
+        web::sensors::share(title, text, photos).await
     }
     #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
     {
         Err(format!(
-            "no share sheet on this platform ({title}, {} bytes)",
-            text.len()
+            "no share sheet on this platform ({title}, {} bytes, {} photos)",
+            text.len(),
+            photos.len()
         ))
     }
 }

@@ -327,6 +327,28 @@ impl Ui {
         }
     }
 
+    /// The photos as files to share (those this phone or the ward server can give now), named
+    /// "photo-1.jpg", "photo-2.jpg"...
+    pub async fn photo_files(
+        self,
+        photos: &[crate::domain::photo::PhotoRef],
+    ) -> Vec<crate::platform::SharedFile> {
+        let core = self.core.peek().clone();
+        let mut out = Vec::new();
+        for (i, p) in photos.iter().enumerate() {
+            let reply = core.call(Command::Photo { hash: p.hash.clone() }).await;
+            if let Ok(Change::Photo { mime, data, .. }) = reply.result {
+                let ext = if mime == "image/webp" { "webp" } else { "jpg" };
+                out.push(crate::platform::SharedFile {
+                    name: format!("photo-{}.{ext}", i + 1),
+                    mime,
+                    bytes: data,
+                });
+            }
+        }
+        out
+    }
+
     /// Loads an image for the screen, once: from this device, else from the ward server. Quiet:
     /// no busy state, no message replaced; a failure is kept for the image's place to say.
     pub fn load_photo(self, hash: PhotoHash) {

@@ -75,7 +75,7 @@ pub fn Log() -> Element {
                             }
                             if let LogEntry::Observation(o) = entry {
                                 PhotoStrip { photos: shown_photos(o, &mine) }
-                                ShareButton { observation: o.clone(), category: mine.iter().rev().find_map(|c| c.new_category) }
+                                ShareButton { observation: o.clone(), category: mine.iter().rev().find_map(|c| c.new_category), photos: shown_photos(o, &mine) }
                             }
                             CorrectForm { target_id: id.clone(), is_observation: is_obs,
                                 photos: if let LogEntry::Observation(o) = entry { shown_photos(o, &mine) } else { Vec::new() } }
@@ -89,16 +89,22 @@ pub fn Log() -> Element {
 
 /// Hands an observation on (Zalo group, SMS) in one tap: the phone's share sheet, or a copy.
 #[component]
-pub(super) fn ShareButton(observation: Observation, category: Option<Category>) -> Element {
+pub(super) fn ShareButton(
+    observation: Observation,
+    category: Option<Category>,
+    photos: Vec<PhotoRef>,
+) -> Element {
     let ui = Ui::get();
     rsx! {
         button { class: "pick share", "data-testid": "share-{observation.id}",
             onclick: move |_| {
                 let o = observation.clone();
+                let photos = photos.clone();
                 async move {
                     let Some(setup) = ui.setup.read().clone() else { return };
                     let (title, text) = crate::service::share::share_text(ui.lang(), &setup, &o, category);
-                    let said = match crate::platform::share(&title, &text).await {
+                    let files = ui.photo_files(&photos).await;
+                    let said = match crate::platform::share(&title, &text, &files).await {
                         Ok(Shared::Sheet) => Some((ui.t("share.opened"), false)),
                         Ok(Shared::Copied) => Some((ui.t("share.copied"), false)),
                         Ok(Shared::Cancelled) => None,

@@ -88,9 +88,14 @@ pub async fn request_persistence() -> bool {
         .unwrap_or(false)
 }
 
-/// Hands `text` to the phone's share sheet (the Web Share API), or, where the browser has none,
-/// copies it for pasting. Called from the tap, as browsers require.
-pub async fn share(title: &str, text: &str) -> Result<super::super::Shared, String> {
+/// Hands `text` (and `photos` as files, where the browser can share files) to the phone's share
+/// sheet (the Web Share API), or, where the browser has none, copies the text for pasting.
+/// Called from the tap, as browsers require.
+pub async fn share(
+    title: &str,
+    text: &str,
+    photos: &[super::super::SharedFile],
+) -> Result<super::super::Shared, String> {
     use super::super::Shared;
     use js_sys::{Function, Object, Reflect};
     use wasm_bindgen::JsCast;
@@ -104,6 +109,29 @@ pub async fn share(title: &str, text: &str) -> Result<super::super::Shared, Stri
         let data = Object::new();
         Reflect::set(&data, &"title".into(), &title.into()).map_err(err)?;
         Reflect::set(&data, &"text".into(), &text.into()).map_err(err)?;
+        if !photos.is_empty() {
+            let files = js_sys::Array::new();
+            for p in photos {
+                let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(p.bytes.as_slice()));
+                let opts = web_sys::FilePropertyBag::new();
+                opts.set_type(&p.mime);
+                let file = web_sys::File::new_with_u8_array_sequence_and_options(
+                    &parts, &p.name, &opts,
+                )
+                .map_err(err)?;
+                files.push(&file);
+            }
+            let with_files = Object::new();
+            Reflect::set(&with_files, &"files".into(), &files).map_err(err)?;
+            let can = Reflect::get(&nav, &"canShare".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok())
+                .and_then(|f| f.call1(&nav, &with_files).ok())
+                .is_some_and(|v| v.is_truthy());
+            if can {
+                Reflect::set(&data, &"files".into(), &files).map_err(err)?;
+            }
+        }
         let promise: js_sys::Promise =
             f.call1(&nav, &data).map_err(err)?.dyn_into().map_err(err)?;
         return match JsFuture::from(promise).await {
