@@ -10,7 +10,7 @@ use common::{start_with_people, TEAM2};
 use image::codecs::jpeg::JpegEncoder;
 use patrol::domain::observation::Category;
 use patrol::domain::photo::{PhotoError, PhotoHash, PreparedPhoto};
-use patrol::domain::records::{ObservationInput, Observation};
+use patrol::domain::records::{Observation, ObservationInput};
 use patrol::domain::ward::Role;
 use patrol::store::records::{LogEntry, PhotoChange};
 use patrol::store::{Store, StoreError};
@@ -113,7 +113,11 @@ impl Transport for Net {
         self.offsets.borrow_mut().push((hash.clone(), offset));
         self.http.photo_put(token, hash, offset, piece).await
     }
-    async fn photo_get(&self, token: &str, hash: &PhotoHash) -> Result<(String, Vec<u8>), SyncError> {
+    async fn photo_get(
+        &self,
+        token: &str,
+        hash: &PhotoHash,
+    ) -> Result<(String, Vec<u8>), SyncError> {
         self.http.photo_get(token, hash).await
     }
     fn metered(&self) -> bool {
@@ -229,7 +233,10 @@ async fn photos_go_after_their_record_resume_after_a_cut_and_reach_only_their_re
     assert_eq!(report.photos_sent, 2);
     {
         let sent = net.offsets.borrow();
-        assert_eq!(sent[0], (obs.photos[0].hash.clone(), 2 * CHUNK_BYTES as u64));
+        assert_eq!(
+            sent[0],
+            (obs.photos[0].hash.clone(), 2 * CHUNK_BYTES as u64)
+        );
         let pieces = |n: usize| n.div_ceil(CHUNK_BYTES);
         assert_eq!(
             sent.len(),
@@ -238,7 +245,10 @@ async fn photos_go_after_their_record_resume_after_a_cut_and_reach_only_their_re
         );
     }
     let usage = member.store.borrow().photo_usage().unwrap();
-    assert_eq!((usage.waiting, usage.waiting_bytes, usage.refused), (0, 0, 0));
+    assert_eq!(
+        (usage.waiting, usage.waiting_bytes, usage.refused),
+        (0, 0, 0)
+    );
     // Nothing is left to send: another round sends nothing.
     net.offsets.borrow_mut().clear();
     let again = upload_photos(&member.store, &net, || at + Duration::minutes(31))
@@ -259,7 +269,11 @@ async fn photos_go_after_their_record_resume_after_a_cut_and_reach_only_their_re
         .await
         .unwrap();
     assert_eq!(thumb, p2.thumb);
-    match net.http.photo_get(&token(&stranger), &obs.photos[0].hash).await {
+    match net
+        .http
+        .photo_get(&token(&stranger), &obs.photos[0].hash)
+        .await
+    {
         Err(SyncError::Server { status: 404, body }) => assert_eq!(body.error, "unknown_photo"),
         other => panic!("another ward read the photo: {other:?}"),
     }
@@ -308,7 +322,10 @@ async fn bad_photos_are_refused_on_the_phone_and_nothing_is_half_stored() {
     }
     // A fifth photo.
     let five: Vec<PreparedPhoto> = (1..=5).map(|i| prepared(10 + i)).collect();
-    assert_eq!(refused(observe(&mut s, five)), PhotoError::TooMany { max: 4 });
+    assert_eq!(
+        refused(observe(&mut s, five)),
+        PhotoError::TooMany { max: 4 }
+    );
     // Not an image, whatever it is called.
     let pdf = PreparedPhoto {
         full: b"%PDF-1.7 a report, not a photo".to_vec(),
@@ -334,7 +351,9 @@ async fn bad_photos_are_refused_on_the_phone_and_nothing_is_half_stored() {
     assert_eq!(count(&s, "SELECT COUNT(*) FROM observation"), 0);
 
     // Four photos are fine; a correction takes one off and adds another, and no more than four.
-    let o = observe(&mut s, (1..=4).map(prepared).collect()).unwrap().record;
+    let o = observe(&mut s, (1..=4).map(prepared).collect())
+        .unwrap()
+        .record;
     let off = o.photos[0].hash.clone();
     let c = s
         .correct(
@@ -363,7 +382,10 @@ async fn bad_photos_are_refused_on_the_phone_and_nothing_is_half_stored() {
         remove: vec![off.clone()],
     };
     let r = s.correct(&o.id, "bỏ", None, &not_shown, at + Duration::minutes(4));
-    assert!(matches!(r, Err(StoreError::Unknown { what: "photo", .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(StoreError::Unknown { what: "photo", .. })),
+        "{r:?}"
+    );
     // What the log shows: photos 2-4 and the added one.
     let log = s.shift_log(s.active_shift().unwrap().unwrap()).unwrap();
     let corrections: Vec<_> = log
@@ -382,5 +404,8 @@ async fn bad_photos_are_refused_on_the_phone_and_nothing_is_half_stored() {
     );
     let mut want: Vec<PhotoHash> = o.photos[1..].iter().map(|p| p.hash.clone()).collect();
     want.push(PhotoHash::of(&prepared(9).full));
-    assert_eq!(shown.iter().map(|p| p.hash.clone()).collect::<Vec<_>>(), want);
+    assert_eq!(
+        shown.iter().map(|p| p.hash.clone()).collect::<Vec<_>>(),
+        want
+    );
 }

@@ -409,6 +409,7 @@ ROWS = [
     ("what.shift", "ca", "shift"),
     ("what.record", "bản ghi", "record"),
     ("what.photo", "ảnh", "photo"),
+    ("share.follow_up_note", "Đã chia sẻ tin (Zalo, tin nhắn) từ ứng dụng", "Shared from the app (Zalo, text message)"),
     ("photo.camera", "📷 Chụp ảnh", "📷 Take a photo"),
     ("photo.gallery", "🖼 Chọn ảnh có sẵn", "🖼 Choose a photo"),
     ("photo.preparing", "Đang thu nhỏ ảnh…", "Making the photo small…"),

@@ -336,7 +336,11 @@ impl Ui {
         let core = self.core.peek().clone();
         let mut out = Vec::new();
         for (i, p) in photos.iter().enumerate() {
-            let reply = core.call(Command::Photo { hash: p.hash.clone() }).await;
+            let reply = core
+                .call(Command::Photo {
+                    hash: p.hash.clone(),
+                })
+                .await;
             if let Ok(Change::Photo { mime, data, .. }) = reply.result {
                 let ext = if mime == "image/webp" { "webp" } else { "jpg" };
                 out.push(crate::platform::SharedFile {

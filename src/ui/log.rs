@@ -88,11 +88,14 @@ pub fn Log() -> Element {
 }
 
 /// Hands an observation on (Zalo group, SMS) in one tap: the phone's share sheet, or a copy.
+/// With `follow_up` (a leader's tip still open to it), handing it on is also recorded on the tip
+/// as "passed to the ward police".
 #[component]
 pub(super) fn ShareButton(
     observation: Observation,
     category: Option<Category>,
     photos: Vec<PhotoRef>,
+    #[props(default)] follow_up: bool,
 ) -> Element {
     let ui = Ui::get();
     rsx! {
@@ -110,6 +113,11 @@ pub(super) fn ShareButton(
                         Ok(Shared::Cancelled) => None,
                         Err(e) => Some((ui.tf("share.failed", &[("detail", e)]), true)),
                     };
+                    if follow_up && matches!(said, Some((_, false))) {
+                        let note = ui.t("share.follow_up_note");
+                        let step = crate::domain::tip::TipStep::Forwarded;
+                        ui.send(Local::FollowUp { observation_id: o.id.clone(), step, note }).await;
+                    }
                     match said {
                         Some((text, false)) => ui.confirm(text),
                         Some((text, true)) => { let mut t = ui.toast; t.set(Some(super::ctx::Toast { text, error: true })); }

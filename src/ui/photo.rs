@@ -98,7 +98,7 @@ pub fn PhotoStrip(photos: Vec<PhotoRef>) -> Element {
         ul { class: "photo-strip", "data-testid": "photo-strip",
             for (i, p) in photos.iter().enumerate() {
                 li { key: "{p.hash}",
-                    button { class: "photo-thumb", "data-testid": "photo-thumb",
+                    button { class: "photo-thumb", "data-testid": "photo-thumb", "data-hash": "{p.hash}",
                         "aria-label": ui.tf("photo.open", &[("n", (i + 1).to_string())]),
                         onclick: { let full = p.hash.clone(); move |_| { let mut v = ui.viewing; v.set(Some(full.clone())); } },
                         match shown.get(&p.thumb) {

@@ -271,7 +271,8 @@ fn TipCard(tip: Tip) -> Element {
             if let Some(d) = &o.description { p { class: "entry-detail", "{d}" } }
             if tip.state.answered_twice { p { class: "sync-error", {ui.t("tip.answered_twice")} } }
             super::photo::PhotoStrip { photos: o.photos.clone() }
-            super::log::ShareButton { observation: o.clone(), category: None, photos: o.photos.clone() }
+            super::log::ShareButton { observation: o.clone(), category: None, photos: o.photos.clone(),
+                follow_up: allowed(tip.state.outcome, TipStep::Forwarded) }
             ol { class: "steps",
                 for f in tip.steps.iter() {
                     li { key: "{f.id}",

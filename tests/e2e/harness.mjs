@@ -159,3 +159,68 @@ export async function axeFindings(page) {
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}) at ${n.target.join(" ")}: ${n.failureSummary}`)));
 }
+
+/** An EXIF APP1 segment as a phone camera writes it: orientation 6 (rotate 90°) and a GPS position. */
+function exifApp1() {
+  const le16 = (v) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
+  const le32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
+  const entry = (tag, type, count, value) => Buffer.concat([le16(tag), le16(type), le32(count), value]);
+  // IFD0 at 8: Orientation = 6, GPS IFD pointer -> 38.
+  const ifd0 = Buffer.concat([le16(2), entry(0x0112, 3, 1, Buffer.concat([le16(6), le16(0)])), entry(0x8825, 4, 1, le32(38)), le32(0)]);
+  // GPS IFD at 38: latitude ref N, latitude 21/1 1/1 42/1 (rationals at 68).
+  const gps = Buffer.concat([le16(2), entry(0x0001, 2, 2, Buffer.from("N\0\0\0")), entry(0x0002, 5, 3, le32(68)), le32(0)]);
+  const rationals = Buffer.concat([le32(21), le32(1), le32(1), le32(1), le32(42), le32(1)]);
+  const tiff = Buffer.concat([Buffer.from("II*\0"), le32(8), ifd0, gps, rationals]);
+  if (8 + ifd0.length !== 38 || 38 + gps.length !== 68) throw new Error("EXIF layout");
+  const body = Buffer.concat([Buffer.from("Exif\0\0"), tiff]);
+  const len = Buffer.alloc(2); len.writeUInt16BE(body.length + 2);
+  return Buffer.concat([Buffer.from([0xff, 0xe1]), len, body]);
+}
+
+/** Width and height from a JPEG's frame header. */
+export function jpegSize(bytes) {
+  let i = 2;
+  while (i < bytes.length) {
+    const marker = bytes[i + 1];
+    const len = bytes.readUInt16BE(i + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return { height: bytes.readUInt16BE(i + 5), width: bytes.readUInt16BE(i + 7) };
+    }
+    i += 2 + len;
+  }
+  throw new Error("no frame header");
+}
+
+/** A 4000 × 3000 JPEG (12 MP) drawn in the page (sky, street, sensor grain), with a camera's EXIF spliced in. */
+export async function cameraPhoto(page) {
+  const b64 = await page.evaluate(async () => {
+    const c = new OffscreenCanvas(4000, 3000);
+    const g = c.getContext("2d");
+    const sky = g.createLinearGradient(0, 0, 0, 3000);
+    sky.addColorStop(0, "#0b1a33"); sky.addColorStop(1, "#c9a35a");
+    g.fillStyle = sky; g.fillRect(0, 0, 4000, 3000);
+    let s = 12345;
+    for (let i = 0; i < 40000; i++) {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      g.fillStyle = `hsl(${s % 360} 60% ${(s >> 8) % 80}%)`;
+      g.fillRect(s % 4000, (s >> 4) % 3000, 6 + (s % 30), 4 + (s % 18));
+    }
+    g.fillStyle = "#fff"; g.font = "bold 300px sans-serif"; g.fillText("59X1-234.56", 800, 1700);
+    // A camera's sensor grain, so the file weighs what a phone's does (a few megabytes).
+    const img = g.getImageData(0, 0, 4000, 3000);
+    const px = img.data;
+    for (let i = 0; i < px.length; i += 4) {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      const n = (s >> 16) % 25 - 12;
+      px[i] += n; px[i + 1] += n; px[i + 2] += n;
+    }
+    g.putImageData(img, 0, 0);
+    const blob = await c.convertToBlob({ type: "image/jpeg", quality: 0.92 });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let bin = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(bin);
+  });
+  const plain = Buffer.from(b64, "base64");
+  return Buffer.concat([plain.subarray(0, 2), exifApp1(), plain.subarray(2)]);
+}

@@ -115,10 +115,9 @@ pub async fn share(
                 let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(p.bytes.as_slice()));
                 let opts = web_sys::FilePropertyBag::new();
                 opts.set_type(&p.mime);
-                let file = web_sys::File::new_with_u8_array_sequence_and_options(
-                    &parts, &p.name, &opts,
-                )
-                .map_err(err)?;
+                let file =
+                    web_sys::File::new_with_u8_array_sequence_and_options(&parts, &p.name, &opts)
+                        .map_err(err)?;
                 files.push(&file);
             }
             let with_files = Object::new();
