@@ -38,6 +38,9 @@ pub struct Tip {
     pub slot_code: String,
     /// The steps, oldest first by device clock.
     pub steps: Vec<FollowUp>,
+    /// The photos it shows now (its own, after its corrections' additions and removals).
+    #[serde(default)]
+    pub photos: Vec<super::photo::PhotoRef>,
     /// What they add up to.
     pub state: TipState,
 }
@@ -124,8 +127,18 @@ pub fn team_log(records: impl IntoIterator<Item = TeamRecord>, route_len: usize)
         .map(|(log, o)| {
             let mut s = steps.remove(&o.id).unwrap_or_default();
             s.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+            let photos = super::photo::shown(
+                &o.photos,
+                log.entries.iter().filter_map(|e| match e {
+                    LogEntry::Correction(c) if c.target_id == o.id => {
+                        Some((c.photos_added.as_slice(), c.photos_removed.as_slice()))
+                    }
+                    _ => None,
+                }),
+            );
             Tip {
                 state: outcome(&s),
+                photos,
                 observation: o.clone(),
                 night: log.shift.night,
                 slot_code: log.shift.slot_code.clone(),

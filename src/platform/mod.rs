@@ -68,18 +68,37 @@ pub async fn share(title: &str, text: &str, photos: &[SharedFile]) -> Result<Sha
     }
 }
 
-/// Makes the photos chosen in file input `input_id` small (orientation applied, long edge at most
-/// 1600 px, re-encoded without the original's metadata), ready to store with an observation.
+/// Makes the photos chosen in a file input small (orientation applied, long edge at most 1600 px,
+/// re-encoded without the original's metadata), ready to store with an observation: in the
+/// browser from the input `input_id` with its own decoder, on the desktop from the event's `files`.
 pub async fn prepare_photos(
     input_id: &str,
+    files: Vec<dioxus::html::FileData>,
 ) -> Result<Vec<crate::domain::photo::PreparedPhoto>, crate::service::ApiError> {
     #[cfg(all(feature = "web", target_arch = "wasm32"))]
     {
+        drop(files);
         web::camera::prepare(input_id).await
     }
-    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+    #[cfg(all(feature = "desktop", not(target_arch = "wasm32")))]
     {
-        Err(crate::service::ApiError::new("err.photo.unsupported").arg("detail", input_id))
+        let _ = input_id;
+        let mut out = Vec::with_capacity(files.len());
+        for f in files {
+            let bytes = f.read_bytes().await.map_err(|e| {
+                crate::service::ApiError::new("err.photo.unreadable").arg("detail", e)
+            })?;
+            out.push(crate::service::photo_prep::prepare(&bytes)?);
+        }
+        Ok(out)
+    }
+    #[cfg(not(any(
+        all(feature = "web", target_arch = "wasm32"),
+        all(feature = "desktop", not(target_arch = "wasm32"))
+    )))]
+    {
+        Err(crate::service::ApiError::new("err.photo.unsupported")
+            .arg("detail", format!("{input_id}: {} files", files.len())))
     }
 }
 

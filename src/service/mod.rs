@@ -6,6 +6,9 @@ pub mod api;
 pub mod door;
 pub mod error;
 pub mod handle;
+/// Photos made small with the `image` crate, where the browser's canvas is not there (desktop).
+#[cfg(all(not(target_arch = "wasm32"), any(feature = "desktop", test)))]
+pub mod photo_prep;
 pub mod report_tables;
 pub mod share;
 

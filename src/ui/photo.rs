@@ -22,9 +22,9 @@ pub fn PhotoPicker(scope: String, photos: Signal<Vec<PreparedPhoto>>, room: usiz
     let mut preparing = use_signal(|| false);
     let count = photos.read().len();
     let full = count >= room;
-    let pick = move |input_id: String| async move {
+    let pick = move |input_id: String, evt: FormEvent| async move {
         preparing.set(true);
-        let prepared = crate::platform::prepare_photos(&input_id).await;
+        let prepared = crate::platform::prepare_photos(&input_id, evt.files()).await;
         preparing.set(false);
         match prepared {
             Ok(list) => {
@@ -69,13 +69,13 @@ pub fn PhotoPicker(scope: String, photos: Signal<Vec<PreparedPhoto>>, room: usiz
                     label { class: "pick file", "data-testid": "photo-camera-{scope}",
                         {ui.t("photo.camera")}
                         input { r#type: "file", accept: "image/*", "capture": "environment", id: "{camera_id}",
-                            onchange: { let id = camera_id.clone(); move |_| pick(id.clone()) } }
+                            onchange: { let id = camera_id.clone(); move |e| pick(id.clone(), e) } }
                     }
                     label { class: "pick file", "data-testid": "photo-gallery-{scope}",
                         {ui.t("photo.gallery")}
                         input { r#type: "file", accept: "image/*", multiple: true, id: "{gallery_id}",
                             "data-testid": "photo-input-{scope}",
-                            onchange: { let id = gallery_id.clone(); move |_| pick(id.clone()) } }
+                            onchange: { let id = gallery_id.clone(); move |e| pick(id.clone(), e) } }
                     }
                 }
             }

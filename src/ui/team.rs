@@ -270,8 +270,8 @@ fn TipCard(tip: Tip) -> Element {
             p { class: "muted", {ui.tf("team.shift_title", &[("code", fmt::slot(&tip.slot_code)), ("night", fmt::date(tip.night))])} }
             if let Some(d) = &o.description { p { class: "entry-detail", "{d}" } }
             if tip.state.answered_twice { p { class: "sync-error", {ui.t("tip.answered_twice")} } }
-            super::photo::PhotoStrip { photos: o.photos.clone() }
-            super::log::ShareButton { observation: o.clone(), category: None, photos: o.photos.clone(),
+            super::photo::PhotoStrip { photos: tip.photos.clone() }
+            super::log::ShareButton { observation: o.clone(), category: None, photos: tip.photos.clone(),
                 follow_up: allowed(tip.state.outcome, TipStep::Forwarded) }
             ol { class: "steps",
                 for f in tip.steps.iter() {

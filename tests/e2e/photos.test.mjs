@@ -137,6 +137,15 @@ test("a photo offline: made small, kept over a restart, uploaded once through a 
     // The team leader's phone: the tip's thumbnail, then the full photo on a tap.
     leader = await launch(leaderProfile, CP1);
     await setClock(leader, NIGHT);
+    // The share sheet as the page sees it (one that takes files), recorded for the test.
+    await leader.addInitScript(() => {
+      globalThis.__shared = [];
+      Object.defineProperty(Navigator.prototype, "canShare", { configurable: true, value: (d) => Array.isArray(d.files) });
+      Object.defineProperty(Navigator.prototype, "share", {
+        configurable: true,
+        value: async (d) => { globalThis.__shared.push({ text: d.text, files: (d.files || []).map((f) => ({ name: f.name, type: f.type, size: f.size })) }); },
+      });
+    });
     const { page: lp, errors: lerrors } = await watchedPage(leader);
     await lp.goto(enrollmentLink(server.data, "demo-m1", url, NIGHT));
     await waitText(lp, "sync-card", "tổ trưởng", 60_000);
@@ -153,6 +162,13 @@ test("a photo offline: made small, kept over a restart, uploaded once through a 
     assert.deepEqual(natural, [1200, 1600]);
     await shot(lp, "96-photo-leader-full");
     await lp.getByTestId("photo-viewer").click();
+    // Handed on in one tap with the photo as a file, and recorded on the tip as passed to the police.
+    await lp.locator("[data-testid^=share-]").first().click();
+    await waitText(lp, "toast", "chia sẻ");
+    const [shared] = await lp.evaluate(() => globalThis.__shared);
+    assert.ok(shared.text.includes("Phương tiện khả nghi"), shared.text);
+    assert.deepEqual(shared.files, [{ name: "photo-1.jpg", type: "image/jpeg", size: stored.length }]);
+    await lp.locator("[data-testid^=tip-status-]").filter({ hasText: "Đã chuyển công an phường" }).first().waitFor();
     assert.deepEqual(lerrors, []);
 
     // A device of another ward: refused, as if the photo did not exist.
