@@ -37,6 +37,9 @@ pub(crate) fn insert(
     photos: &[PreparedPhoto],
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
+    if refs.is_empty() {
+        return Ok(());
+    }
     let mut stmt = tx.prepare(
         "INSERT OR IGNORE INTO photo(hash, record_id, is_thumb, mime, size, data, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
