@@ -11,7 +11,7 @@ use image::codecs::jpeg::JpegEncoder;
 use patrol::domain::observation::Category;
 use patrol::domain::photo::{PhotoError, PhotoHash, PreparedPhoto};
 use patrol::domain::records::{Observation, ObservationInput};
-use patrol::domain::ward::Role;
+use patrol::domain::ward::{Role, DEFAULT_PHOTO_KEEP_DAYS};
 use patrol::store::records::{LogEntry, PhotoChange};
 use patrol::store::{Store, StoreError};
 use patrol::sync::engine::{enroll, sync_once, upload_photos, SyncError, Transport};
@@ -278,12 +278,26 @@ async fn photos_go_after_their_record_resume_after_a_cut_and_reach_only_their_re
         other => panic!("another ward read the photo: {other:?}"),
     }
 
-    // After the keeping period the phone drops its full-size copies; thumbnails stay.
-    let later = at + Duration::days(patrol::store::photos::KEEP_DAYS) + Duration::hours(1);
-    let dropped = member.store.borrow().drop_uploaded_photos(later).unwrap();
-    assert_eq!(dropped, 2);
+    // After the ward's keeping period (the default here) the next round drops the phone's
+    // full-size copies; thumbnails stay.
+    assert_eq!(
+        member
+            .store
+            .borrow()
+            .ward()
+            .unwrap()
+            .unwrap()
+            .photo_keep_days,
+        DEFAULT_PHOTO_KEEP_DAYS
+    );
+    let later = at
+        + Duration::minutes(30)
+        + Duration::days(DEFAULT_PHOTO_KEEP_DAYS.into())
+        + Duration::hours(1);
+    upload_photos(&member.store, &net, || later).await.unwrap();
     let s = member.store.borrow();
     assert_eq!(s.photo(&obs.photos[0].hash).unwrap().unwrap().data, None);
+    assert_eq!(s.photo(&obs.photos[1].hash).unwrap().unwrap().data, None);
     assert_eq!(
         s.photo(&obs.photos[0].thumb).unwrap().unwrap().data,
         Some(p1.thumb.clone())
@@ -292,6 +306,96 @@ async fn photos_go_after_their_record_resume_after_a_cut_and_reach_only_their_re
         s.photo_usage().unwrap().stored_bytes,
         (p1.thumb.len() + p2.thumb.len()) as u64
     );
+}
+
+/// Sets the phone's ward to keep full-size photos `days` days on the server, and pulls the new
+/// setup onto the phone.
+async fn set_photo_keep_days(server: &common::Server, phone: &Phone, net: &Net, days: u16) {
+    let mut ward = phone.store.borrow().ward().unwrap().unwrap();
+    ward.photo_keep_days = days;
+    server
+        .shared
+        .write(move |db| db.upsert_ward(&ward))
+        .await
+        .unwrap();
+    let report = sync_once(&phone.store, net, evening).await.unwrap();
+    assert!(report.pulled >= 1, "{report:?}");
+    let held = phone
+        .store
+        .borrow()
+        .ward()
+        .unwrap()
+        .unwrap()
+        .photo_keep_days;
+    assert_eq!(held, days);
+}
+
+/// Records an observation with one photo at `at`, sends it, and uploads its images at `at` + 10
+/// minutes; the photo's full-size hash.
+async fn observe_and_upload(phone: &Phone, net: &Net, seed: u32, at: DateTime<Utc>) -> PhotoHash {
+    let obs = phone
+        .store
+        .borrow_mut()
+        .observe(
+            &ObservationInput {
+                category: Some(Category::SuspiciousVehicle),
+                photos: vec![prepared(seed)],
+                ..Default::default()
+            },
+            at,
+        )
+        .unwrap()
+        .record;
+    sync_once(&phone.store, net, || at + Duration::minutes(10))
+        .await
+        .unwrap();
+    let report = upload_photos(&phone.store, net, || at + Duration::minutes(10))
+        .await
+        .unwrap();
+    assert_eq!(report.photos_sent, 2, "the photo and its thumbnail");
+    obs.photos[0].hash.clone()
+}
+
+/// Whether the phone still holds the bytes of image `hash`.
+fn holds(phone: &Phone, hash: &PhotoHash) -> bool {
+    let photo = phone.store.borrow().photo(hash).unwrap().unwrap();
+    photo.data.is_some()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ward_sets_how_long_its_phones_keep_full_size_photos() {
+    let server = common::start().await;
+    let net = Net::new(&server.url);
+    let member = phone(&server, "demo-m2", &net).await;
+    let at = evening();
+    member
+        .store
+        .borrow_mut()
+        .start_shift("ca1", &["demo-m2".into()], at)
+        .unwrap();
+
+    // The ward keeps photos 3 days on its phones: kept after 2 days, dropped after 3 days + 1 h.
+    set_photo_keep_days(&server, &member, &net, 3).await;
+    let uploaded = at + Duration::minutes(15);
+    let full = observe_and_upload(&member, &net, 1, at + Duration::minutes(5)).await;
+    let thumb = PhotoHash::of(&prepared(1).thumb);
+    upload_photos(&member.store, &net, || uploaded + Duration::days(2))
+        .await
+        .unwrap();
+    assert!(holds(&member, &full), "kept after 2 days");
+    upload_photos(&member.store, &net, || {
+        uploaded + Duration::days(3) + Duration::hours(1)
+    })
+    .await
+    .unwrap();
+    assert!(!holds(&member, &full), "dropped after 3 days and 1 hour");
+    assert!(holds(&member, &thumb), "the thumbnail stays");
+
+    // 0 days: the full-size photo goes as soon as the server has it, in the same round.
+    set_photo_keep_days(&server, &member, &net, 0).await;
+    let full = observe_and_upload(&member, &net, 2, at + Duration::minutes(20)).await;
+    assert!(!holds(&member, &full), "dropped once uploaded");
+    assert!(holds(&member, &PhotoHash::of(&prepared(2).thumb)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@ use chrono::{Duration, TimeZone, Utc};
 use patrol::domain::geofence::{Fix, LatLon};
 use patrol::domain::observation::{Action, Category};
 use patrol::domain::records::{CheckInRequest, ObservationInput};
-use patrol::domain::ward::{Role, WardSetup};
+use patrol::domain::ward::{Role, WardSetup, DEFAULT_PHOTO_KEEP_DAYS};
 use patrol::service::handle::DEMO_WARD;
 use patrol::store::records::LogEntry;
 use patrol::store::{migrate, outbox, Store, StoreError};
@@ -70,6 +70,44 @@ fn an_old_database_upgrades_and_keeps_its_records() {
     assert_eq!(count(&s, "correction"), 0);
     assert_eq!(outbox::device_id(s.conn()).unwrap(), "dev-old");
     assert_eq!(outbox::pending_count(s.conn()).unwrap(), 1);
+}
+
+#[test]
+fn a_ward_stored_before_photo_keeping_periods_keeps_photos_14_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        // A database as the app left it just before wards set a photo keeping period.
+        let before = migrate::MIGRATIONS
+            .iter()
+            .position(|(name, _)| *name == "0008_photo_keep_days")
+            .unwrap() as u32;
+        let mut c = Connection::open(&path).unwrap();
+        assert_eq!(migrate::migrate_to(&mut c, before).unwrap(), before);
+        c.execute(
+            "INSERT INTO ward(id, name, tz, police_phone, demo)
+             VALUES ('w-old', 'W', 'Asia/Ho_Chi_Minh', '113', 0)",
+            [],
+        )
+        .unwrap();
+    }
+    let s = Store::open_file(&path).unwrap();
+    let ward = s.ward().unwrap().unwrap();
+    assert_eq!(ward.photo_keep_days, DEFAULT_PHOTO_KEEP_DAYS);
+    assert_eq!(ward.photo_keep(), Duration::days(14));
+    // A stored period the domain refuses is a damaged row naming the ward, never a default.
+    for bad in ["400", "-1"] {
+        s.conn()
+            .execute(&format!("UPDATE ward SET photo_keep_days = {bad}"), [])
+            .unwrap();
+        match s.ward() {
+            Err(StoreError::CorruptRow(row)) => {
+                let text = row.to_string();
+                assert!(text.contains("w-old") && text.contains(bad), "{text}");
+            }
+            other => panic!("expected a damaged ward row, got {other:?}"),
+        }
+    }
 }
 
 #[test]

@@ -726,3 +726,52 @@ async fn sync_bodies_travel_compressed_and_a_zip_bomb_is_refused_whole() {
         (events.len() as i64, events.len() as i64)
     );
 }
+
+/// `ward-server` with the administrator's command `args`, parsed as the binary parses them.
+#[derive(clap::Parser)]
+struct Admin {
+    #[command(subcommand)]
+    cmd: patrol::server::admin::AdminCommand,
+}
+
+/// Parses and runs one admin command on the database in `data`.
+fn admin(data: &std::path::Path, args: &[&str]) -> Result<(), patrol::server::admin::AdminError> {
+    use clap::Parser;
+    let cmd = Admin::try_parse_from(std::iter::once("ward-server").chain(args.iter().copied()))
+        .unwrap()
+        .cmd;
+    let mut db = patrol::server::db::ServerDb::open(data).unwrap();
+    patrol::server::admin::run(&mut db, cmd)
+}
+
+#[test]
+fn create_ward_sets_the_photo_keeping_period_within_a_year() {
+    let data = tempfile::tempdir().unwrap();
+    let ward = |extra: &[&str]| {
+        let mut args = vec!["create-ward", "--id", "p1", "--name", "Phường 1"];
+        args.extend(["--police-phone", "0240000113"]);
+        args.extend(extra);
+        admin(data.path(), &args)
+    };
+    let keep_days = || -> u16 {
+        let db = patrol::server::db::ServerDb::open(data.path()).unwrap();
+        db.conn()
+            .query_row(
+                "SELECT photo_keep_days FROM ward WHERE id = 'p1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    ward(&[]).unwrap();
+    assert_eq!(keep_days(), patrol::domain::ward::DEFAULT_PHOTO_KEEP_DAYS);
+    ward(&["--photo-keep-days", "3"]).unwrap();
+    assert_eq!(keep_days(), 3);
+
+    let err = ward(&["--photo-keep-days", "400"]).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "ward p1: phones may keep full-size photos 0 to 365 days, not 400"
+    );
+    assert_eq!(keep_days(), 3, "the refused change left the ward as it was");
+}

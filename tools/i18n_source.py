@@ -213,6 +213,7 @@ ROWS = [
     ("err.file_format", "Tệp không đúng định dạng: {detail}", "The file is not valid: {detail}"),
     ("err.checkpoint_count", "Lộ trình cần từ 1 đến 200 điểm kiểm tra; tệp có {count}.", "A route needs 1 to 200 checkpoints; the file has {count}."),
     ("err.empty_team", "Tổ cần ít nhất một ca và một tổ viên.", "The team needs at least one shift and one member."),
+    ("err.photo_keep_days", "Thời gian giữ ảnh gốc trên điện thoại phải từ 0 đến {max} ngày, không phải {days} ngày.", "Phones keep full-size photos 0 to {max} days, not {days}."),
     ("err.duplicate_id", "Mã điểm kiểm tra '{id}' bị trùng.", "Checkpoint id '{id}' appears twice."),
     ("err.database", "Lỗi cơ sở dữ liệu trên máy: {detail}. Dữ liệu chưa thay đổi.", "Database error on this phone: {detail}. Nothing was changed."),
     ("err.not_reviewer", "Chỉ tổ trưởng hoặc công an phường mới xử lý được tin báo.", "Only a team leader or a ward officer can follow up a tip."),

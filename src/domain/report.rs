@@ -554,6 +554,7 @@ mod tests {
                 tz: "Asia/Ho_Chi_Minh".into(),
                 police_phone: "113".into(),
                 demo: false,
+                photo_keep_days: crate::domain::ward::DEFAULT_PHOTO_KEEP_DAYS,
             },
             team: Team {
                 id: team.into(),

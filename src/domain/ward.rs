@@ -10,6 +10,11 @@ use thiserror::Error;
 pub const DEFAULT_RADIUS_M: f64 = 40.0;
 /// Most checkpoints one route may have.
 pub const MAX_CHECKPOINTS: usize = 200;
+/// Days a phone keeps a full-size photo after the ward server has it, unless the ward sets
+/// another period; also the period of setups written before wards had one.
+pub const DEFAULT_PHOTO_KEEP_DAYS: u16 = 14;
+/// Most days a ward may have phones keep full-size photos.
+pub const MAX_PHOTO_KEEP_DAYS: u16 = 365;
 
 /// A ward (phường / xã) as the phone knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +29,15 @@ pub struct Ward {
     pub police_phone: String,
     /// True for the built-in demo ward.
     pub demo: bool,
+    /// How many days a phone keeps a full-size photo after the ward server has it (0: drops it
+    /// as soon as the server has it); thumbnails always stay. A setup written before wards had
+    /// this field reads as [`DEFAULT_PHOTO_KEEP_DAYS`].
+    #[serde(default = "default_photo_keep_days")]
+    pub photo_keep_days: u16,
+}
+
+fn default_photo_keep_days() -> u16 {
+    DEFAULT_PHOTO_KEEP_DAYS
 }
 
 impl Ward {
@@ -31,6 +45,24 @@ impl Ward {
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.tz.parse().unwrap_or(crate::domain::shift::DEFAULT_TZ)
     }
+
+    /// Checks the ward's own settings (the photo keeping period).
+    pub fn validate(&self) -> Result<(), WardError> {
+        check_photo_keep_days(self.photo_keep_days).map(|_| ())
+    }
+
+    /// How long a phone keeps a full-size photo after the ward server has it.
+    pub fn photo_keep(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.photo_keep_days))
+    }
+}
+
+/// Checks a photo keeping period: 0 to [`MAX_PHOTO_KEEP_DAYS`] days.
+pub fn check_photo_keep_days(days: u16) -> Result<u16, WardError> {
+    if days > MAX_PHOTO_KEEP_DAYS {
+        return Err(WardError::PhotoKeepDays(days));
+    }
+    Ok(days)
 }
 
 /// A people's patrol team (tổ nhân dân tuần tra).
@@ -177,6 +209,9 @@ pub enum WardError {
     /// Two checkpoints share an id.
     #[error("checkpoint id '{0}' appears twice")]
     DuplicateId(String),
+    /// A photo keeping period longer than [`MAX_PHOTO_KEEP_DAYS`].
+    #[error("phones may keep full-size photos 0 to {MAX_PHOTO_KEEP_DAYS} days, not {0}")]
+    PhotoKeepDays(u16),
 }
 
 impl WardSetup {
@@ -189,6 +224,7 @@ impl WardSetup {
 
     /// Checks every part of the setup.
     pub fn validate(self) -> Result<Self, WardError> {
+        self.ward.validate()?;
         if self.team.slots.is_empty() || self.members.is_empty() {
             return Err(WardError::EmptyTeam);
         }
@@ -352,8 +388,37 @@ mod tests {
     fn demo_ward_file_is_valid() {
         let s = WardSetup::from_json(include_str!("../../assets/demo/ward.json")).unwrap();
         assert!(s.ward.demo);
+        assert_eq!(s.ward.photo_keep_days, DEFAULT_PHOTO_KEEP_DAYS);
         assert_eq!(s.team.slots.len(), 2);
         assert!(s.checkpoints.len() >= 4);
+    }
+
+    #[test]
+    fn a_photo_keeping_period_is_0_to_365_days() {
+        assert_eq!(check_photo_keep_days(0), Ok(0));
+        assert_eq!(check_photo_keep_days(14), Ok(14));
+        assert_eq!(check_photo_keep_days(365), Ok(365));
+        assert_eq!(
+            check_photo_keep_days(366),
+            Err(WardError::PhotoKeepDays(366))
+        );
+        let mut s = WardSetup::from_json(include_str!("../../assets/demo/ward.json")).unwrap();
+        s.ward.photo_keep_days = 400;
+        assert_eq!(s.validate(), Err(WardError::PhotoKeepDays(400)));
+    }
+
+    #[test]
+    fn a_setup_written_before_photo_keeping_periods_keeps_photos_14_days() {
+        let old =
+            r#"{"id":"w","name":"W","tz":"Asia/Ho_Chi_Minh","police_phone":"113","demo":false}"#;
+        let ward: Ward = serde_json::from_str(old).unwrap();
+        assert_eq!(ward.photo_keep_days, DEFAULT_PHOTO_KEEP_DAYS);
+        assert_eq!(ward.photo_keep(), chrono::Duration::days(14));
+        let set: Ward =
+            serde_json::from_str(&old.replace('}', r#","photo_keep_days":3}"#)).unwrap();
+        assert_eq!(set.photo_keep_days, 3);
+        let bad = old.replace('}', r#","photo_keep_days":"many"}"#);
+        assert!(serde_json::from_str::<Ward>(&bad).is_err());
     }
 
     #[test]

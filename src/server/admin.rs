@@ -7,7 +7,7 @@ use super::db::ServerDb;
 use super::error::ServerError;
 use super::import::checkpoints_from_file;
 use crate::domain::shift::ShiftSlot;
-use crate::domain::ward::{Member, Role, Team, Ward};
+use crate::domain::ward::{Member, Role, Team, Ward, DEFAULT_PHOTO_KEEP_DAYS};
 use crate::wire::api::CLOCK_FLAG_MS;
 use chrono::{Duration, Utc};
 use clap::{Subcommand, ValueEnum};
@@ -71,6 +71,10 @@ pub enum AdminCommand {
         /// Ward police duty phone.
         #[arg(long)]
         police_phone: String,
+        /// Days a phone keeps a full-size photo after the server has it (0 to 365; 0: drop it
+        /// at once); thumbnails always stay.
+        #[arg(long, default_value_t = DEFAULT_PHOTO_KEEP_DAYS)]
+        photo_keep_days: u16,
     },
     /// Create or update a team (default shifts: ca1 20:00–24:00, ca2 24:00–04:00).
     CreateTeam {
@@ -240,6 +244,7 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
             name,
             tz,
             police_phone,
+            photo_keep_days,
         } => {
             if tz.parse::<chrono_tz::Tz>().is_err() {
                 return Err(ServerError::Invalid(format!("unknown time zone {tz}")).into());
@@ -250,6 +255,7 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
                 tz,
                 police_phone,
                 demo: false,
+                photo_keep_days,
             })?)
         }
         AdminCommand::CreateTeam {

@@ -116,6 +116,9 @@ impl From<WardError> for ApiError {
             WardError::Count(n) => ApiError::new("err.checkpoint_count").arg("count", n),
             WardError::EmptyTeam => ApiError::new("err.empty_team"),
             WardError::DuplicateId(id) => ApiError::new("err.duplicate_id").arg("id", id),
+            WardError::PhotoKeepDays(days) => ApiError::new("err.photo_keep_days")
+                .arg("days", days)
+                .arg("max", crate::domain::ward::MAX_PHOTO_KEEP_DAYS),
         }
     }
 }

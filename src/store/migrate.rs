@@ -33,6 +33,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_photos",
         include_str!("../../migrations/device_0007_photos.sql"),
     ),
+    (
+        "0008_photo_keep_days",
+        include_str!("../../migrations/device_0008_photo_keep_days.sql"),
+    ),
 ];
 
 /// The version a fully migrated device database has.

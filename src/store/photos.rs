@@ -1,15 +1,13 @@
 //! Photos on this device: each image (a prepared photo or its thumbnail) stored under its hash in
 //! the transaction of the record naming it, uploaded after that record's event reached the ward
-//! server (thumbnails first), and dropped here (full size only) once the server has it long enough.
+//! server (thumbnails first), and dropped here (full size only) once the server has held it for
+//! the ward's keeping period (`Ward::photo_keep_days`).
 
 use super::{Store, StoreError};
 use crate::domain::photo::{self, PhotoError, PhotoHash, PhotoRef, PreparedPhoto};
 use crate::wire::photo::PhotoRefusal;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
-
-/// How many days a full-size photo stays on the phone after the ward server has it.
-pub const KEEP_DAYS: i64 = 14;
 
 /// Checks the prepared photos of one record (at most four, each an image within the limits) and
 /// names them.
@@ -175,13 +173,13 @@ impl Store {
         )?)
     }
 
-    /// Frees space: drops the bytes of full-size photos the ward server has held since before
-    /// `before` (thumbnails stay). Returns how many were dropped.
-    pub fn drop_uploaded_photos(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+    /// Frees space: drops the bytes of full-size photos the ward server has held since `cutoff`
+    /// or earlier (thumbnails stay). Returns how many were dropped.
+    pub fn drop_uploaded_photos(&self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
             "UPDATE photo SET data = NULL
-             WHERE is_thumb = 0 AND data IS NOT NULL AND uploaded_at IS NOT NULL AND uploaded_at < ?1",
-            [before.to_rfc3339()],
+             WHERE is_thumb = 0 AND data IS NOT NULL AND uploaded_at IS NOT NULL AND uploaded_at <= ?1",
+            [cutoff.to_rfc3339()],
         )?)
     }
 }

@@ -3,7 +3,7 @@
 //! and the typed corrupt-row error every reader of stored rows uses.
 
 use crate::domain::geofence::LatLon;
-use crate::domain::ward::{Checkpoint, Member, Role, Team, Ward, WardSetup};
+use crate::domain::ward::{check_photo_keep_days, Checkpoint, Member, Role, Team, Ward, WardSetup};
 use crate::wire::WireError;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
@@ -111,7 +111,7 @@ pub fn json<T: serde::de::DeserializeOwned>(
 }
 
 /// Columns of a ward, in the order [`ward`] reads them.
-pub const WARD_COLS: &str = "id, name, tz, police_phone, demo";
+pub const WARD_COLS: &str = "id, name, tz, police_phone, demo, photo_keep_days";
 /// Columns of a team, in the order [`team`] reads them.
 pub const TEAM_COLS: &str = "id, name, leader_phone, slots_json";
 /// Columns of a member, in the order [`member`] reads them.
@@ -121,12 +121,19 @@ pub const CHECKPOINT_COLS: &str = "id, name, seq, lat, lon, radius_m, qr_code";
 
 /// A ward from a row of [`WARD_COLS`].
 pub fn ward(r: &Row<'_>) -> rusqlite::Result<Ward> {
+    let id: String = r.get(0)?;
+    let days: i64 = r.get(5)?;
+    let photo_keep_days = u16::try_from(days)
+        .ok()
+        .and_then(|d| check_photo_keep_days(d).ok())
+        .ok_or_else(|| corrupt("ward", &id, format!("cannot read photo_keep_days '{days}'")))?;
     Ok(Ward {
-        id: r.get(0)?,
         name: r.get(1)?,
         tz: r.get(2)?,
         police_phone: r.get(3)?,
         demo: r.get(4)?,
+        photo_keep_days,
+        id,
     })
 }
 
@@ -211,9 +218,10 @@ pub fn team_setup(
 /// Creates or updates a ward.
 pub fn write_ward(conn: &rusqlite::Connection, w: &Ward) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO ward(id, name, tz, police_phone, demo) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(id) DO UPDATE SET name = excluded.name, tz = excluded.tz, police_phone = excluded.police_phone",
-        rusqlite::params![w.id, w.name, w.tz, w.police_phone, w.demo],
+        "INSERT INTO ward(id, name, tz, police_phone, demo, photo_keep_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, tz = excluded.tz, police_phone = excluded.police_phone,
+           photo_keep_days = excluded.photo_keep_days",
+        rusqlite::params![w.id, w.name, w.tz, w.police_phone, w.demo, w.photo_keep_days],
     )?;
     Ok(())
 }

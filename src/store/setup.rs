@@ -3,7 +3,7 @@
 use super::rows;
 use super::{Store, StoreError};
 use crate::domain::shift::DEFAULT_TZ;
-use crate::domain::ward::{Checkpoint, WardSetup};
+use crate::domain::ward::{Checkpoint, Ward, WardSetup};
 use chrono_tz::Tz;
 use rusqlite::{OptionalExtension, Transaction};
 
@@ -40,6 +40,18 @@ impl Store {
             Some(id) => Ok(rows::team_setup(&self.conn, &id)?),
             None => Ok(None),
         }
+    }
+
+    /// The ward this device patrols in, if a setup is loaded.
+    pub fn ward(&self) -> Result<Option<Ward>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {} FROM ward", rows::WARD_COLS),
+                [],
+                rows::ward,
+            )
+            .optional()?)
     }
 
     /// The ward's time zone, Asia/Ho_Chi_Minh when unset or unknown.

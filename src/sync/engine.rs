@@ -181,6 +181,7 @@ pub const PHOTOS_WIFI_ONLY: &str = "photos_wifi_only";
 /// Uploads the images whose records the server already holds, thumbnails first, each in pieces
 /// from where the server's copy ends (a cut connection resumes, never restarts). Called after the
 /// records went, so on a poor link the text of every observation arrives before any picture.
+/// Then drops the full-size photos the server has held for the ward's keeping period.
 pub async fn upload_photos<S: Shared<Store>, T: Transport>(
     store: &S,
     transport: &T,
@@ -216,10 +217,12 @@ pub async fn upload_photos<S: Shared<Store>, T: Transport>(
             Err(e) => return Err(e),
         }
     }
-    // Free space: full-size photos the server has held long enough (thumbnails stay).
-    store.with(|s| {
-        s.drop_uploaded_photos(now() - chrono::Duration::days(crate::store::photos::KEEP_DAYS))
-    })?;
+    // Free space: full-size photos the server has held for the ward's period (thumbnails stay).
+    let keep = store
+        .with(|s| s.ward())?
+        .ok_or(StoreError::NoWard)?
+        .photo_keep();
+    store.with(|s| s.drop_uploaded_photos(now() - keep))?;
     Ok(report)
 }
 

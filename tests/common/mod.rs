@@ -40,6 +40,7 @@ pub fn seed(dir: &std::path::Path) {
         tz: "Asia/Ho_Chi_Minh".into(),
         police_phone: "0241".into(),
         demo: false,
+        photo_keep_days: patrol::domain::ward::DEFAULT_PHOTO_KEEP_DAYS,
     })
     .unwrap();
     db.upsert_team(

@@ -202,6 +202,7 @@ fn setup(rng: &mut Rng, w: usize, t: usize) -> WardSetup {
             tz: "Asia/Ho_Chi_Minh".into(),
             police_phone: "113".into(),
             demo: false,
+            photo_keep_days: patrol::domain::ward::DEFAULT_PHOTO_KEEP_DAYS,
         },
         team: Team {
             id: team_id.clone(),

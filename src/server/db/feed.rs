@@ -107,7 +107,8 @@ mod tests {
         let db = ServerDb::open(dir.path()).unwrap();
         db.conn()
             .execute_batch(
-                "INSERT INTO ward VALUES ('w1', 'W1', 'Asia/Ho_Chi_Minh', '113', 0),
+                "INSERT INTO ward(id, name, tz, police_phone, demo)
+                                  VALUES ('w1', 'W1', 'Asia/Ho_Chi_Minh', '113', 0),
                                          ('w2', 'W2', 'Asia/Ho_Chi_Minh', '113', 0);
                  INSERT INTO team VALUES ('t1', 'w1', 'T1', '090', '[]'), ('t2', 'w1', 'T2', '090', '[]'),
                                          ('t3', 'w2', 'T3', '090', '[]');",

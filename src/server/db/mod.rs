@@ -52,6 +52,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_photos",
         include_str!("../../../migrations/server_0006_photos.sql"),
     ),
+    (
+        "0007_photo_keep_days",
+        include_str!("../../../migrations/server_0007_photo_keep_days.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.

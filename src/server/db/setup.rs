@@ -14,6 +14,7 @@ use rusqlite::{params, Connection, Transaction};
 impl ServerDb {
     /// Creates or changes a ward; a change reaches the phones of every team of the ward.
     pub fn upsert_ward(&mut self, w: &Ward) -> Result<(), ServerError> {
+        check_ward(w)?;
         let tx = self.conn.transaction()?;
         write_ward(&tx, w)?;
         let teams: Vec<String> = {
@@ -70,6 +71,7 @@ impl ServerDb {
 
     /// Loads a whole ward setup (the demo ward) in one transaction, published once.
     pub fn load_setup(&mut self, s: &WardSetup) -> Result<(), ServerError> {
+        check_ward(&s.ward)?;
         let tx = self.conn.transaction()?;
         write_ward(&tx, &s.ward)?;
         write_team(&tx, &s.ward.id, &s.team)?;
@@ -109,6 +111,12 @@ impl ServerDb {
             .conn
             .query_row("SELECT EXISTS(SELECT 1 FROM ward)", [], |r| r.get(0))?)
     }
+}
+
+/// Refuses a ward whose settings the domain refuses (a photo keeping period too long).
+fn check_ward(w: &Ward) -> Result<(), ServerError> {
+    w.validate()
+        .map_err(|e| ServerError::Invalid(format!("ward {}: {e}", w.id)))
 }
 
 /// The setup of `team_id`, read on any connection.
