@@ -7,7 +7,6 @@ mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{start_with_people, TEAM2};
-use image::codecs::jpeg::JpegEncoder;
 use patrol::domain::observation::Category;
 use patrol::domain::photo::{PhotoError, PhotoHash, PreparedPhoto};
 use patrol::domain::records::{Observation, ObservationInput};
@@ -29,27 +28,9 @@ fn evening() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 4, 14, 0, 0).unwrap() // 21:00 in Hà Nội
 }
 
-/// A JPEG of `width` × `height` pixels with fixed pseudo-random grain of `grain` levels (the same
-/// bytes every run); more grain, more bytes.
+/// A JPEG at quality 80 with grain of `grain` levels (more grain, more bytes).
 fn jpeg(width: u32, height: u32, seed: u32, grain: u32) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(2_654_435_761).max(1);
-    let mut pixels = Vec::with_capacity((width * height * 3) as usize);
-    for y in 0..height {
-        for x in 0..width {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let g = (state % grain.max(1)) as u8;
-            pixels.push(((x * 255 / width) as u8).wrapping_add(g));
-            pixels.push(((y * 255 / height) as u8).wrapping_add(g / 2));
-            pixels.push((seed as u8).wrapping_mul(40).wrapping_add(g));
-        }
-    }
-    let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 80)
-        .encode(&pixels, width, height, image::ExtendedColorType::Rgb8)
-        .unwrap();
-    out
+    common::jpeg::jpeg(width, height, seed, grain, 80)
 }
 
 /// A prepared photo as the browser makes it: 800 × 600 (several upload pieces) and its thumbnail.

@@ -11,7 +11,6 @@ mod common;
 use chrono::{TimeZone, Utc};
 use common::client::Device;
 use common::{Server, TEAM2};
-use image::codecs::jpeg::JpegEncoder;
 use patrol::domain::observation::Category;
 use patrol::domain::photo::{PhotoHash, PhotoRef};
 use patrol::domain::records::Observation;
@@ -40,27 +39,9 @@ async fn world(tune: impl FnOnce(&mut patrol::server::app::ServerConfig)) -> Ser
     .await
 }
 
-/// A JPEG of `width` × `height` pixels: smooth colour with fixed pseudo-random grain (no clock,
-/// no randomness: the same bytes every run), about a byte per pixel at quality 85.
+/// A JPEG of about a byte per pixel (grain of 64 levels at quality 85).
 fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(2_654_435_761).max(1);
-    let mut pixels = Vec::with_capacity((width * height * 3) as usize);
-    for y in 0..height {
-        for x in 0..width {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let grain = (state % 64) as u8;
-            pixels.push(((x * 255 / width) as u8).wrapping_add(grain));
-            pixels.push(((y * 255 / height) as u8).wrapping_add(grain / 2));
-            pixels.push((seed as u8).wrapping_mul(40).wrapping_add(grain));
-        }
-    }
-    let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 85)
-        .encode(&pixels, width, height, image::ExtendedColorType::Rgb8)
-        .unwrap();
-    out
+    common::jpeg::jpeg(width, height, seed, 64, 85)
 }
 
 /// `jpeg` with an EXIF APP1 segment (a GPS IFD pointer, as a camera writes) right after SOI.

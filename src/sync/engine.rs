@@ -178,6 +178,13 @@ pub struct Report {
 /// The setting that keeps full-size photos for Wi-Fi ("1"); thumbnails go on any link.
 pub const PHOTOS_WIFI_ONLY: &str = "photos_wifi_only";
 
+/// This device's token, or "not enrolled".
+fn token<S: Shared<Store>>(store: &S) -> Result<String, SyncError> {
+    store
+        .with(|s| s.sync_value(SyncKey::Token))?
+        .ok_or(SyncError::NotEnrolled)
+}
+
 /// Uploads the images whose records the server already holds, thumbnails first, each in pieces
 /// from where the server's copy ends (a cut connection resumes, never restarts). Called after the
 /// records went, so on a poor link the text of every observation arrives before any picture.
@@ -187,9 +194,7 @@ pub async fn upload_photos<S: Shared<Store>, T: Transport>(
     transport: &T,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<Report, SyncError> {
-    let token = store
-        .with(|s| s.sync_value(SyncKey::Token))?
-        .ok_or(SyncError::NotEnrolled)?;
+    let token = token(store)?;
     let wifi_only = store.with(|s| s.setting(PHOTOS_WIFI_ONLY))?.as_deref() == Some("1");
     let waiting = store.with(|s| s.photos_waiting(wifi_only && transport.metered()))?;
     let mut report = Report::default();
@@ -301,9 +306,7 @@ pub async fn sync_once<S: Shared<Store>, T: Transport>(
     transport: &T,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<Report, SyncError> {
-    let token = store
-        .with(|s| s.sync_value(SyncKey::Token))?
-        .ok_or(SyncError::NotEnrolled)?;
+    let token = token(store)?;
     let mut report = Report::default();
     let result = async {
         loop {

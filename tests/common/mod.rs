@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod jpeg;
 
 use chrono::{Duration, Utc};
 use patrol::domain::ward::{Member, Role, Team, Ward, WardSetup};
