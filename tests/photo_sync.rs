@@ -493,4 +493,16 @@ async fn bad_photos_are_refused_on_the_phone_and_nothing_is_half_stored() {
         shown.iter().map(|p| p.hash.clone()).collect::<Vec<_>>(),
         want
     );
+
+    // The server refuses the observation's record (its event parked on the phone): its photos
+    // will never go, so they count as refused, not as waiting; the correction's photo still waits.
+    assert_eq!(s.photo_usage().unwrap().waiting, 5);
+    s.conn()
+        .execute(
+            "UPDATE outbox SET refused_code = 'forbidden' WHERE entity_id = ?1",
+            [&o.id],
+        )
+        .unwrap();
+    let usage = s.photo_usage().unwrap();
+    assert_eq!((usage.waiting, usage.refused), (1, 4));
 }

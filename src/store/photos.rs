@@ -90,7 +90,7 @@ pub struct PhotoUsage {
     pub waiting_bytes: u64,
     /// Bytes of photos and thumbnails held here.
     pub stored_bytes: u64,
-    /// Images the server refused for good.
+    /// Full-size photos the server refused for good, or whose record it refused.
     pub refused: u32,
 }
 
@@ -155,12 +155,20 @@ impl Store {
     /// What photos take here: waiting, stored, refused.
     pub fn photo_usage(&self) -> Result<PhotoUsage, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT
-               COALESCE(SUM(uploaded_at IS NULL AND refused_code IS NULL AND is_thumb = 0), 0),
-               COALESCE(SUM(CASE WHEN uploaded_at IS NULL AND refused_code IS NULL THEN size ELSE 0 END), 0),
+            // A photo whose record the server refused will never be uploaded: it counts as
+            // refused, not as waiting.
+            "WITH p AS (
+               SELECT photo.*, (refused_code IS NOT NULL OR EXISTS (
+                   SELECT 1 FROM outbox o WHERE o.entity_id = photo.record_id AND o.refused_code IS NOT NULL
+               )) AS stuck
+               FROM photo
+             )
+             SELECT
+               COALESCE(SUM(uploaded_at IS NULL AND NOT stuck AND is_thumb = 0), 0),
+               COALESCE(SUM(CASE WHEN uploaded_at IS NULL AND NOT stuck THEN size ELSE 0 END), 0),
                COALESCE(SUM(LENGTH(data)), 0),
-               COALESCE(SUM(refused_code IS NOT NULL), 0)
-             FROM photo",
+               COALESCE(SUM(stuck AND is_thumb = 0), 0)
+             FROM p",
             [],
             |r| {
                 Ok(PhotoUsage {
