@@ -384,10 +384,12 @@ async fn a_cut_upload_resumes_from_what_the_server_holds_and_each_file_is_kept_o
         let resp = Api::new(&server, reader).read(&p.r.hash).await;
         assert_eq!(resp.status(), StatusCode::OK, "{}", reader.member);
         assert_eq!(resp.headers()["content-type"], "image/jpeg");
-        assert_eq!(
-            resp.headers()["cache-control"],
-            "private, max-age=31536000, immutable"
-        );
+        assert_eq!(resp.headers()["cache-control"], "private, no-cache");
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+        assert!(resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox"));
         assert_eq!(resp.bytes().await.unwrap().as_ref(), p.full.as_slice());
     }
     let thumb = Api::new(&server, &leader).read(&p.r.thumb).await;
@@ -580,6 +582,38 @@ async fn a_ward_past_its_photo_quota_refuses_new_files() {
         (StatusCode::INSUFFICIENT_STORAGE, "ward_quota".into())
     );
     assert_eq!(api.state_ok(&p.r.hash).await.received, 0);
+}
+
+/// Uploads count against the quota from their first piece: two photos started at once cannot
+/// take a ward past it (a file left half-uploaded holds its place until it is abandoned).
+#[tokio::test]
+async fn uploads_under_way_count_against_the_quota() {
+    let (a, b) = (photo(11), photo(12));
+    let quota = a.r.bytes + a.r.thumb_bytes + b.r.thumb_bytes + 10;
+    let server = world(move |c| c.photo_quota = quota).await;
+    let mut member = Device::enroll(&server, "demo-m2").await;
+    assert_eq!(
+        push_observation(&mut member, "o1", &[&a.r, &b.r]).await,
+        None
+    );
+    let api = Api::new(&server, &member);
+    // The thumbnails, then a's first piece: a's whole size is now held for it.
+    assert!(api.upload(&a.r.thumb, &a.thumb, 0, usize::MAX).await.stored);
+    assert!(api.upload(&b.r.thumb, &b.thumb, 0, usize::MAX).await.stored);
+    let first = api.put(&a.r.hash, 0, &a.full[..CHUNK_BYTES]).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    // b's first piece would pass the quota with a still under way: refused, nothing written.
+    assert_eq!(
+        refused(api.put(&b.r.hash, 0, &b.full[..CHUNK_BYTES]).await).await,
+        (StatusCode::INSUFFICIENT_STORAGE, "ward_quota".into())
+    );
+    assert_eq!(api.state_ok(&b.r.hash).await.received, 0);
+    // a goes on and is stored.
+    assert!(
+        api.upload(&a.r.hash, &a.full, CHUNK_BYTES as u64, usize::MAX)
+            .await
+            .stored
+    );
 }
 
 #[tokio::test]

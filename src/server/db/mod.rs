@@ -56,6 +56,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_photo_keep_days",
         include_str!("../../../migrations/server_0007_photo_keep_days.sql"),
     ),
+    (
+        "0008_photo_started",
+        include_str!("../../../migrations/server_0008_photo_started.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.

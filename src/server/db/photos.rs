@@ -8,6 +8,7 @@ use crate::server::audience::Audience;
 use crate::server::error::ServerError;
 use crate::server::push_rules::NamedPhotos;
 use crate::store::rows;
+use crate::wire::photo::PhotoRefusal;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
@@ -109,15 +110,74 @@ fn stored_blob(r: &rusqlite::Row<'_>, hash: &PhotoHash) -> rusqlite::Result<Opti
     }))
 }
 
-/// Bytes of the ward's stored photo files.
-pub fn ward_bytes(conn: &Connection, ward_id: &str) -> Result<u64, ServerError> {
-    let n: i64 = conn
-        .prepare_cached(
+/// How long an upload may stay unfinished before its partial copy is dropped (and its bytes
+/// stop counting against the ward's quota).
+pub const ABANDONED_AFTER_HOURS: i64 = 24;
+
+impl ServerDb {
+    /// Counts the upload of `hash` (`declared` bytes) against its ward's `quota` from its first
+    /// piece on: refused with `ward_quota` when the ward's stored files and started uploads would
+    /// pass it. One transaction on the one writer, so uploads started together cannot overshoot.
+    pub fn start_photo_upload(
+        &mut self,
+        hash: &PhotoHash,
+        declared: u64,
+        quota: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServerError> {
+        let tx = self.conn.transaction()?;
+        let ward: String = tx.query_row(
+            "SELECT ward_id FROM photo_blob WHERE hash = ?1",
+            [hash.as_str()],
+            |r| r.get(0),
+        )?;
+        let held: i64 = tx.query_row(
             "SELECT COALESCE(SUM(size), 0) FROM photo_blob
-             WHERE ward_id = ?1 AND stored_at IS NOT NULL",
-        )?
-        .query_row([ward_id], |r| r.get(0))?;
-    Ok(n as u64)
+             WHERE ward_id = ?1 AND hash <> ?2 AND (stored_at IS NOT NULL OR started_at IS NOT NULL)",
+            params![ward, hash.as_str()],
+            |r| r.get(0),
+        )?;
+        let held = held as u64;
+        if held.saturating_add(declared) > quota {
+            tracing::warn!(ward = %ward, held, quota, "a ward's photo storage is full");
+            return Err(ServerError::Photo(
+                PhotoRefusal::WardQuota,
+                format!(
+                    "the ward's photo storage is full ({held} of {quota} bytes used or under way); \
+                     ask the ward's administrator"
+                ),
+            ));
+        }
+        tx.execute(
+            "UPDATE photo_blob SET started_at = ?2 WHERE hash = ?1 AND stored_at IS NULL",
+            params![hash.as_str(), now.to_rfc3339()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets uploads started before `before` and still unfinished; returns their hashes, whose
+    /// partial copies the caller drops.
+    pub fn abandon_photo_uploads(
+        &mut self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<PhotoHash>, ServerError> {
+        let tx = self.conn.transaction()?;
+        let hashes: Vec<String> = tx
+            .prepare(
+                "SELECT hash FROM photo_blob
+                 WHERE stored_at IS NULL AND started_at IS NOT NULL AND started_at < ?1",
+            )?
+            .query_map([before.to_rfc3339()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
+            "UPDATE photo_blob SET started_at = NULL
+             WHERE stored_at IS NULL AND started_at IS NOT NULL AND started_at < ?1",
+            [before.to_rfc3339()],
+        )?;
+        tx.commit()?;
+        Ok(hashes.into_iter().filter_map(|h| h.parse().ok()).collect())
+    }
 }
 
 impl ServerDb {

@@ -90,7 +90,18 @@ async fn state_of(
         });
     }
     let (me, h) = (shared.clone(), hash.clone());
-    let received = blocking(move || me.photos().received(&h).map_err(file_error)).await?;
+    let mut received = blocking(move || me.photos().received(&h).map_err(file_error)).await?;
+    if received > upload.declared {
+        // More than the record says: not this photo. Dropped, so the upload starts again.
+        tracing::warn!(photo = %hash, received, declared = upload.declared, "a partial photo overran its size");
+        let (me, h) = (shared.clone(), hash.clone());
+        blocking(move || {
+            me.photos().drop_partial(&h);
+            Ok(())
+        })
+        .await?;
+        received = 0;
+    }
     Ok(UploadState {
         received,
         size: upload.declared,
@@ -161,9 +172,25 @@ async fn upload_piece(
     }
     // The whole piece first, outside the lock: a slow phone holds up nobody.
     let bytes = piece(&headers, body).await?;
+    // The rest runs as its own task: a phone that hangs up (or a timeout) cannot cancel it
+    // half-way and let another request append beside a write still under way.
+    let device = auth.device_id.clone();
+    tokio::spawn(async move { take_piece(shared, device, hash, offset, bytes).await })
+        .await
+        .map_err(|e| ServerError::Internal(format!("the upload task failed: {e}")))?
+}
+
+/// Appends one whole piece under the file's lock, and checks and keeps the file after its last.
+async fn take_piece(
+    shared: Arc<Shared>,
+    device: String,
+    hash: PhotoHash,
+    offset: u64,
+    bytes: Vec<u8>,
+) -> Result<Response, ServerError> {
     let _lock = shared.photos().lock(&hash).await;
     // Again under the lock: another device may have finished the same file meanwhile.
-    let upload = find_upload(&shared, auth.device_id.clone(), &hash).await?;
+    let upload = find_upload(&shared, device.clone(), &hash).await?;
     let state = state_of(&shared, &hash, &upload).await?;
     if state.stored {
         return Ok(Json(state).into_response());
@@ -182,21 +209,23 @@ async fn upload_piece(
         ));
     }
     if offset == 0 && !bytes.is_empty() {
-        let ward = upload.ward_id.clone();
-        let held = shared
-            .read(move |conn| photos::ward_bytes(conn, &ward))
+        let now = crate::clock::now();
+        let before = now - chrono::Duration::hours(photos::ABANDONED_AFTER_HOURS);
+        let abandoned = shared
+            .write(move |db| db.abandon_photo_uploads(before))
             .await?;
-        let quota = shared.photos().ward_quota();
-        if held.saturating_add(upload.declared) > quota {
-            tracing::warn!(ward = %upload.ward_id, held, quota, "a ward's photo storage is full");
-            return Err(ServerError::Photo(
-                PhotoRefusal::WardQuota,
-                format!(
-                    "the ward's photo storage is full ({held} of {quota} bytes used); ask the \
-                     ward's administrator"
-                ),
-            ));
+        for h in abandoned.into_iter().filter(|h| *h != hash) {
+            let me = shared.clone();
+            blocking(move || {
+                me.photos().drop_partial(&h);
+                Ok(())
+            })
+            .await?;
         }
+        let (h, declared, quota) = (hash.clone(), upload.declared, shared.photos().ward_quota());
+        shared
+            .write(move |db| db.start_photo_upload(&h, declared, quota, now))
+            .await?;
     }
     let (me, h) = (shared.clone(), hash.clone());
     let received =
@@ -213,7 +242,7 @@ async fn upload_piece(
     let blob = blocking(move || me.photos().finish(&h).map_err(file_error))
         .await
         .inspect_err(|e| {
-            tracing::warn!(photo = %hash, device = %auth.device_id, error = %e, "photo refused");
+            tracing::warn!(photo = %hash, device = %device, error = %e, "photo refused");
         })?;
     let h = hash.clone();
     shared
@@ -279,9 +308,13 @@ async fn read_photo(
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, blob.kind.mime()),
+            // Revalidated on each read (a revoked device must not read from its cache), and
+            // never sniffed or run as anything but an image.
+            (header::CACHE_CONTROL, "private, no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (
-                header::CACHE_CONTROL,
-                "private, max-age=31536000, immutable",
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'",
             ),
         ],
         bytes,
