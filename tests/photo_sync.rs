@@ -454,6 +454,10 @@ async fn bad_photos_are_refused_on_the_phone_and_nothing_is_half_stored() {
         .unwrap()
         .record;
     assert_eq!(c.photos_removed, vec![off.clone()]);
+    // Taken off before it was sent: it never leaves the phone (photo and thumbnail deleted).
+    assert_eq!(s.photo(&off).unwrap(), None);
+    assert_eq!(s.photo(&o.photos[0].thumb).unwrap(), None);
+    assert!(s.photo(&o.photos[1].hash).unwrap().is_some());
     assert_eq!(c.photos_added[0].hash, PhotoHash::of(&prepared(9).full));
     let one_more = PhotoChange {
         add: vec![prepared(20)],
@@ -496,7 +500,7 @@ async fn bad_photos_are_refused_on_the_phone_and_nothing_is_half_stored() {
 
     // The server refuses the observation's record (its event parked on the phone): its photos
     // will never go, so they count as refused, not as waiting; the correction's photo still waits.
-    assert_eq!(s.photo_usage().unwrap().waiting, 5);
+    assert_eq!(s.photo_usage().unwrap().waiting, 4);
     s.conn()
         .execute(
             "UPDATE outbox SET refused_code = 'forbidden' WHERE entity_id = ?1",
@@ -504,5 +508,5 @@ async fn bad_photos_are_refused_on_the_phone_and_nothing_is_half_stored() {
         )
         .unwrap();
     let usage = s.photo_usage().unwrap();
-    assert_eq!((usage.waiting, usage.refused), (1, 4));
+    assert_eq!((usage.waiting, usage.refused), (1, 3));
 }

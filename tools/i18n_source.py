@@ -426,7 +426,7 @@ ROWS = [
     ("photo.waiting", "{n} ảnh chờ gửi ({size}); chữ của mọi ghi nhận được gửi trước.", "{n} photos waiting to be sent ({size}); the text of every observation goes first."),
     ("photo.stored", "Ảnh lưu trên máy: {size}.", "Photos kept on this phone: {size}."),
     ("photo.refused", "{n} ảnh bị máy chủ từ chối; ảnh vẫn giữ trên máy.", "{n} photos refused by the server; they stay on this phone."),
-    ("photo.wifi_only", "Chỉ gửi ảnh khi có Wi-Fi (ảnh nhỏ xem trước vẫn gửi)", "Send photos only on Wi-Fi (small previews still go)"),
+    ("photo.wifi_only", "Chỉ gửi ảnh khi có Wi-Fi (ảnh nhỏ xem trước vẫn gửi; máy không cho biết đang dùng mạng gì thì ảnh chờ)", "Send photos only on Wi-Fi (small previews still go; if the phone does not tell which network it is on, photos wait)"),
     ("err.photo.not_image", "Tệp này không phải là ảnh.", "This file is not a photo."),
     ("err.photo.too_many_pixels", "Ảnh quá lớn ({width} × {height} điểm ảnh) để xử lý trên điện thoại.", "The image is too large ({width} × {height} pixels) to handle on a phone."),
     ("err.photo.too_large", "Ảnh quá nặng ({size}; tối đa {max}).", "The photo is too large ({size}; at most {max})."),

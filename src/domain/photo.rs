@@ -150,7 +150,7 @@ pub struct PreparedPhoto {
 }
 
 impl PreparedPhoto {
-    /// Checks both images (JPEG or WebP, within the edge and byte limits) and names them.
+    /// Checks both images (JPEG, within the edge and byte limits) and names them.
     pub fn to_ref(&self) -> Result<PhotoRef, PhotoError> {
         let full = stored_image(&self.full, MAX_EDGE, MAX_PHOTO_BYTES)?;
         stored_image(&self.thumb, THUMB_EDGE, MAX_THUMB_BYTES)?;
@@ -165,7 +165,7 @@ impl PreparedPhoto {
     }
 }
 
-/// Checks an image as it may be stored: JPEG or WebP, long edge at most `edge`, at most `max` bytes.
+/// Checks an image as it may be stored: JPEG, long edge at most `edge`, at most `max` bytes.
 pub fn stored_image(bytes: &[u8], edge: u32, max: u64) -> Result<ImageInfo, PhotoError> {
     if bytes.len() as u64 > max {
         return Err(PhotoError::TooLarge {
@@ -174,7 +174,8 @@ pub fn stored_image(bytes: &[u8], edge: u32, max: u64) -> Result<ImageInfo, Phot
         });
     }
     let info = inspect(bytes)?;
-    if !matches!(info.kind, ImageKind::Jpeg | ImageKind::Webp) {
+    // Phones store JPEG only (the canvas and the desktop encoder both make it).
+    if info.kind != ImageKind::Jpeg {
         return Err(PhotoError::NotImage);
     }
     if info.width.max(info.height) > edge as u64 {

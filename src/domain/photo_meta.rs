@@ -1,5 +1,5 @@
-//! The metadata a photo file carries: EXIF (camera, time, often the place) in a JPEG's APP1
-//! segment or a WebP's `EXIF` chunk, found by walking the file's segments or chunks exactly (a
+//! The metadata a photo file carries: EXIF (camera, time, often the place) or XMP in a JPEG's APP1
+//! segments, IPTC in APP13, or bytes after its end; a WebP's `EXIF` chunk; found by walking the file's segments or chunks exactly (a
 //! byte pattern inside the image data is not a segment, and a segment after the first scan still
 //! counts).
 
@@ -16,9 +16,13 @@ pub fn has_exif(bytes: &[u8], kind: ImageKind) -> Result<bool, PhotoError> {
     }
 }
 
-/// The APP1 marker, and the identifier an EXIF APP1 segment starts with.
+/// The APP1 marker (EXIF, XMP).
 const APP1: u8 = 0xE1;
+/// The identifier an EXIF APP1 segment starts with.
+#[cfg(test)]
 const EXIF_ID: &[u8] = b"Exif\0\0";
+/// The APP13 marker (Photoshop IPTC: captions, places, names).
+const APP13: u8 = 0xED;
 
 fn jpeg_has_exif(b: &[u8]) -> Result<bool, PhotoError> {
     if !b.starts_with(&[0xFF, 0xD8]) {
@@ -38,7 +42,8 @@ fn jpeg_has_exif(b: &[u8]) -> Result<bool, PhotoError> {
         };
         i += 1;
         match marker {
-            0xD9 => return Ok(false),
+            // Bytes after the end of the image (another image, an EXIF block) count as metadata.
+            0xD9 => return Ok(i < b.len()),
             0x01 | 0xD0..=0xD7 => continue,
             0x00 => return Err(PhotoError::NotImage),
             _ => {}
@@ -47,10 +52,11 @@ fn jpeg_has_exif(b: &[u8]) -> Result<bool, PhotoError> {
             Some(l) => u16::from_be_bytes([l[0], l[1]]) as usize,
             None => return Err(PhotoError::NotImage),
         };
-        let Some(data) = (len >= 2).then(|| b.get(i + 2..i + len)).flatten() else {
+        let Some(_data) = (len >= 2).then(|| b.get(i + 2..i + len)).flatten() else {
             return Err(PhotoError::NotImage);
         };
-        if marker == APP1 && data.starts_with(EXIF_ID) {
+        // EXIF, and any other APP1 (XMP, which may hold a GPS position) or APP13 (IPTC).
+        if marker == APP1 || marker == APP13 {
             return Ok(true);
         }
         i += len;
@@ -59,7 +65,8 @@ fn jpeg_has_exif(b: &[u8]) -> Result<bool, PhotoError> {
             // restart marker; a file cut inside it ends without metadata after the cut.
             match next_marker(b, i) {
                 Some(at) => i = at,
-                None => return Ok(false),
+                // No end of image: a cut file.
+                None => return Err(PhotoError::NotImage),
             }
         }
     }
@@ -137,13 +144,23 @@ mod tests {
     }
 
     #[test]
-    fn jpeg_exif_is_an_app1_segment_not_a_byte_pattern() {
+    fn jpeg_metadata_is_a_segment_or_a_tail_not_a_byte_pattern() {
         assert_eq!(has_exif(&jpeg(&[]), ImageKind::Jpeg), Ok(false));
         let exif = app1(EXIF_ID);
         assert_eq!(has_exif(&jpeg(&[&exif]), ImageKind::Jpeg), Ok(true));
-        // XMP in APP1 is not EXIF.
+        // XMP in APP1 may hold a GPS position too; IPTC in APP13 names places and people.
         let xmp = app1(b"http://ns.adobe.com/xap/1.0/\0");
-        assert_eq!(has_exif(&jpeg(&[&xmp]), ImageKind::Jpeg), Ok(false));
+        assert_eq!(has_exif(&jpeg(&[&xmp]), ImageKind::Jpeg), Ok(true));
+        let iptc = [0xFF, APP13, 0, 6, b'8', b'B', b'I', b'M'];
+        assert_eq!(has_exif(&jpeg(&[&iptc]), ImageKind::Jpeg), Ok(true));
+        // Anything after the end of the image (an appended camera file) counts as metadata.
+        let mut appended = jpeg(&[]);
+        appended.extend(jpeg(&[&exif]));
+        assert_eq!(has_exif(&appended, ImageKind::Jpeg), Ok(true));
+        // A scan cut before the end of the image is not a whole image.
+        let mut cut = jpeg(&[]);
+        cut.truncate(cut.len() - 2);
+        assert_eq!(has_exif(&cut, ImageKind::Jpeg), Err(PhotoError::NotImage));
         // An EXIF segment between two scans (progressive JPEG) counts too.
         let mut two_scans = jpeg(&[]);
         two_scans.truncate(two_scans.len() - 2);

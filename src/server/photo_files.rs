@@ -252,7 +252,8 @@ fn check(hash: &PhotoHash, bytes: &[u8]) -> Result<ImageKind, FileError> {
         return Err(FileError::HashMismatch { got });
     }
     let info = inspect(bytes).map_err(FileError::NotImage)?;
-    if !matches!(info.kind, ImageKind::Jpeg | ImageKind::Webp) {
+    // Phones send JPEG only: one format to check for metadata, nothing animated to decode.
+    if info.kind != ImageKind::Jpeg {
         return Err(FileError::Format(info.kind));
     }
     if info.width.max(info.height) > MAX_EDGE as u64 {

@@ -61,6 +61,27 @@ pub(crate) fn insert(
     Ok(())
 }
 
+/// Photos taken off observation `observation_id` by a correction, inside its transaction: those
+/// not yet on the ward server and named by no other observation are deleted here (full size and
+/// thumbnail), so a photo taken off by mistake (a bystander's face) never leaves the phone.
+pub(crate) fn withdraw(
+    tx: &Transaction<'_>,
+    observation_id: &str,
+    taken_off: &[PhotoRef],
+) -> rusqlite::Result<()> {
+    for r in taken_off {
+        for hash in [&r.hash, &r.thumb] {
+            tx.execute(
+                "DELETE FROM photo WHERE hash = ?1 AND uploaded_at IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM observation WHERE id <> ?2 AND instr(photos_json, ?1) > 0)
+                 AND NOT EXISTS (SELECT 1 FROM correction WHERE target_id <> ?2 AND instr(photos_added_json, ?1) > 0)",
+                params![hash.as_str(), observation_id],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// An image held on this device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPhoto {

@@ -261,10 +261,10 @@ impl Store {
                 id: target_id.into(),
             });
         };
-        let (add, remove) = if is_observation {
+        let (add, remove, taken_off) = if is_observation {
             self.photo_change(target_id, photos)?
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new())
         };
         let rec = Correction {
             id: new_id(),
@@ -284,6 +284,7 @@ impl Store {
         let ap = outbox::append(&tx, EventKind::Corrected, &rec.id, &rec, now)?;
         if is_observation {
             super::photos::insert(&tx, &rec.id, &rec.photos_added, &photos.add, now)?;
+            super::photos::withdraw(&tx, target_id, &taken_off)?;
         }
         tx.execute(
             "INSERT INTO correction(id, shift_id, target_id, text, new_category, at, log_seq, photos_added_json, photos_removed_json)
@@ -299,12 +300,12 @@ impl Store {
 
     /// The photos an observation shows now (its own, then each correction's additions and
     /// removals), checked against the change: removals must name shown photos, and the result
-    /// holds at most four.
+    /// holds at most four. Returns the photos to add, the hashes taken off, and their references.
     fn photo_change(
         &self,
         observation_id: &str,
         change: &PhotoChange,
-    ) -> Result<(Vec<PhotoRef>, Vec<PhotoHash>), StoreError> {
+    ) -> Result<(Vec<PhotoRef>, Vec<PhotoHash>, Vec<PhotoRef>), StoreError> {
         let own: Vec<PhotoRef> = self.conn.query_row(
             "SELECT photos_json FROM observation WHERE id = ?1",
             [observation_id],
@@ -337,6 +338,11 @@ impl Store {
             });
         }
         let add = super::photos::refs(&change.add)?;
+        let taken_off: Vec<PhotoRef> = shown
+            .iter()
+            .filter(|p| change.remove.contains(&p.hash))
+            .cloned()
+            .collect();
         shown.retain(|p| !change.remove.contains(&p.hash));
         if shown.len() + add.len() > photo::MAX_PHOTOS {
             return Err(PhotoError::TooMany {
@@ -344,7 +350,7 @@ impl Store {
             }
             .into());
         }
-        Ok((add, change.remove.clone()))
+        Ok((add, change.remove.clone(), taken_off))
     }
 
     /// Ends the running shift with a handover note.

@@ -205,6 +205,12 @@ impl Store {
                 "UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL",
                 [],
             )?;
+            // Its photos too: the restored server may lack their files. Asking costs one request
+            // each; a file it holds is not sent again.
+            tx.execute(
+                "UPDATE photo SET uploaded_at = NULL WHERE uploaded_at IS NOT NULL AND data IS NOT NULL",
+                [],
+            )?;
         }
         let acked = get_i64(&tx, SyncKey::AckedThrough)?;
         if reply.stored_through < acked {

@@ -173,6 +173,8 @@ pub struct Report {
     pub photos_sent: usize,
     /// Images the server refused for good (kept on the phone, shown).
     pub photos_refused: usize,
+    /// Images the server would not take this round for another reason (tried again next round).
+    pub photos_skipped: usize,
 }
 
 /// The setting that keeps full-size photos for Wi-Fi ("1"); thumbnails go on any link.
@@ -219,6 +221,11 @@ pub async fn upload_photos<S: Shared<Store>, T: Transport>(
                 store.with(|s| s.set_sync_error(Some(PhotoRefusal::WardQuota.code())))?;
                 break;
             }
+            // Any other refusal of this photo (a copy the server found garbled): the next photos
+            // go on; this one is tried again next round.
+            Err(SyncError::Server { status, .. }) if status != 401 && status != 403 => {
+                report.photos_skipped += 1;
+            }
             Err(e) => return Err(e),
         }
     }
@@ -254,6 +261,7 @@ async fn upload_one<T: Transport>(
 ) -> Result<(), SyncError> {
     let mut state = transport.photo_state(token, hash).await?;
     let mut mismatches = 0;
+    let mut restarted = false;
     while !state.stored {
         let from = state.received.min(bytes.len() as u64) as usize;
         let to = (from + CHUNK_BYTES).min(bytes.len());
@@ -274,6 +282,15 @@ async fn upload_one<T: Transport>(
                         == Some(PhotoRefusal::OffsetMismatch) =>
             {
                 mismatches += 1;
+                state = transport.photo_state(token, hash).await?;
+            }
+            // The server's copy did not hash to the name (another upload of the same file
+            // interleaved): it dropped it; start again from zero, once.
+            Err(SyncError::Server { body, .. })
+                if !restarted
+                    && PhotoRefusal::from_code(&body.error) == Some(PhotoRefusal::HashMismatch) =>
+            {
+                restarted = true;
                 state = transport.photo_state(token, hash).await?;
             }
             Err(e) => return Err(e),

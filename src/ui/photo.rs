@@ -100,7 +100,18 @@ pub fn PhotoStrip(photos: Vec<PhotoRef>) -> Element {
                 li { key: "{p.hash}",
                     button { class: "photo-thumb", "data-testid": "photo-thumb", "data-hash": "{p.hash}",
                         "aria-label": ui.tf("photo.open", &[("n", (i + 1).to_string())]),
-                        onclick: { let full = p.hash.clone(); move |_| { let mut v = ui.viewing; v.set(Some(full.clone())); } },
+                        onclick: {
+                            let (full, thumb) = (p.hash.clone(), p.thumb.clone());
+                            move |_| {
+                                // A thumbnail that could not be read is asked for again.
+                                let mut shown = ui.photos;
+                                if matches!(shown.peek().get(&thumb), Some(Shown::Failed(_))) {
+                                    shown.write().remove(&thumb);
+                                }
+                                let mut v = ui.viewing;
+                                v.set(Some(full.clone()));
+                            }
+                        },
                         match shown.get(&p.thumb) {
                             Some(Shown::Ready(url)) => rsx! { img { src: "{url}", alt: "" } },
                             Some(Shown::Failed(why)) => rsx! { span { class: "muted", title: "{why}", {ui.t("photo.missing")} } },
@@ -125,7 +136,13 @@ pub fn PhotoViewer() -> Element {
     rsx! {
         div { class: "photo-viewer", role: "dialog", "aria-modal": "true", "data-testid": "photo-viewer",
             "aria-label": ui.t("photo.viewer"),
-            onclick: move |_| { let mut v = ui.viewing; v.set(None); },
+            // Closing lets the full-size image go (memory), and a failure be asked again next time.
+            onclick: { let hash = hash.clone(); move |_| {
+                let mut v = ui.viewing;
+                v.set(None);
+                let mut shown = ui.photos;
+                shown.write().remove(&hash);
+            } },
             match shown {
                 Some(Shown::Ready(url)) => rsx! { img { src: "{url}", alt: ui.t("photo.viewer"), "data-testid": "photo-full" } },
                 Some(Shown::Failed(why)) => rsx! { p { class: "card", role: "alert", "{why}" } },

@@ -58,9 +58,9 @@ pub enum PhotoRefusal {
     TooLarge,
     /// The bytes do not hash to the name (422); the partial copy is dropped.
     HashMismatch,
-    /// The bytes are not a JPEG or WebP within the limits (422); dropped.
+    /// The bytes are not a whole JPEG within the limits (422); dropped.
     NotImage,
-    /// The file still carries EXIF metadata (location, camera) (422); dropped.
+    /// The file still carries metadata (EXIF, XMP, IPTC: location, camera) (422); dropped.
     Metadata,
     /// The ward's photo storage is full (507).
     WardQuota,

@@ -233,7 +233,9 @@ impl Transport for FetchTransport {
         Ok((mime, js_sys::Uint8Array::new(&buf).to_vec()))
     }
 
-    /// A mobile link, as the browser names it (Chrome on Android: `navigator.connection.type`).
+    /// Anything but Wi-Fi or a cable, as the browser names it (Chrome on Android:
+    /// `navigator.connection.type`); a browser that does not say counts as metered, so "photos
+    /// only on Wi-Fi" never spends mobile data by guessing.
     fn metered(&self) -> bool {
         let scope = js_sys::global();
         js_sys::Reflect::get(&scope, &"navigator".into())
@@ -241,6 +243,6 @@ impl Transport for FetchTransport {
             .and_then(|c| js_sys::Reflect::get(&c, &"type".into()))
             .ok()
             .and_then(|t| t.as_string())
-            .is_some_and(|t| matches!(t.as_str(), "cellular" | "wimax"))
+            .is_none_or(|t| !matches!(t.as_str(), "wifi" | "ethernet"))
     }
 }
