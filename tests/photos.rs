@@ -738,3 +738,48 @@ async fn a_whole_copy_left_unchecked_is_finished_by_an_empty_piece() {
     assert!(resp.json::<UploadState>().await.unwrap().stored);
     assert_eq!(std::fs::read(stored_path).unwrap(), p.thumb);
 }
+
+/// A correction taking a photo off an observation: the observation's readers no longer read it
+/// (photo nor thumbnail) through that observation.
+#[tokio::test]
+async fn a_photo_taken_off_by_a_correction_is_no_longer_read_through_its_observation() {
+    let server = world(|_| {}).await;
+    let mut member = Device::enroll(&server, "demo-m2").await;
+    let (p, q) = (photo(21), photo(22));
+    assert_eq!(
+        push_observation(&mut member, "o1", &[&p.r, &q.r]).await,
+        None
+    );
+    let api = Api::new(&server, &member);
+    api.upload_photo(&p).await;
+    api.upload_photo(&q).await;
+    let leader = Device::enroll(&server, "demo-m1").await;
+    let reads = Api::new(&server, &leader);
+    assert_eq!(reads.read(&p.r.hash).await.status(), StatusCode::OK);
+
+    let correction = patrol::domain::records::Correction {
+        id: "c1".into(),
+        shift_id: format!("shift-{}", member.member),
+        target_id: "o1".into(),
+        text: "ảnh 1 chụp nhầm người đi đường".into(),
+        new_category: None,
+        at: Utc.with_ymd_and_hms(2026, 12, 5, 15, 5, 0).unwrap(),
+        photos_added: Vec::new(),
+        photos_removed: vec![p.r.hash.clone()],
+    };
+    let e = member.event(
+        EventKind::Corrected,
+        "c1",
+        serde_json::to_value(correction).unwrap(),
+    );
+    assert_eq!(push_one(&member, e).await, None);
+    for hash in [&p.r.hash, &p.r.thumb] {
+        assert_eq!(
+            refused(reads.read(hash).await).await,
+            (StatusCode::NOT_FOUND, "unknown_photo".into())
+        );
+    }
+    // The other photo is untouched.
+    assert_eq!(reads.read(&q.r.hash).await.status(), StatusCode::OK);
+    assert_eq!(reads.read(&q.r.thumb).await.status(), StatusCode::OK);
+}

@@ -1,7 +1,7 @@
 //! What the server does with one pushed event: a pure decision over the event, the token's device
 //! and what is already stored, so every rule is a row in a table test.
 
-use crate::domain::photo::{self, PhotoRef};
+use crate::domain::photo::{self, PhotoHash, PhotoRef};
 use crate::domain::tip::{self, FollowUp, TipError};
 use crate::server::audience::{Audience, Reach};
 use crate::server::db::enrollment::DeviceAuth;
@@ -45,6 +45,8 @@ pub struct NamedPhotos {
     pub observation_id: String,
     /// The photos, each a prepared photo and its thumbnail; empty for every other record.
     pub refs: Vec<PhotoRef>,
+    /// Photos a correction takes off the observation (by the prepared photo's hash).
+    pub removed: Vec<PhotoHash>,
 }
 
 /// The decision.
@@ -149,6 +151,8 @@ struct CorrectionPhotos {
     target_id: Option<String>,
     #[serde(default)]
     photos_added: Vec<PhotoRef>,
+    #[serde(default)]
+    photos_removed: Vec<PhotoHash>,
 }
 
 /// The photos an `observed` or `corrected` event names, checked by [`photo::validate_refs`]
@@ -162,6 +166,7 @@ pub fn photos_named(e: &Event) -> Result<NamedPhotos, String> {
             NamedPhotos {
                 observation_id: e.entity_id.clone(),
                 refs: o.photos,
+                removed: Vec::new(),
             }
         }
         EventKind::Corrected => {
@@ -170,15 +175,21 @@ pub fn photos_named(e: &Event) -> Result<NamedPhotos, String> {
                 Some(target) if !target.is_empty() && target.len() <= MAX_ID_LEN => NamedPhotos {
                     observation_id: target,
                     refs: c.photos_added,
+                    removed: c.photos_removed,
                 },
-                _ if c.photos_added.is_empty() => NamedPhotos::default(),
-                _ => return Err(bad(&"a correction adding photos names no observation")),
+                _ if c.photos_added.is_empty() && c.photos_removed.is_empty() => {
+                    NamedPhotos::default()
+                }
+                _ => return Err(bad(&"a correction changing photos names no observation")),
             }
         }
         _ => NamedPhotos::default(),
     };
     photo::validate_refs(&named.refs).map_err(|err| bad(&err))?;
-    if named.refs.is_empty() {
+    if named.removed.len() > photo::MAX_PHOTOS * 4 {
+        return Err(bad(&"too many photos taken off"));
+    }
+    if named.refs.is_empty() && named.removed.is_empty() {
         return Ok(NamedPhotos::default());
     }
     Ok(named)

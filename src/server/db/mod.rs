@@ -60,6 +60,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_photo_started",
         include_str!("../../../migrations/server_0008_photo_started.sql"),
     ),
+    (
+        "0009_photo_pair",
+        include_str!("../../../migrations/server_0009_photo_pair.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.

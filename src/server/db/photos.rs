@@ -33,22 +33,26 @@ pub struct StoredBlob {
     pub kind: ImageKind,
 }
 
-/// Records the files `named` (each photo and its thumbnail) as named by `auth`'s device, in the
-/// push's transaction; a file already named keeps its first row.
+/// Records the files `named` (each photo and its thumbnail) as named by `auth`'s device, and
+/// forgets those a correction took off, in the push's transaction; a file already named keeps
+/// its first row.
 pub fn record(
     tx: &Transaction<'_>,
     auth: &DeviceAuth,
     named: &NamedPhotos,
 ) -> Result<(), ServerError> {
     let mut photo = tx.prepare_cached(
-        "INSERT OR IGNORE INTO photo(hash, observation_id, device_id, team_id, ward_id, size, is_thumb)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR IGNORE INTO photo(hash, observation_id, device_id, team_id, ward_id, size, is_thumb, pair)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let mut blob = tx.prepare_cached(
         "INSERT OR IGNORE INTO photo_blob(hash, size, ward_id) VALUES (?1, ?2, ?3)",
     )?;
     for r in &named.refs {
-        for (hash, size, is_thumb) in [(&r.hash, r.bytes, false), (&r.thumb, r.thumb_bytes, true)] {
+        for (hash, size, is_thumb, pair) in [
+            (&r.hash, r.bytes, false, &r.thumb),
+            (&r.thumb, r.thumb_bytes, true, &r.hash),
+        ] {
             photo.execute(params![
                 hash.as_str(),
                 named.observation_id,
@@ -56,10 +60,20 @@ pub fn record(
                 auth.team_id,
                 auth.ward_id,
                 size as i64,
-                is_thumb
+                is_thumb,
+                pair.as_str()
             ])?;
             blob.execute(params![hash.as_str(), size as i64, auth.ward_id])?;
         }
+    }
+    // Photos taken off the observation: no longer read through it (nor uploaded for it), the
+    // photo and its thumbnail alike. A file still named by another observation stays readable
+    // through that one.
+    for hash in &named.removed {
+        tx.prepare_cached(
+            "DELETE FROM photo WHERE observation_id = ?1 AND (hash = ?2 OR pair = ?2)",
+        )?
+        .execute(params![named.observation_id, hash.as_str()])?;
     }
     Ok(())
 }
