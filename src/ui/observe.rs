@@ -63,8 +63,9 @@ pub fn Observe() -> Element {
                     span { {ui.t("field.urgent")} }
                 }
             }
-            PhotoPicker { scope: "obs", photos, room: MAX_PHOTOS }
+            // The photo buttons ride with the save button: one tap away whatever is scrolled.
             div { class: "sticky-save",
+                PhotoPicker { scope: "obs", photos, room: MAX_PHOTOS }
                 button { class: "big primary", "data-testid": "obs-save", disabled: *ui.busy.read(),
                     onclick: move |_| async move {
                         let mut data = input.read().clone();
