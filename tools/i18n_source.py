@@ -412,7 +412,7 @@ ROWS = [
     ("what.photo", "ảnh", "photo"),
     ("share.follow_up_note", "Đã chia sẻ tin (Zalo, tin nhắn) từ ứng dụng", "Shared from the app (Zalo, text message)"),
     ("photo.camera", "Chụp ảnh", "Take a photo"),
-    ("photo.gallery", "Chọn ảnh trong máy", "From the gallery"),
+    ("photo.gallery", "Chọn ảnh", "Gallery"),
     ("photo.preparing", "Đang thu nhỏ ảnh…", "Making the photo small…"),
     ("photo.preview", "Ảnh {n} sẽ lưu cùng ghi nhận", "Photo {n}, saved with the observation"),
     ("photo.remove", "Bỏ ảnh {n}", "Remove photo {n}"),
