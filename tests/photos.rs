@@ -757,21 +757,30 @@ async fn a_photo_taken_off_by_a_correction_is_no_longer_read_through_its_observa
     let reads = Api::new(&server, &leader);
     assert_eq!(reads.read(&p.r.hash).await.status(), StatusCode::OK);
 
-    let correction = patrol::domain::records::Correction {
-        id: "c1".into(),
-        shift_id: format!("shift-{}", member.member),
-        target_id: "o1".into(),
-        text: "ảnh 1 chụp nhầm người đi đường".into(),
-        new_category: None,
-        at: Utc.with_ymd_and_hms(2026, 12, 5, 15, 5, 0).unwrap(),
-        photos_added: Vec::new(),
-        photos_removed: vec![p.r.hash.clone()],
-    };
-    let e = member.event(
+    let taking_off =
+        |device: &Device, id: &str, hash: &PhotoHash| patrol::domain::records::Correction {
+            id: id.into(),
+            shift_id: format!("shift-{}", device.member),
+            target_id: "o1".into(),
+            text: "ảnh 1 chụp nhầm người đi đường".into(),
+            new_category: None,
+            at: Utc.with_ymd_and_hms(2026, 12, 5, 15, 5, 0).unwrap(),
+            photos_added: Vec::new(),
+            photos_removed: vec![hash.clone()],
+        };
+    // Another member's device naming o1 in its own correction cannot take o1's photo off.
+    let mut other = Device::enroll(&server, "demo-m3").await;
+    let c = taking_off(&other, "c-other", &q.r.hash);
+    let e = other.event(
         EventKind::Corrected,
-        "c1",
-        serde_json::to_value(correction).unwrap(),
+        "c-other",
+        serde_json::to_value(c).unwrap(),
     );
+    push_one(&other, e).await;
+    assert_eq!(reads.read(&q.r.hash).await.status(), StatusCode::OK);
+
+    let c = taking_off(&member, "c1", &p.r.hash);
+    let e = member.event(EventKind::Corrected, "c1", serde_json::to_value(c).unwrap());
     assert_eq!(push_one(&member, e).await, None);
     for hash in [&p.r.hash, &p.r.thumb] {
         assert_eq!(

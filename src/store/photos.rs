@@ -44,14 +44,12 @@ pub(crate) fn insert(
     )?;
     for (r, p) in refs.iter().zip(photos) {
         for (hash, bytes, is_thumb) in [(&r.thumb, &p.thumb, true), (&r.hash, &p.full, false)] {
-            let mime = photo::inspect(bytes)
-                .map(|i| i.kind.mime())
-                .unwrap_or("image/jpeg");
             stmt.execute(params![
                 hash.as_str(),
                 record_id,
                 is_thumb,
-                mime,
+                // `refs` were checked by `PreparedPhoto::to_ref`: JPEG is the one format stored.
+                photo::ImageKind::Jpeg.mime(),
                 bytes.len() as i64,
                 bytes,
                 now.to_rfc3339()

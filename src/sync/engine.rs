@@ -209,22 +209,25 @@ pub async fn upload_photos<S: Shared<Store>, T: Transport>(
                 store.with(|s| s.photo_uploaded(&w.hash, now()))?;
                 report.photos_sent += 1;
             }
-            Err(SyncError::Server { body, .. }) if final_refusal(&body.error).is_some() => {
-                let why = final_refusal(&body.error).expect("checked");
-                store.with(|s| s.photo_refused(&w.hash, why))?;
-                report.photos_refused += 1;
-            }
-            // The ward's storage is full: the photos wait here; the records are all there.
-            Err(SyncError::Server { body, .. })
-                if PhotoRefusal::from_code(&body.error) == Some(PhotoRefusal::WardQuota) =>
-            {
-                store.with(|s| s.set_sync_error(Some(PhotoRefusal::WardQuota.code())))?;
-                break;
-            }
-            // Any other refusal of this photo (a copy the server found garbled): the next photos
-            // go on; this one is tried again next round.
-            Err(SyncError::Server { status, .. }) if status != 401 && status != 403 => {
-                report.photos_skipped += 1;
+            Err(SyncError::Server { status, body }) => {
+                match PhotoRefusal::from_code(&body.error) {
+                    Some(why) if is_final(why) => {
+                        store.with(|s| s.photo_refused(&w.hash, why))?;
+                        report.photos_refused += 1;
+                    }
+                    // The ward's storage is full: the photos wait here; the records are all there.
+                    Some(PhotoRefusal::WardQuota) => {
+                        store.with(|s| s.set_sync_error(Some(PhotoRefusal::WardQuota.code())))?;
+                        break;
+                    }
+                    // Revoked or unknown token: the round stops, as for records.
+                    _ if status == 401 || status == 403 => {
+                        return Err(SyncError::Server { status, body })
+                    }
+                    // Any other refusal of this photo (a copy the server found garbled): the next
+                    // photos go on; this one is tried again next round.
+                    _ => report.photos_skipped += 1,
+                }
             }
             Err(e) => return Err(e),
         }
@@ -239,17 +242,15 @@ pub async fn upload_photos<S: Shared<Store>, T: Transport>(
 }
 
 /// A refusal that sending again cannot cure: the image is kept here and not sent again.
-fn final_refusal(code: &str) -> Option<PhotoRefusal> {
-    PhotoRefusal::from_code(code).filter(|r| {
-        matches!(
-            r,
-            PhotoRefusal::UnknownPhoto
-                | PhotoRefusal::TooLarge
-                | PhotoRefusal::HashMismatch
-                | PhotoRefusal::NotImage
-                | PhotoRefusal::Metadata
-        )
-    })
+fn is_final(why: PhotoRefusal) -> bool {
+    matches!(
+        why,
+        PhotoRefusal::UnknownPhoto
+            | PhotoRefusal::TooLarge
+            | PhotoRefusal::HashMismatch
+            | PhotoRefusal::NotImage
+            | PhotoRefusal::Metadata
+    )
 }
 
 /// Sends one image from the end of the server's copy, piece by piece.

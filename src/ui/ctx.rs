@@ -315,11 +315,7 @@ impl Ui {
                 shown.set(Some(report));
             }
             Change::Photo { hash, mime, data } => {
-                use base64::Engine;
-                let url = format!(
-                    "data:{mime};base64,{}",
-                    base64::engine::general_purpose::STANDARD.encode(data)
-                );
+                let url = super::photo::data_url(&mime, &data);
                 let mut photos = self.photos;
                 photos.write().insert(hash, Shown::Ready(url));
             }

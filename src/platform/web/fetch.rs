@@ -116,16 +116,21 @@ fn net(e: JsValue) -> SyncError {
 
 /// A JSON reply, or the server's refusal.
 async fn read<T: DeserializeOwned>(resp: Response) -> Result<T, SyncError> {
-    let text = JsFuture::from(resp.text().map_err(net)?)
-        .await
-        .map_err(net)?
-        .as_string()
-        .unwrap_or_default();
+    let text = text(&resp).await?;
     if resp.ok() {
         serde_json::from_str(&text).map_err(SyncError::unreadable)
     } else {
         Err(refusal(resp.status(), text))
     }
+}
+
+/// The reply's body as text.
+async fn text(resp: &Response) -> Result<String, SyncError> {
+    Ok(JsFuture::from(resp.text().map_err(net)?)
+        .await
+        .map_err(net)?
+        .as_string()
+        .unwrap_or_default())
 }
 
 /// The server's refusal: its error body, or the text in words when there is none.
@@ -216,10 +221,7 @@ impl Transport for FetchTransport {
             .request("GET", &photo_path(hash), Some(token), Body::None)
             .await?;
         if !resp.ok() {
-            return Err(read::<()>(resp)
-                .await
-                .err()
-                .unwrap_or_else(|| SyncError::unreadable("an error status with a readable body")));
+            return Err(refusal(resp.status(), text(&resp).await?));
         }
         let mime = resp
             .headers()

@@ -67,13 +67,14 @@ pub fn record(
         }
     }
     // Photos taken off the observation: no longer read through it (nor uploaded for it), the
-    // photo and its thumbnail alike. A file still named by another observation stays readable
-    // through that one.
+    // photo and its thumbnail alike. Only those this device named: the target id comes from the
+    // pushed body, so another device's (or ward's) photos are out of its reach. A file still
+    // named by another observation stays readable through that one.
     for hash in &named.removed {
         tx.prepare_cached(
-            "DELETE FROM photo WHERE observation_id = ?1 AND (hash = ?2 OR pair = ?2)",
+            "DELETE FROM photo WHERE observation_id = ?1 AND device_id = ?3 AND (hash = ?2 OR pair = ?2)",
         )?
-        .execute(params![named.observation_id, hash.as_str()])?;
+        .execute(params![named.observation_id, hash.as_str(), auth.device_id])?;
     }
     Ok(())
 }
