@@ -63,7 +63,7 @@ pub fn t(lang: Lang, key: &str) -> String {
 
 /// A value for a message's `{name}` field: text shown as it is, or a key translated first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", content = "v", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Arg {
     /// Shown as it is (a number, a name, the server's words).
     Text(String),

@@ -1,4 +1,9 @@
 //! Messages between the UI thread and the store's worker, as JSON strings.
+//!
+//! Their enums (and those they carry: `Command`, `Local`, `Change`, `i18n::Arg`) are externally
+//! tagged, serde's default: an internally or adjacently tagged enum is read through a buffered
+//! copy, which compiles every type inside it a second time (124 KB of the phone's wasm). Page and
+//! worker always come from the same build, so this shape is never stored nor sent to a server.
 
 use crate::service::{ApiError, Change, Command, Reply};
 use serde::{Deserialize, Serialize};
@@ -14,7 +19,7 @@ pub struct Request {
 
 /// Why the store could not start; the UI shows a screen for each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StartError {
     /// The browser has no OPFS sync access handles (old browser, private mode, no secure context).
     Unsupported {
@@ -38,7 +43,7 @@ pub enum StartError {
 
 /// A message from the worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Response {
     /// The database is open; commands may be sent.
     Ready,

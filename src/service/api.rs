@@ -80,7 +80,7 @@ impl From<Local> for Command {
 
 /// A command the device answers by itself, with no network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Local {
     /// Read the state without changing anything.
     State,
@@ -165,7 +165,7 @@ impl Local {
 
 /// What a command changed, so the UI replaces only those pieces of its state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Everything, read afresh (first load, a new shift, enrollment, a sync).
     Full {
