@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Lays out dist/ from a staged build: the app's code under app/<build hash>/, so a browser may keep
-it for a year and never mixes two builds; index.html and bench.html pointed at that folder; the
-service worker stamped with the build and its file list; a brotli and a gzip copy beside every file
-that shrinks.
+"""Lays out dist/ from a staged build: each app's code under app/<its hash>/, so a browser may keep
+it for a year and never mixes two builds; index.html and bench.html pointed at those folders; the
+service worker stamped with the build and its file lists; a brotli and a gzip copy beside every
+file that shrinks.
 
 Usage: finish_dist.py STAGE DIST
-  STAGE/app/   the code of one build (wasm-bindgen output, worker.js, style.css)
-  STAGE/root/  the files served at their own names (index.html, sw.js, manifest, icons)
+  STAGE/app/         the members' app (wasm-bindgen output, worker.js, style.css)
+  STAGE/app-leader/  the leaders' app, the same files (with the Team tab's screens)
+  STAGE/root/        the files served at their own names (index.html, sw.js, manifest, icons)
 """
 import gzip, hashlib, html, json, os, re, shutil, subprocess, sys
 
@@ -20,16 +21,23 @@ def walk(top):
             yield os.path.relpath(os.path.join(root, n), top).replace(os.sep, "/")
 
 
-h = hashlib.sha256()
-for rel in sorted(walk(os.path.join(stage, "app"))):
-    with open(os.path.join(stage, "app", rel), "rb") as f:
-        h.update(rel.encode() + b"\0" + f.read())
-build = h.hexdigest()[:16]
-app = f"app/{build}"
+def folder_hash(name):
+    h = hashlib.sha256()
+    for rel in sorted(walk(os.path.join(stage, name))):
+        with open(os.path.join(stage, name, rel), "rb") as f:
+            h.update(rel.encode() + b"\0" + f.read())
+    return h.hexdigest()[:16]
+
+
+members, leaders = folder_hash("app"), folder_hash("app-leader")
+# The build: both apps together (what the service worker's cache is named after).
+build = hashlib.sha256(f"{members} {leaders}".encode()).hexdigest()[:16]
+app, app_leader = f"app/{members}", f"app/{leaders}"
 
 shutil.rmtree(dist, ignore_errors=True)
 shutil.copytree(os.path.join(stage, "root"), dist)
 shutil.copytree(os.path.join(stage, "app"), os.path.join(dist, app))
+shutil.copytree(os.path.join(stage, "app-leader"), os.path.join(dist, app_leader))
 # The pages' own words ({{vi:key}}, {{en:key}}) come from the translation files, like the app's.
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 words = {lang: json.load(open(os.path.join(root, "assets", "i18n", f"{lang}.json"), encoding="utf-8"))
@@ -45,14 +53,18 @@ def translate(m):
 
 for page in ("index.html", "bench.html"):
     p = os.path.join(dist, page)
-    text = open(p, encoding="utf-8").read().replace("__APP__", app)
+    text = open(p, encoding="utf-8").read().replace("__APP_LEADER__", app_leader).replace("__APP__", app)
     text = re.sub(r"\{\{(vi|en):([a-z_.]+)\}\}", translate, text)
     open(p, "w", encoding="utf-8").write(text)
 
-shell = sorted("./" + rel for rel in walk(dist) if rel not in ("sw.js", "bench.html"))
+# Every device keeps the members' app; a leader's also keeps the leaders' (sw.js?build=leader).
+shell = sorted("./" + rel for rel in walk(dist)
+               if rel not in ("sw.js", "bench.html") and not rel.startswith(app_leader + "/"))
+leader_files = sorted(f"./{app_leader}/{rel}" for rel in walk(os.path.join(dist, app_leader)))
 sw = os.path.join(dist, "sw.js")
 text = open(sw, encoding="utf-8").read()
-text = text.replace('"__BUILD__"', json.dumps(build)).replace("__SHELL__", json.dumps(shell))
+text = (text.replace('"__BUILD__"', json.dumps(build)).replace("__SHELL__", json.dumps(shell))
+        .replace("__LEADER__", json.dumps(leader_files)))
 open(sw, "w", encoding="utf-8").write(text)
 
 raw = packed = 0
@@ -68,5 +80,6 @@ for rel in list(walk(dist)):
             open(p + ext, "wb").write(body)
     raw += len(data)
     packed += min(len(data), len(br))
-print(f"[build] build {build}: {len(shell)} files for the service worker; "
+print(f"[build] build {build} (members' app {members}, leaders' app {leaders}): {len(shell)} files "
+      f"for every device's service worker, {len(leader_files)} more for a leader's; "
       f"{raw // 1024} KB raw, {packed // 1024} KB brotli")

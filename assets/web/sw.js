@@ -1,5 +1,9 @@
 // Service worker: keeps the app shell so the app opens with no network at all.
-// BUILD and SHELL are filled in by tools/finish_dist.py at build time.
+// BUILD, SHELL and LEADER are filled in by tools/finish_dist.py at build time.
+//
+// Every device keeps the shell with the members' app; a device the app found a leader's, officer's
+// or admin's registers this script as sw.js?build=leader and keeps the leaders' app too (the page
+// runs that app only once it is kept, so a leader offline never opens an app that is not here).
 //
 // Pages (index.html) are asked of the network first, so an online start runs the newest build;
 // with no answer within NAVIGATION_WAIT_MS, or none at all, the cached page of this build opens.
@@ -7,13 +11,15 @@
 // build A only ever asks for A's files, so A's JS never meets B's wasm.
 const BUILD = "__BUILD__";
 const SHELL = __SHELL__;
+const LEADER = __LEADER__;
+const KEEP = new URL(self.location.href).searchParams.get("build") === "leader" ? SHELL.concat(LEADER) : SHELL;
 const CACHE = `patrol-shell-${BUILD}`;
 const NAVIGATION_WAIT_MS = 3000;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((c) => c.addAll(SHELL))
+      .then((c) => c.addAll(KEEP))
       .then(() => self.skipWaiting()),
   );
 });

@@ -1,6 +1,6 @@
 //! The frame around every screen: top bar, warnings, toast and bottom tabs.
 
-use super::ctx::{Tab, Ui};
+use super::ctx::{LeaderBuild, Tab, Ui};
 use crate::service::Local;
 use dioxus::prelude::*;
 
@@ -44,22 +44,53 @@ pub fn TopBar() -> Element {
 pub fn Banners() -> Element {
     let ui = Ui::get();
     // Urgent tips still waiting, for a leader: on every screen, impossible to miss.
-    let urgent = ui.team.read().as_ref().map_or(0, |t| {
-        t.log
-            .tips
-            .iter()
-            .filter(|t| t.observation.urgent && t.state.waiting())
-            .count()
-    });
+    let urgent = ui
+        .team
+        .read()
+        .as_ref()
+        .filter(|_| Ui::LEADER_SCREENS)
+        .map_or(0, |t| {
+            t.log
+                .tips
+                .iter()
+                .filter(|t| t.observation.urgent && t.state.waiting())
+                .count()
+        });
     rsx! {
         if !*ui.online.read() {
             div { class: "banner offline", "data-testid": "offline", {ui.t("net.offline")} }
+        }
+        if ui.reviews() && !Ui::LEADER_SCREENS {
+            LeaderBuildCard {}
         }
         if urgent > 0 {
             div { role: "alert",
                 button { class: "banner urgent", "data-testid": "urgent-tips",
                     onclick: move |_| ui.go(Tab::Team),
                     {ui.tf("team.urgent_banner", &[("n", urgent.to_string())])}
+                }
+            }
+        }
+    }
+}
+
+/// On the members' build of a device that became a reviewer: the Team tab's screens are a
+/// download away (started by itself at the app's start, else by this card's button).
+#[component]
+fn LeaderBuildCard() -> Element {
+    let ui = Ui::get();
+    let state = ui.leader_build.read().clone();
+    let loading = state == LeaderBuild::Loading;
+    rsx! {
+        div { class: "banner build", role: "status", "data-testid": "leader-build",
+            match state {
+                LeaderBuild::Loading => rsx! { p { {ui.t("team.build_loading")} } },
+                LeaderBuild::Idle => rsx! { p { {ui.t("team.build_ready")} } },
+                LeaderBuild::Failed(detail) => rsx! { p { {ui.tf("team.build_failed", &[("detail", detail)])} } },
+            }
+            if !loading {
+                button { class: "big", "data-testid": "leader-build-open", onclick: move |_| ui.switch_build(),
+                    {ui.t("team.build_open")}
                 }
             }
         }
@@ -87,7 +118,7 @@ pub fn Toast() -> Element {
 pub fn Tabs() -> Element {
     let ui = Ui::get();
     let current = *ui.tab.read();
-    let reviewer = ui.team.read().is_some();
+    let reviewer = ui.reviews() && Ui::LEADER_SCREENS;
     let mut tabs = vec![
         (Tab::Tonight, "nav.tonight", "tab-tonight"),
         (Tab::Route, "nav.route", "tab-route"),

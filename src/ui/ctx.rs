@@ -77,6 +77,17 @@ impl Admin {
     }
 }
 
+/// The leaders' screens on a device whose app is the members' build (web): where the switch is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LeaderBuild {
+    /// Not asked for (a member, or an app that has the screens).
+    Idle,
+    /// Being downloaded for offline use; the page reloads into it when it is kept.
+    Loading,
+    /// Could not be downloaded, in the browser's words.
+    Failed(String),
+}
+
 /// An image on the screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shown {
@@ -141,6 +152,8 @@ pub struct Ui {
     pub photos: Signal<HashMap<PhotoHash, Shown>>,
     /// The photo shown full screen.
     pub viewing: Signal<Option<PhotoHash>>,
+    /// The switch to the leaders' build, on a members' build whose device became a reviewer.
+    pub leader_build: Signal<LeaderBuild>,
 }
 
 impl Ui {
@@ -173,6 +186,7 @@ impl Ui {
                 enrolling: Signal::new(false),
                 photos: Signal::new(HashMap::new()),
                 viewing: Signal::new(None),
+                leader_build: Signal::new(LeaderBuild::Idle),
             };
             ui.start_sensors();
             ui.core.read().on_update(move |change| ui.apply(change));
@@ -184,9 +198,49 @@ impl Ui {
                     ui.send(Command::Enroll { server_url, code }).await;
                     enrolling.set(false);
                 }
+                ui.match_build();
             });
             ui
         })
+    }
+
+    /// Whether the Team tab's screens are here: on the web, only in the leaders' build.
+    pub const LEADER_SCREENS: bool = cfg!(feature = "leader");
+
+    /// True when this device's role reviews a team (leader, officer, admin).
+    pub fn reviews(self) -> bool {
+        self.team.read().is_some()
+    }
+
+    /// At start (and after an enrollment): a reviewer on the members' build moves to the leaders'
+    /// build at once, nothing being typed yet; anyone else starts on the members' build next time.
+    /// A role given later shows a card offering the move (see [`Ui::switch_build`]).
+    fn match_build(self) {
+        #[cfg(all(feature = "web", target_arch = "wasm32"))]
+        {
+            use crate::platform::web::build;
+            if self.team.peek().is_none() {
+                build::remember_member();
+            } else if Self::LEADER_SCREENS {
+                build::arrived();
+            } else {
+                self.switch_build();
+            }
+        }
+    }
+
+    /// Downloads the leaders' build for offline use, then reloads into it (web).
+    pub fn switch_build(self) {
+        #[cfg(all(feature = "web", target_arch = "wasm32"))]
+        {
+            let mut state = self.leader_build;
+            state.set(LeaderBuild::Loading);
+            spawn(async move {
+                if let Err(detail) = crate::platform::web::build::switch_to_leader().await {
+                    state.set(LeaderBuild::Failed(detail));
+                }
+            });
+        }
     }
 
     /// The shared state of the enclosing app.

@@ -1,18 +1,24 @@
 //! The Dioxus screens. Components read [`ctx::Ui`] state and send commands; no SQL, no HTTP here.
 
+#[cfg(feature = "leader")]
 pub mod admin;
 pub mod chrome;
 pub mod ctx;
 pub mod fmt;
 pub mod log;
+#[cfg(feature = "leader")]
 pub mod map;
 pub mod observe;
 pub mod photo;
+#[cfg(feature = "leader")]
 pub mod qr;
+#[cfg(feature = "leader")]
 pub mod report;
 pub mod route;
+#[cfg(feature = "leader")]
 pub mod route_edit;
 pub mod sos;
+#[cfg(feature = "leader")]
 pub mod team;
 pub mod tonight;
 
@@ -102,7 +108,11 @@ fn Main(core: Core) -> Element {
                     Tab::Route => rsx! { route::Route {} },
                     Tab::Observe => rsx! { observe::Observe {} },
                     Tab::Log => rsx! { log::Log {} },
+                    #[cfg(feature = "leader")]
                     Tab::Team => rsx! { team::Team {} },
+                    // The members' build has no Team tab (a reviewer there sees the download card).
+                    #[cfg(not(feature = "leader"))]
+                    Tab::Team => rsx! { tonight::Tonight {} },
                 }
             }
             chrome::Toast {}

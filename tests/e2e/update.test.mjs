@@ -19,7 +19,7 @@ function buildB(dir) {
   cpSync(STAGE, stage, { recursive: true });
   appendFileSync(path.join(stage, "app/patrol.js"), '\nglobalThis.PATROL_BUILD_MARK = "B";\n');
   const out = execFileSync("python3", [path.join(ROOT, "tools/finish_dist.py"), stage, dist], { encoding: "utf8" });
-  return { dist, build: /build ([0-9a-f]{16})/.exec(out)[1] };
+  return { dist, build: /build ([0-9a-f]{16})/.exec(out)[1], app: /members' app ([0-9a-f]{16})/.exec(out)[1] };
 }
 
 /** The build folders the page loaded its files from, and the marker of the JS that runs. */
@@ -46,7 +46,7 @@ test("a new build replaces the installed one at the next online start, whole, wi
     const a = await running(page);
     assert.equal(a.mark, "A");
     assert.equal(a.builds.length, 1, `one build: ${a.builds}`);
-    assert.notEqual(a.builds[0], b.build);
+    assert.notEqual(a.builds[0], b.app);
 
     // Build A used offline: a shift started and an observation saved.
     await server.stop();
@@ -68,7 +68,7 @@ test("a new build replaces the installed one at the next online start, whole, wi
     await page.getByTestId("tab-log").waitFor({ timeout: 60_000 });
     const now = await running(page);
     assert.equal(now.mark, "B", "the next online start runs build B");
-    assert.deepEqual(now.builds, [b.build], "every file of the page from B's folder");
+    assert.deepEqual(now.builds, [b.app], "every file of the page from B's folder");
     await waitText(page, "sync-status", "Chờ đồng bộ: 2");
     await page.getByTestId("tab-log").click();
     assert.equal(await page.getByTestId("entry").count(), 1, "the observation made under A is there");
@@ -83,7 +83,7 @@ test("a new build replaces the installed one at the next online start, whole, wi
     await page.getByTestId("tab-log").waitFor({ timeout: 60_000 });
     const offline = await running(page);
     assert.equal(offline.mark, "B");
-    assert.deepEqual(offline.builds, [b.build]);
+    assert.deepEqual(offline.builds, [b.app]);
     await waitText(page, "sync-status", "Chờ đồng bộ: 2");
     await shot(page, "40-updated-to-b-offline");
   } finally {

@@ -1,6 +1,7 @@
 //! The web target: the store in a dedicated Web Worker on OPFS, the UI on the main thread.
 
 pub mod announce;
+pub mod build;
 pub mod camera;
 pub mod client;
 pub mod fetch;

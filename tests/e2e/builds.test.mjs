@@ -1,0 +1,120 @@
+// Two apps from one build: members download only the members' app; a leader's phone moves to the
+// leaders' app (the Team tab's screens) once the service worker keeps it. Here the first attempt
+// fails (the ward server does not have the leaders' app yet): the leader sees why, with a button,
+// and records meanwhile; the server then has it, one tap moves the phone, and the leaders' app
+// opens offline afterwards.
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { enrollmentLink, launch, ROOT, setClock, shot, startServer, waitText, watchedPage } from "./harness.mjs";
+
+const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
+// The evening of 4 December 2026, 19:00 in Hà Nội.
+const EVENING = "2026-12-04T12:00:00Z";
+const DIST = path.join(ROOT, "dist");
+
+/** The two apps' folders, as index.html names them. */
+function apps() {
+  const html = readFileSync(path.join(DIST, "index.html"), "utf8");
+  const m = /leader \? "(app\/[0-9a-f]{16})" : "(app\/[0-9a-f]{16})"/.exec(html);
+  assert.ok(m, "index.html names both apps");
+  return { leader: m[1], member: m[2] };
+}
+
+/** The app folders the page loaded files from, the cached files under each, and the flag. */
+async function where(page) {
+  return page.evaluate(async () => {
+    const folders = [...new Set(performance.getEntriesByType("resource")
+      .map((e) => /\/(app\/[0-9a-f]{16})\//.exec(e.name)?.[1]).filter(Boolean))];
+    const cached = {};
+    for (const key of await caches.keys()) {
+      for (const req of await (await caches.open(key)).keys()) {
+        const folder = /\/(app\/[0-9a-f]{16})\//.exec(req.url)?.[1];
+        if (folder) cached[folder] = (cached[folder] ?? 0) + 1;
+      }
+    }
+    return { folders, cached, flag: localStorage.getItem("patrol.build") };
+  });
+}
+
+test("members get the members' app; a leader's phone moves to the leaders' app, after a failed first try", { timeout: 240_000 }, async () => {
+  const { leader: leaderApp, member: memberApp } = apps();
+  // A ward server whose dist lacks the leaders' app (an upgrade half copied, say).
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-builds-"));
+  const partial = path.join(tmp, "dist");
+  cpSync(DIST, partial, { recursive: true });
+  rmSync(path.join(partial, leaderApp), { recursive: true, force: true });
+  let server = await startServer({ demo: true, clock: EVENING, dist: partial });
+  const { data, port } = server;
+  const profiles = [0, 1].map((i) => mkdtempSync(path.join(os.tmpdir(), `patrol-e2e-builds-${i}-`)));
+  const ctxs = [];
+  try {
+    for (const p of profiles) {
+      const ctx = await launch(p, CP1);
+      await setClock(ctx, EVENING);
+      ctxs.push(ctx);
+    }
+    const member = await watchedPage(ctxs[0]);
+    const leader = await watchedPage(ctxs[1]);
+
+    // A member: the members' app alone, downloaded and kept; no Team tab, no card.
+    await member.page.goto(enrollmentLink(data, "demo-m2", server.url, EVENING));
+    await waitText(member.page, "sync-card", "vai trò: tổ viên", 60_000);
+    await member.page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+    let seen = await where(member.page);
+    assert.deepEqual(seen.folders, [memberApp], "the member's page loads the members' app only");
+    assert.deepEqual(Object.keys(seen.cached), [memberApp], "the member's phone keeps the members' app only");
+    assert.equal(seen.flag, null);
+    assert.equal(await member.page.getByTestId("tab-team").count(), 0);
+    assert.equal(await member.page.getByTestId("leader-build").count(), 0);
+
+    // A leader: the move starts by itself and fails; the card says why and offers the button, and
+    // the phone records as usual meanwhile.
+    await leader.page.goto(enrollmentLink(data, "demo-m1", server.url, EVENING));
+    await waitText(leader.page, "sync-card", "vai trò: tổ trưởng", 60_000);
+    await waitText(leader.page, "leader-build", "Chưa tải được tab Tổ", 30_000);
+    await leader.page.getByTestId("leader-build-open").waitFor();
+    await shot(leader.page, "90-leader-build-failed-vi");
+    assert.equal(await leader.page.getByTestId("tab-team").count(), 0);
+    seen = await where(leader.page);
+    assert.deepEqual(seen.folders, [memberApp]);
+    assert.equal(seen.flag, null, "the flag waits until the leaders' app is kept");
+    await leader.page.getByTestId("member-demo-m1").check();
+    await leader.page.getByTestId("start").click();
+    await leader.page.getByTestId("tab-observe").click();
+    await leader.page.getByTestId("cat-fire_hazard").click();
+    await leader.page.getByTestId("obs-save").click();
+    await waitText(leader.page, "toast", "Đã lưu");
+
+    // The ward server now has the leaders' app: one tap, and the phone runs it.
+    await server.stop();
+    server = await startServer({ data, port, clock: EVENING });
+    await leader.page.getByTestId("leader-build-open").click();
+    await leader.page.getByTestId("tab-team").waitFor({ timeout: 60_000 });
+    seen = await where(leader.page);
+    assert.deepEqual(seen.folders, [leaderApp], "after the move every file comes from the leaders' app");
+    assert.ok(seen.cached[leaderApp] > 0 && seen.cached[memberApp] > 0, `both apps kept: ${JSON.stringify(seen.cached)}`);
+    assert.equal(seen.flag, "leader");
+    assert.equal(await leader.page.getByTestId("leader-build").count(), 0);
+    await leader.page.getByTestId("tab-log").click();
+    assert.equal(await leader.page.getByTestId("entry").count(), 1, "the observation made before the move is there");
+
+    // Offline, the leaders' app opens from the phone.
+    await server.stop();
+    await ctxs[1].setOffline(true);
+    await leader.page.reload();
+    await leader.page.getByTestId("tab-team").waitFor({ timeout: 60_000 });
+    assert.deepEqual((await where(leader.page)).folders, [leaderApp]);
+    await shot(leader.page, "91-leader-build-offline-vi");
+    assert.deepEqual(member.errors, []);
+    assert.deepEqual(leader.errors, []);
+  } finally {
+    for (const ctx of ctxs) await ctx.close().catch(() => {});
+    await server.stop().catch(() => {});
+    for (const p of profiles) rmSync(p, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(data, { recursive: true, force: true });
+  }
+});
