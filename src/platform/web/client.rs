@@ -18,15 +18,38 @@ extern "C" {
     fn worker_base() -> String;
 }
 
-/// The worker's name, which carries the clock offset (see [`crate::clock`]) and the browser
-/// tests' storage faults (`PATROL_STORE_FAULTS`, see the worker): a query on the script's address
-/// would be lost when the service worker answers from its cache.
-fn worker_name(offset_ms: i64) -> String {
+/// The store's worker: the one index.html started with the page (so its script is loaded while
+/// the wasm downloads), else a new one.
+fn store_worker() -> Result<Worker, JsValue> {
+    let global = js_sys::global();
+    let early = js_sys::Reflect::get(&global, &"PATROL_WORKER".into())?;
+    if let Ok(worker) = early.dyn_into::<Worker>() {
+        // Taken once: a second Core (there is none today) would start its own.
+        js_sys::Reflect::delete_property(
+            global.unchecked_ref::<js_sys::Object>(),
+            &"PATROL_WORKER".into(),
+        )?;
+        return Ok(worker);
+    }
+    let opts = WorkerOptions::new();
+    opts.set_type(WorkerType::Module);
+    opts.set_name("patrol-store");
+    Worker::new_with_options(&worker_base(), &opts)
+}
+
+/// The worker's first message (see assets/web/worker.js): this page's compiled wasm module, so
+/// the worker runs the same code without compiling it again; the clock offset (see
+/// [`crate::clock`]); and the browser tests' storage faults (`PATROL_STORE_FAULTS`).
+fn start_message(offset_ms: i64) -> Result<JsValue, JsValue> {
     let faults = js_sys::Reflect::get(&js_sys::global(), &"PATROL_STORE_FAULTS".into())
         .ok()
         .and_then(|v| v.as_f64())
         .map_or(0, |n| n as u32);
-    format!("patrol-store clock_offset_ms={offset_ms} store_faults={faults}")
+    let msg = js_sys::Object::new();
+    js_sys::Reflect::set(&msg, &"module".into(), &wasm_bindgen::module())?;
+    js_sys::Reflect::set(&msg, &"clock_offset_ms".into(), &(offset_ms as f64).into())?;
+    js_sys::Reflect::set(&msg, &"store_faults".into(), &faults.into())?;
+    Ok(msg.into())
 }
 
 struct Inner {
@@ -67,14 +90,10 @@ impl Core {
                 origin: window.location().origin().unwrap_or_default(),
             });
         }
-        let opts = WorkerOptions::new();
-        opts.set_type(WorkerType::Module);
-        opts.set_name(&worker_name(crate::clock::offset_ms()));
-        let worker = Worker::new_with_options(&worker_base(), &opts).map_err(|e| {
-            StartError::Unsupported {
-                detail: format!("{e:?}"),
-            }
-        })?;
+        let unsupported = |e: JsValue| StartError::Unsupported {
+            detail: format!("{e:?}"),
+        };
+        let worker = store_worker().map_err(unsupported)?;
         let (ready_tx, ready_rx) = oneshot::channel();
         let inner = Rc::new(Inner {
             worker,
@@ -139,6 +158,9 @@ impl Core {
             .worker
             .set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
+        // Sent once the replies have a listener: the worker answers nothing before this.
+        let start = start_message(crate::clock::offset_ms()).map_err(unsupported)?;
+        inner.worker.post_message(&start).map_err(unsupported)?;
         match ready_rx.await {
             Ok(Ok(())) => Ok(Core { inner }),
             Ok(Err(e)) => Err(e),
