@@ -31,6 +31,8 @@ app() {
 app web "$stage/app"
 echo "[build] wasm-opt -Oz (members' app, in the background)"
 optimise "$stage/app" & members=$!
+# A failure below stops the background wasm-opt too.
+trap 'kill "$members" 2>/dev/null || true' EXIT
 app web,leader "$stage/app-leader"
 echo "[build] wasm-opt -Oz (leaders' app)"
 optimise "$stage/app-leader"

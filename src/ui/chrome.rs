@@ -1,6 +1,7 @@
 //! The frame around every screen: top bar, warnings, toast and bottom tabs.
 
 use super::ctx::{LeaderBuild, Tab, Ui};
+use crate::i18n;
 use crate::service::Local;
 use dioxus::prelude::*;
 
@@ -74,23 +75,25 @@ pub fn Banners() -> Element {
     }
 }
 
-/// On the members' build of a device that became a reviewer: the Team tab's screens are a
-/// download away (started by itself at the app's start, else by this card's button).
+/// On the members' build of a reviewer's device: the Team tab's screens are a download away
+/// (started by itself at the app's start, else by this card's button).
 #[component]
 fn LeaderBuildCard() -> Element {
     let ui = Ui::get();
     let state = ui.leader_build.read().clone();
     let loading = state == LeaderBuild::Loading;
+    let (text, button) = match state {
+        LeaderBuild::Idle => (ui.t("team.build_ready"), "team.build_open"),
+        LeaderBuild::Loading => (ui.t("team.build_loading"), ""),
+        LeaderBuild::Kept => (ui.t("team.build_kept"), "team.build_restart"),
+        LeaderBuild::Failed(why) => (i18n::tf(ui.lang(), &why.key, &why.args), "team.build_open"),
+    };
     rsx! {
         div { class: "banner build", role: "status", "data-testid": "leader-build",
-            match state {
-                LeaderBuild::Loading => rsx! { p { {ui.t("team.build_loading")} } },
-                LeaderBuild::Idle => rsx! { p { {ui.t("team.build_ready")} } },
-                LeaderBuild::Failed(detail) => rsx! { p { {ui.tf("team.build_failed", &[("detail", detail)])} } },
-            }
+            p { "{text}" }
             if !loading {
-                button { class: "big", "data-testid": "leader-build-open", onclick: move |_| ui.switch_build(),
-                    {ui.t("team.build_open")}
+                button { class: "big", "data-testid": "leader-build-open", onclick: move |_| ui.move_to_leader_build(true),
+                    {ui.t(button)}
                 }
             }
         }

@@ -77,15 +77,17 @@ impl Admin {
     }
 }
 
-/// The leaders' screens on a device whose app is the members' build (web): where the switch is.
+/// The leaders' screens on a device whose app is the members' build (web): where the move is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeaderBuild {
-    /// Not asked for (a member, or an app that has the screens).
+    /// Not started (a role given while the app runs: the card offers it).
     Idle,
     /// Being downloaded for offline use; the page reloads into it when it is kept.
     Loading,
-    /// Could not be downloaded, in the browser's words.
-    Failed(String),
+    /// Kept on the phone, not reloaded into: someone was tapping or typing. The next start runs it.
+    Kept,
+    /// Could not be downloaded: why, to translate.
+    Failed(crate::service::ApiError),
 }
 
 /// An image on the screen.
@@ -191,14 +193,17 @@ impl Ui {
             ui.start_sensors();
             ui.core.read().on_update(move |change| ui.apply(change));
             spawn(async move {
-                ui.send(crate::service::Local::State).await;
+                let loaded = ui.send(crate::service::Local::State).await;
                 if let Some((server_url, code)) = crate::platform::take_enroll_link() {
                     let mut enrolling = ui.enrolling;
                     enrolling.set(true);
                     ui.send(Command::Enroll { server_url, code }).await;
                     enrolling.set(false);
                 }
-                ui.match_build();
+                // Only from a role read from the store: a failed read says nothing about it.
+                if loaded {
+                    ui.match_build();
+                }
             });
             ui
         })
@@ -213,34 +218,44 @@ impl Ui {
     }
 
     /// At start (and after an enrollment): a reviewer on the members' build moves to the leaders'
-    /// build at once, nothing being typed yet; anyone else starts on the members' build next time.
-    /// A role given later shows a card offering the move (see [`Ui::switch_build`]).
+    /// build by itself (reloading only if nothing was tapped or typed yet); anyone else starts on
+    /// the members' build next time. A role given later shows a card offering the move.
     fn match_build(self) {
         #[cfg(all(feature = "web", target_arch = "wasm32"))]
         {
             use crate::platform::web::build;
             if self.team.peek().is_none() {
-                build::remember_member();
+                build::forget_leader_app();
             } else if Self::LEADER_SCREENS {
-                build::arrived();
+                build::leader_app_arrived();
             } else {
-                self.switch_build();
+                self.move_to_leader_build(false);
             }
         }
     }
 
-    /// Downloads the leaders' build for offline use, then reloads into it (web).
-    pub fn switch_build(self) {
+    /// Downloads the leaders' build for offline use, then reloads into it (web): at once when the
+    /// person `asked`, else as [`Ui::match_build`] says. Once kept, asking again reloads.
+    pub fn move_to_leader_build(self, asked: bool) {
         #[cfg(all(feature = "web", target_arch = "wasm32"))]
         {
+            use crate::platform::web::build::{self, Moved};
             let mut state = self.leader_build;
+            if asked && *state.peek() == LeaderBuild::Kept {
+                build::reload_page();
+                return;
+            }
             state.set(LeaderBuild::Loading);
             spawn(async move {
-                if let Err(detail) = crate::platform::web::build::switch_to_leader().await {
-                    state.set(LeaderBuild::Failed(detail));
+                match build::keep_leader_app(asked).await {
+                    Ok(Moved::Reloading) => {}
+                    Ok(Moved::Kept) => state.set(LeaderBuild::Kept),
+                    Err(why) => state.set(LeaderBuild::Failed(why)),
                 }
             });
         }
+        #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+        let _ = asked;
     }
 
     /// The shared state of the enclosing app.

@@ -1,6 +1,6 @@
 // Shared parts of the browser tests: the ward server on 127.0.0.1 and Debian's headless Chromium.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -127,6 +127,30 @@ export async function launch(profileDir, geolocation, { args = [], timezoneId = 
     geolocation,
   });
   return ctx;
+}
+
+/**
+ * `count` phones, each a browser on its own fresh profile with the app's clock at ISO time `clock`
+ * (see setClock). Resolves to { ctxs, close }: close() shuts them and removes their profiles.
+ */
+export async function phones(label, count, geolocation, clock) {
+  const profiles = [], ctxs = [];
+  const close = async () => {
+    for (const c of ctxs) await c.close().catch(() => {});
+    for (const p of profiles) rmSync(p, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      profiles.push(mkdtempSync(path.join(os.tmpdir(), `patrol-e2e-${label}-${i}-`)));
+      const ctx = await launch(profiles[i], geolocation);
+      await setClock(ctx, clock);
+      ctxs.push(ctx);
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { ctxs, close };
 }
 
 /**

@@ -42,6 +42,8 @@ test("a leader's report: tables, chart, CSV equal to the page, printed to PDF", 
     const { page, errors } = await watchedPage(ctx);
     await page.goto(enrollmentLink(server.data, "demo-m1", server.url));
     await waitText(page, "sync-card", "vai trò: tổ trưởng", 60_000);
+    // Nothing tapped yet: the phone moves to the leaders' app by itself, reloading once.
+    await page.getByTestId("tab-team").waitFor({ timeout: 60_000 });
 
     // Tonight's shift with two observations, one urgent, synced to the ward.
     await page.getByTestId("slot-ca1").click();

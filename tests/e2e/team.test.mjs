@@ -7,13 +7,12 @@
 // not run shows as missed.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { ARTIFACTS, axeFindings, enrollmentLink, launch, setClock, shot, startServer, waitText, wardAdmin, watchedPage } from "./harness.mjs";
+import { ARTIFACTS, axeFindings, enrollmentLink, phones, setClock, shot, startServer, waitText, wardAdmin, watchedPage } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 // The evening of 4 December 2026, 19:00 in Hà Nội, and the next morning.
@@ -22,15 +21,9 @@ const MORNING = "2026-12-05T02:00:00Z";
 
 test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { timeout: 300_000 }, async () => {
   let server = await startServer({ demo: true, clock: EVENING });
-  const profiles = [0, 1, 2, 3].map((i) => mkdtempSync(path.join(os.tmpdir(), `patrol-e2e-team-${i}-`)));
-  const ctxs = [];
+  const group = await phones("team", 4, CP1, EVENING);
   try {
-    for (const p of profiles) {
-      const ctx = await launch(p, CP1);
-      await setClock(ctx, EVENING);
-      ctxs.push(ctx);
-    }
-    const [leaderCtx, memberCtx, newCtx, officerCtx] = ctxs;
+    const [leaderCtx, memberCtx, newCtx, officerCtx] = group.ctxs;
     const leader = await watchedPage(leaderCtx);
     const member = await watchedPage(memberCtx);
     await leader.page.goto(enrollmentLink(server.data, "demo-m1", server.url, EVENING));
@@ -178,8 +171,7 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
 
     for (const p of [leader, member, fresh, officer]) assert.deepEqual(p.errors, [], "no page errors");
   } finally {
-    for (const c of ctxs) await c.close().catch(() => {});
+    await group.close();
     await server.stop();
-    for (const p of profiles) rmSync(p, { recursive: true, force: true });
   }
 });

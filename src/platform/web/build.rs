@@ -1,65 +1,99 @@
 //! Which of the two web apps this device runs: the members' build (the smaller download), or the
 //! leaders' build with the screens of leaders, officers and admins. index.html picks one from a
-//! flag in localStorage; the app sets the flag from the role it finds in its store.
+//! flag in localStorage and describes both in `window.PATROL_BUILD`; the app sets the flag from the
+//! role it finds in its store.
 
+use crate::service::ApiError;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
-const KEY = "patrol.build";
-export function forget_leader_build() {
-  try { localStorage.removeItem(KEY); sessionStorage.removeItem(KEY); } catch (e) {}
+// A tap or a key since the page loaded: someone may be typing, so the page is not reloaded under them.
+let touched = false;
+for (const type of ["pointerdown", "keydown"]) {
+  addEventListener(type, () => { touched = true; }, { capture: true, once: true });
 }
-export function settled() {
-  try { sessionStorage.removeItem(KEY); } catch (e) {}
+function conf() {
+  const c = globalThis.PATROL_BUILD;
+  if (!c) throw "unsupported";
+  return c;
 }
-export async function switch_to_leader_build() {
-  // One reload per tab: if the leaders' app did not come up after it, say so instead of looping.
-  if (sessionStorage.getItem(KEY) === "switched") throw new Error("the leaders' app did not start after a reload");
+export function forget_leader_app() {
+  try { const c = conf(); localStorage.removeItem(c.key); sessionStorage.removeItem(c.key); } catch (e) {}
+}
+export function leader_app_arrived() {
+  try { sessionStorage.removeItem(conf().key); } catch (e) {}
+}
+export function reload_page() { location.reload(); }
+export async function keep_leader_app(asked) {
+  const c = conf();
+  if (asked) sessionStorage.removeItem(c.key);
+  // One automatic reload per tab: if the leaders' app did not come up after it, say so instead of looping.
+  else if (sessionStorage.getItem(c.key) === "switched") throw "reload";
   if ("serviceWorker" in navigator) {
     // The service worker keeps the leaders' app for offline use first; only then is it run.
-    const reg = await navigator.serviceWorker.register(new URL("sw.js?build=leader", document.baseURI));
+    const reg = await navigator.serviceWorker.register(new URL(c.leader.sw, document.baseURI));
     const sw = reg.installing || reg.waiting;
     if (sw) {
       await new Promise((ok, fail) => {
         const check = () => {
           if (sw.state === "activated") ok();
-          else if (sw.state === "redundant") fail(new Error("the leaders' app could not be downloaded"));
+          else if (sw.state === "redundant") fail("refused");
         };
         sw.addEventListener("statechange", check);
         check();
       });
     }
   }
-  localStorage.setItem(KEY, "leader");
-  sessionStorage.setItem(KEY, "switched");
+  localStorage.setItem(c.key, "leader");
+  if (!asked && touched) return "kept";
+  sessionStorage.setItem(c.key, "switched");
   location.reload();
+  return "reloading";
 }
 "#)]
 extern "C" {
-    fn forget_leader_build();
-    fn settled();
-    #[wasm_bindgen(catch)]
-    async fn switch_to_leader_build() -> Result<(), JsValue>;
+    /// Records that this device's role needs no leaders' screens: the next start loads the
+    /// members' app.
+    #[wasm_bindgen(js_name = forget_leader_app)]
+    pub fn forget_leader_app();
+    /// Records that the leaders' app runs here for a reviewer (a reload into it is over).
+    #[wasm_bindgen(js_name = leader_app_arrived)]
+    pub fn leader_app_arrived();
+    /// Reloads the page (into the app the flag names).
+    #[wasm_bindgen(js_name = reload_page)]
+    pub fn reload_page();
+    #[wasm_bindgen(catch, js_name = keep_leader_app)]
+    async fn keep_leader_app_js(asked: bool) -> Result<JsValue, JsValue>;
 }
 
-/// Records that this device's role needs no leaders' screens: the next start loads the members'
-/// build.
-pub fn remember_member() {
-    forget_leader_build();
+/// What a move to the leaders' app came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moved {
+    /// Kept for offline use; the page is reloading into it.
+    Reloading,
+    /// Kept for offline use and flagged, but not reloaded: someone has tapped or typed since the
+    /// page loaded (an automatic move never reloads under them). The next start runs it.
+    Kept,
 }
 
-/// Records that this build is the right one for the device (a reload to it is over).
-pub fn arrived() {
-    settled();
-}
-
-/// Downloads the leaders' app for offline use, then reloads the page into it; an error (offline,
-/// the download refused) comes with the browser's words.
-pub async fn switch_to_leader() -> Result<(), String> {
-    switch_to_leader_build().await.map_err(|e| {
-        js_sys::Reflect::get(&e, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_else(|| format!("{e:?}"))
-    })
+/// Downloads the leaders' app for offline use, flags it, and reloads into it: at once when the
+/// person `asked` (a tap), else only if nothing was tapped or typed since the page loaded.
+pub async fn keep_leader_app(asked: bool) -> Result<Moved, ApiError> {
+    match keep_leader_app_js(asked).await {
+        Ok(v) if v.as_string().as_deref() == Some("kept") => Ok(Moved::Kept),
+        Ok(_) => Ok(Moved::Reloading),
+        Err(e) => {
+            let why =
+                match e.as_string().as_deref() {
+                    Some("reload") => ApiError::new("team.build_failed")
+                        .arg_key("detail", "team.build_err_reload"),
+                    Some("refused") => ApiError::new("team.build_failed")
+                        .arg_key("detail", "team.build_err_refused"),
+                    Some("unsupported") => ApiError::new("team.build_failed")
+                        .arg_key("detail", "team.build_err_unsupported"),
+                    _ => ApiError::new("team.build_failed").arg("detail", super::js_error_text(&e)),
+                };
+            Err(why)
+        }
+    }
 }

@@ -33,7 +33,6 @@ fn store_worker() -> Result<Worker, JsValue> {
     }
     let opts = WorkerOptions::new();
     opts.set_type(WorkerType::Module);
-    opts.set_name("patrol-store");
     Worker::new_with_options(&worker_base(), &opts)
 }
 
@@ -79,9 +78,27 @@ fn lost(detail: &str) -> Reply {
     }
 }
 
-impl Core {
-    /// Starts the store's worker and waits until the database is open.
-    pub async fn start() -> Result<Core, StartError> {
+/// A store whose worker has been told to open the database, and the answer it will give.
+struct Starting {
+    inner: Rc<Inner>,
+    ready: oneshot::Receiver<Result<(), StartError>>,
+}
+
+thread_local! {
+    /// The store [`begin`] started, until [`Core::start`] takes it.
+    static STARTING: RefCell<Option<Result<Starting, StartError>>> = const { RefCell::new(None) };
+}
+
+/// Starts the store at once, before the UI is built: the worker opens the database while the page
+/// draws its first screen. [`Core::start`] then waits for it.
+pub fn begin() {
+    let starting = Starting::new();
+    STARTING.with(|s| *s.borrow_mut() = Some(starting));
+}
+
+impl Starting {
+    /// Takes (or starts) the store's worker, listens to it, and sends it its start message.
+    fn new() -> Result<Starting, StartError> {
         let window = web_sys::window().ok_or_else(|| StartError::Unsupported {
             detail: "no window".into(),
         })?;
@@ -140,10 +157,7 @@ impl Core {
         let weak = Rc::downgrade(&inner);
         let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let Some(inner) = weak.upgrade() else { return };
-            let detail = js_sys::Reflect::get(&e, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_default();
+            let detail = super::js_error_text(&e);
             if let Some(tx) = inner.ready.borrow_mut().take() {
                 let _ = tx.send(Err(StartError::Unsupported {
                     detail: detail.clone(),
@@ -161,8 +175,23 @@ impl Core {
         // Sent once the replies have a listener: the worker answers nothing before this.
         let start = start_message(crate::clock::offset_ms()).map_err(unsupported)?;
         inner.worker.post_message(&start).map_err(unsupported)?;
-        match ready_rx.await {
-            Ok(Ok(())) => Ok(Core { inner }),
+        Ok(Starting {
+            inner,
+            ready: ready_rx,
+        })
+    }
+}
+
+impl Core {
+    /// Starts the store's worker, unless [`begin`] did, and waits until the database is open.
+    pub async fn start() -> Result<Core, StartError> {
+        let starting = STARTING
+            .with(|s| s.borrow_mut().take())
+            .unwrap_or_else(Starting::new)?;
+        match starting.ready.await {
+            Ok(Ok(())) => Ok(Core {
+                inner: starting.inner,
+            }),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(StartError::Unsupported {
                 detail: "the storage worker stopped".into(),

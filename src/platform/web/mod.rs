@@ -10,6 +10,16 @@ pub mod worker;
 
 use wasm_bindgen::prelude::*;
 
+/// A JavaScript error in words: its `message` (an Error, a DOMException, an ErrorEvent), else
+/// the value itself.
+pub fn js_error_text(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
 /// Entry point of the page: mounts the app on `<div id="main">`.
 #[wasm_bindgen]
 pub fn start_ui() {
@@ -21,6 +31,8 @@ pub fn start_ui() {
     if let Some(ms) = offset {
         crate::clock::set_offset_ms(ms as i64);
     }
+    // The store's worker opens the database while Dioxus draws the first screen.
+    client::begin();
     // index.html shows a spinner inside #main until the app mounts; Dioxus appends, so clear it.
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())

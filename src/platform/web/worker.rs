@@ -60,8 +60,8 @@ fn connect(faults: &Faults) -> Result<Store, StoreError> {
 
 /// A knob for the browser tests: the first `n` connections the worker opens refuse writes as a
 /// storage that failed would (SQLite answers "readonly"), so the tests can watch the worker
-/// reopen the database and save what was typed without a reload. The page passes `n` from
-/// `PATROL_STORE_FAULTS` in the worker's name; it is 0 for everyone else.
+/// reopen the database and save what was typed without a reload. The page sends `n`, from
+/// `PATROL_STORE_FAULTS`, in the worker's start message; it is 0 for everyone else.
 struct Faults(Cell<u32>);
 
 impl Faults {
