@@ -25,7 +25,14 @@ const NIGHT: &str = "2099-03-02";
 
 /// The seeded server plus: team 2 of the demo ward (leader b-l1, member b-m1, officer demo-o1,
 /// admin demo-a1), an officer demo-o2 in team 1, and an officer w2-o1 in ward 2.
+/// The instant every test here starts at: 4 December 2026, 19:00 in Hà Nội, before tonight's first
+/// shift. The ward server reads `patrol::clock` like the app, so missed shifts, tonight's plan and
+/// code expiry never depend on the host's clock; every test of this file sets the same instant.
+const EVENING: &str = "2026-12-04T12:00:00Z";
+
 async fn world() -> Server {
+    let evening = chrono::DateTime::parse_from_rfc3339(EVENING).unwrap();
+    patrol::clock::set_offset_ms((evening.to_utc() - chrono::Utc::now()).num_milliseconds());
     common::start_with_people(
         &[
             (TEAM2, "b-l1", Role::Leader),
@@ -170,7 +177,7 @@ async fn every_action_by_every_role() {
     let id = revoked.id.clone();
     server
         .shared
-        .write(move |db| db.revoke(&id, chrono::Utc::now()))
+        .write(move |db| db.revoke(&id, patrol::clock::now()))
         .await
         .unwrap();
 
@@ -577,7 +584,7 @@ async fn a_member_receives_their_own_assignment() {
         cursor: page.items[0].cursor,
         more: true,
     };
-    let done = store.apply_pull(&first, chrono::Utc::now()).unwrap();
+    let done = store.apply_pull(&first, patrol::clock::now()).unwrap();
     assert_eq!((done.applied, done.rejected), (1, 0));
     let held: Vec<(String, String)> = store
         .duties(night)
@@ -592,7 +599,7 @@ async fn a_member_receives_their_own_assignment() {
             ("ca2".into(), "demo-m2".into())
         ]
     );
-    let done = store.apply_pull(&page, chrono::Utc::now()).unwrap();
+    let done = store.apply_pull(&page, patrol::clock::now()).unwrap();
     assert_eq!((done.applied, done.rejected), (2, 0));
     assert!(store.duties(night).unwrap().is_empty());
     let rejected: i64 = store
@@ -636,7 +643,7 @@ async fn enrollment_in_person_by_a_code_from_the_leader() {
     let (origin, from_link) = parse_enroll_link(&code.link).unwrap();
     assert_eq!(origin, server.url);
     assert_eq!(from_link, code.code);
-    let left = code.expires_at - chrono::Utc::now();
+    let left = code.expires_at - patrol::clock::now();
     assert!(left <= chrono::Duration::minutes(15) && left > chrono::Duration::minutes(14));
     let enroll = |device: &'static str| {
         reqwest::Client::new()
@@ -961,7 +968,7 @@ async fn missed_shifts_and_long_absent_members() {
     // Past nights are written directly (the API refuses to plan them); tonight and tomorrow too,
     // so the answer is right whichever side of local noon the server's clock is on.
     let tz = patrol::domain::shift::DEFAULT_TZ;
-    let tonight = patrol::domain::shift::night_of(chrono::Utc::now(), tz);
+    let tonight = patrol::domain::shift::night_of(patrol::clock::now(), tz);
     let back = |n: i64| tonight - chrono::Duration::days(n);
     let rows = vec![
         (back(5), "ca1", "demo-m2"),
@@ -988,7 +995,7 @@ async fn missed_shifts_and_long_absent_members() {
         team_id: TEAM1.into(),
         slot_code: "ca1".into(),
         night: back(5),
-        started_at: chrono::Utc::now(),
+        started_at: patrol::clock::now(),
         members_present: vec!["demo-m2".into()],
         ended_at: None,
         handover_note: None,

@@ -72,7 +72,7 @@ impl Device {
             .post(format!("{}/api/v1/push", self.url))
             .bearer_auth(&self.token)
             .json(&PushRequest {
-                sent_at: Utc::now(),
+                sent_at: patrol::clock::now(),
                 events: events.to_vec(),
             })
             .send()

@@ -7,7 +7,7 @@
 pub mod client;
 pub mod jpeg;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use patrol::domain::ward::{Member, Role, Team, Ward, WardSetup};
 use patrol::server::app::{Application, ServerConfig};
 use patrol::server::db::ServerDb;
@@ -155,7 +155,7 @@ impl Server {
     pub async fn code(&self, member: &str, ttl: Duration) -> String {
         let member = member.to_string();
         self.shared
-            .write(move |db| db.issue_code(&member, ttl, Utc::now()))
+            .write(move |db| db.issue_code(&member, ttl, patrol::clock::now()))
             .await
             .unwrap()
     }
@@ -207,7 +207,7 @@ impl Running {
     pub async fn code(&self, member: &str) -> String {
         let member = member.to_string();
         self.shared
-            .write(move |db| db.issue_code(&member, Duration::hours(1), Utc::now()))
+            .write(move |db| db.issue_code(&member, Duration::hours(1), patrol::clock::now()))
             .await
             .unwrap()
     }
