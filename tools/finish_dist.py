@@ -30,8 +30,9 @@ def folder_hash(name):
 
 
 members, leaders = folder_hash("app"), folder_hash("app-leader")
-# The build: both apps together (what the service worker's cache is named after).
-build = hashlib.sha256(f"{members} {leaders}".encode()).hexdigest()[:16]
+# The build: both apps and the pages around them (what the service worker's cache is named after,
+# so a change to index.html alone also reaches phones' offline copies).
+build = hashlib.sha256(f"{members} {leaders} {folder_hash('root')}".encode()).hexdigest()[:16]
 app, app_leader = f"app/{members}", f"app/{leaders}"
 
 shutil.rmtree(dist, ignore_errors=True)
