@@ -76,6 +76,7 @@ test("members get the members' app; a leader's phone moves to the leaders' app, 
     await waitText(leader.page, "sync-card", "vai trò: tổ trưởng", 60_000);
     await waitText(leader.page, "leader-build", "Chưa tải được tab Tổ (mất mạng, hoặc máy chủ phường chưa có bản này)", 30_000);
     await leader.page.getByTestId("leader-build-open").waitFor();
+    await leader.page.getByTestId("toast").click(); // the enrollment's confirmation, tapped away
     await shot(leader.page, "90-leader-build-failed-vi");
     assert.equal(await leader.page.getByTestId("tab-team").count(), 0);
     seen = await where(leader.page);
@@ -100,6 +101,21 @@ test("members get the members' app; a leader's phone moves to the leaders' app, 
     assert.equal(await leader.page.getByTestId("leader-build").count(), 0);
     await leader.page.getByTestId("tab-log").click();
     assert.equal(await leader.page.getByTestId("entry").count(), 1, "the observation made before the move is there");
+
+    // Someone who has tapped is never reloaded under: a phone that lost its flag (site data
+    // cleared, say) starts on the members' app, keeps the leaders' app again by itself, and offers
+    // the reopen instead. (index.html marks a tap in PATROL_TOUCHED; set here before any script.)
+    await ctxs[1].addInitScript(() => { globalThis.PATROL_TOUCHED = true; });
+    await leader.page.evaluate(() => localStorage.removeItem("patrol.build"));
+    await leader.page.reload();
+    await waitText(leader.page, "leader-build", "Tab Tổ đã tải về máy", 60_000);
+    seen = await where(leader.page);
+    assert.deepEqual(seen.folders, [memberApp], "not reloaded: still the members' app");
+    assert.equal(seen.flag, "leader", "flagged for the next start");
+    await shot(leader.page, "92-leader-build-kept-vi");
+    await leader.page.getByTestId("leader-build-open").click();
+    await leader.page.getByTestId("tab-team").waitFor({ timeout: 60_000 });
+    assert.deepEqual((await where(leader.page)).folders, [leaderApp]);
 
     // Offline, the leaders' app opens from the phone.
     await server.stop();

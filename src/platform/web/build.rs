@@ -7,11 +7,6 @@ use crate::service::ApiError;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
-// A tap or a key since the page loaded: someone may be typing, so the page is not reloaded under them.
-let touched = false;
-for (const type of ["pointerdown", "keydown"]) {
-  addEventListener(type, () => { touched = true; }, { capture: true, once: true });
-}
 function conf() {
   const c = globalThis.PATROL_BUILD;
   if (!c) throw "unsupported";
@@ -45,7 +40,8 @@ export async function keep_leader_app(asked) {
     }
   }
   localStorage.setItem(c.key, "leader");
-  if (!asked && touched) return "kept";
+  // PATROL_TOUCHED: index.html marks a tap or a key since the page loaded.
+  if (!asked && globalThis.PATROL_TOUCHED) return "kept";
   sessionStorage.setItem(c.key, "switched");
   location.reload();
   return "reloading";
