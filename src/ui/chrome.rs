@@ -44,12 +44,13 @@ pub fn TopBar() -> Element {
 #[component]
 pub fn Banners() -> Element {
     let ui = Ui::get();
-    // Urgent tips still waiting, for a leader: on every screen, impossible to miss.
+    // Urgent tips still waiting, for a leader: on every screen, impossible to miss (it opens the
+    // Team tab, so only where that tab is).
     let urgent = ui
         .team
         .read()
         .as_ref()
-        .filter(|_| Ui::LEADER_SCREENS)
+        .filter(|_| ui.team_tab())
         .map_or(0, |t| {
             t.log
                 .tips
@@ -61,7 +62,7 @@ pub fn Banners() -> Element {
         if !*ui.online.read() {
             div { class: "banner offline", "data-testid": "offline", {ui.t("net.offline")} }
         }
-        if ui.reviews() && !Ui::LEADER_SCREENS {
+        if ui.reviews() && !ui.team_tab() {
             LeaderBuildCard {}
         }
         if urgent > 0 {
@@ -80,20 +81,21 @@ pub fn Banners() -> Element {
 #[component]
 fn LeaderBuildCard() -> Element {
     let ui = Ui::get();
-    let state = ui.leader_build.read().clone();
-    let loading = state == LeaderBuild::Loading;
-    let (text, button) = match state {
-        LeaderBuild::Idle => (ui.t("team.build_ready"), "team.build_open"),
-        LeaderBuild::Loading => (ui.t("team.build_loading"), ""),
-        LeaderBuild::Kept => (ui.t("team.build_kept"), "team.build_restart"),
-        LeaderBuild::Failed(why) => (i18n::tf(ui.lang(), &why.key, &why.args), "team.build_open"),
+    let (text, button) = match ui.leader_build.read().clone() {
+        LeaderBuild::Idle => (ui.t("team.build_ready"), Some("team.build_open")),
+        LeaderBuild::Loading => (ui.t("team.build_loading"), None),
+        LeaderBuild::Kept => (ui.t("team.build_kept"), Some("team.build_restart")),
+        LeaderBuild::Failed(why) => (
+            i18n::tf(ui.lang(), &why.key, &why.args),
+            Some("team.build_open"),
+        ),
     };
     rsx! {
         div { class: "banner build", role: "status", "data-testid": "leader-build",
             p { "{text}" }
-            if !loading {
+            if let Some(key) = button {
                 button { class: "big", "data-testid": "leader-build-open", onclick: move |_| ui.move_to_leader_build(true),
-                    {ui.t(button)}
+                    {ui.t(key)}
                 }
             }
         }
@@ -121,7 +123,7 @@ pub fn Toast() -> Element {
 pub fn Tabs() -> Element {
     let ui = Ui::get();
     let current = *ui.tab.read();
-    let reviewer = ui.reviews() && Ui::LEADER_SCREENS;
+    let reviewer = ui.team_tab();
     let mut tabs = vec![
         (Tab::Tonight, "nav.tonight", "tab-tonight"),
         (Tab::Route, "nav.route", "tab-route"),

@@ -217,6 +217,11 @@ impl Ui {
         self.team.read().is_some()
     }
 
+    /// True when the Team tab shows: a reviewer's device running the app that has its screens.
+    pub fn team_tab(self) -> bool {
+        Self::LEADER_SCREENS && self.reviews()
+    }
+
     /// At start (and after an enrollment): a reviewer on the members' build moves to the leaders'
     /// build by itself (reloading only if nothing was tapped or typed yet); anyone else starts on
     /// the members' build next time. A role given later shows a card offering the move.

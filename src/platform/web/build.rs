@@ -79,17 +79,14 @@ pub async fn keep_leader_app(asked: bool) -> Result<Moved, ApiError> {
         Ok(v) if v.as_string().as_deref() == Some("kept") => Ok(Moved::Kept),
         Ok(_) => Ok(Moved::Reloading),
         Err(e) => {
-            let why =
-                match e.as_string().as_deref() {
-                    Some("reload") => ApiError::new("team.build_failed")
-                        .arg_key("detail", "team.build_err_reload"),
-                    Some("refused") => ApiError::new("team.build_failed")
-                        .arg_key("detail", "team.build_err_refused"),
-                    Some("unsupported") => ApiError::new("team.build_failed")
-                        .arg_key("detail", "team.build_err_unsupported"),
-                    _ => ApiError::new("team.build_failed").arg("detail", super::js_error_text(&e)),
-                };
-            Err(why)
+            let why = ApiError::new("team.build_failed");
+            Err(match e.as_string().as_deref() {
+                // The script's own codes, in the translation files' words.
+                Some(code @ ("reload" | "refused" | "unsupported")) => {
+                    why.arg_key("detail", format!("team.build_err_{code}"))
+                }
+                _ => why.arg("detail", super::js_error_text(&e)),
+            })
         }
     }
 }

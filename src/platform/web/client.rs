@@ -108,7 +108,7 @@ impl Starting {
             });
         }
         let unsupported = |e: JsValue| StartError::Unsupported {
-            detail: format!("{e:?}"),
+            detail: super::js_error_text(&e),
         };
         let worker = store_worker().map_err(unsupported)?;
         let (ready_tx, ready_rx) = oneshot::channel();
