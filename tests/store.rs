@@ -73,6 +73,38 @@ fn an_old_database_upgrades_and_keeps_its_records() {
 }
 
 #[test]
+fn a_failing_migration_leaves_the_database_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Connection::open(dir.path().join("m.db")).unwrap();
+    assert_eq!(migrate::migrate_to(&mut c, 1).unwrap(), 1);
+    // Two pending migrations, the second one broken: neither is applied, the version stays.
+    let list = [
+        migrate::MIGRATIONS[0],
+        ("0002_fine", "CREATE TABLE fine(x INTEGER);"),
+        (
+            "0003_broken",
+            "CREATE TABLE broken(x INTEGER); SELECT * FROM no_such_table;",
+        ),
+    ];
+    assert!(migrate::run(&mut c, &list, 3).is_err());
+    assert_eq!(migrate::version(&c).unwrap(), 1);
+    for table in ["fine", "broken"] {
+        assert!(
+            c.prepare(&format!("SELECT * FROM {table}")).is_err(),
+            "{table} was rolled back"
+        );
+    }
+    // Fixed, the same list applies in full.
+    let list = [
+        list[0],
+        list[1],
+        ("0003_fixed", "CREATE TABLE fixed(x INTEGER);"),
+    ];
+    assert_eq!(migrate::run(&mut c, &list, 3).unwrap(), 3);
+    assert!(c.prepare("SELECT * FROM fine, fixed").is_ok());
+}
+
+#[test]
 fn a_ward_stored_before_photo_keeping_periods_keeps_photos_14_days() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");

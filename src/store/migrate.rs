@@ -1,4 +1,5 @@
-//! Versioned migrations from migrations/, applied in order, each in its own transaction.
+//! Versioned migrations from migrations/, applied in order, all that are pending in one transaction
+//! (a new phone's database is made with one journal commit, not one per migration).
 
 use super::{map_open_error, StoreError};
 use rusqlite::Connection;
@@ -61,7 +62,8 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, StoreError>
 }
 
 /// The one migration runner, for the device's and the server's lists: applies `migrations` up to
-/// `target`, each one and its version bump in one transaction; refuses a database newer than the list.
+/// `target` and the version bump in one transaction, so a failure leaves the database as it was;
+/// refuses a database newer than the list.
 pub fn run(
     conn: &mut Connection,
     migrations: &[(&str, &str)],
@@ -75,12 +77,15 @@ pub fn run(
             supported: latest,
         });
     }
-    for v in found..target.min(latest) {
-        let (_, sql) = migrations[v as usize];
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql).map_err(map_open_error)?;
-        tx.pragma_update(None, "user_version", v + 1)?;
-        tx.commit()?;
+    let target = target.min(latest);
+    if found >= target {
+        return Ok(found);
     }
+    let tx = conn.transaction()?;
+    for (_, sql) in &migrations[found as usize..target as usize] {
+        tx.execute_batch(sql).map_err(map_open_error)?;
+    }
+    tx.pragma_update(None, "user_version", target)?;
+    tx.commit()?;
     version(conn)
 }
