@@ -45,8 +45,12 @@ pub enum StartError {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Response {
-    /// The database is open; commands may be sent.
-    Ready,
+    /// The database is open; commands may be sent. `first` is the answer to the UI's first
+    /// `Local::State`, read by the worker while the page builds its screens (see client.rs).
+    Ready {
+        /// The store's state as it was opened.
+        first: Reply,
+    },
     /// The database could not be opened; the worker takes no commands.
     Fatal {
         /// Why.

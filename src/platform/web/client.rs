@@ -1,7 +1,8 @@
-//! The UI side of the worker: starts it, waits for "ready", and matches replies to calls.
+//! The UI side of the worker: starts it, waits for "ready", and matches replies to calls. "Ready"
+//! carries the store's state, so the UI's first `Local::State` needs no round trip to the worker.
 
 use crate::platform::protocol::{Request, Response, StartError};
-use crate::service::{ApiError, Change, Command, Reply};
+use crate::service::{ApiError, Change, Command, Local, Reply};
 use futures_channel::oneshot;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -57,6 +58,9 @@ struct Inner {
     pending: RefCell<HashMap<u64, oneshot::Sender<Reply>>>,
     ready: RefCell<Option<oneshot::Sender<Result<(), StartError>>>>,
     on_update: RefCell<Option<Box<dyn Fn(Change)>>>,
+    /// The state "ready" carried, until the first call: the answer to it if that call is
+    /// `Local::State`; dropped by any other call or by an update, after which it may be stale.
+    first: RefCell<Option<Reply>>,
 }
 
 /// A handle on the store, wherever it runs; cheap to clone.
@@ -118,6 +122,7 @@ impl Starting {
             pending: RefCell::new(HashMap::new()),
             ready: RefCell::new(Some(ready_tx)),
             on_update: RefCell::new(None),
+            first: RefCell::new(None),
         });
         let weak = Rc::downgrade(&inner);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -125,7 +130,8 @@ impl Starting {
                 return;
             };
             match serde_json::from_str::<Response>(&text) {
-                Ok(Response::Ready) => {
+                Ok(Response::Ready { first }) => {
+                    *inner.first.borrow_mut() = Some(first);
                     if let Some(tx) = inner.ready.borrow_mut().take() {
                         let _ = tx.send(Ok(()));
                     }
@@ -136,6 +142,7 @@ impl Starting {
                     }
                 }
                 Ok(Response::Update { change }) => {
+                    inner.first.borrow_mut().take();
                     if let Some(f) = inner.on_update.borrow().as_ref() {
                         f(change);
                     }
@@ -206,6 +213,10 @@ impl Core {
 
     /// Sends a command to the store and waits for its reply.
     pub async fn call(&self, cmd: Command) -> Reply {
+        let first = self.inner.first.borrow_mut().take();
+        if let (Some(first), Command::Local(Local::State)) = (first, &cmd) {
+            return first;
+        }
         let id = self.inner.next_id.get();
         self.inner.next_id.set(id + 1);
         let (tx, rx) = oneshot::channel();

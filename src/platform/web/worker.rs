@@ -5,7 +5,7 @@
 use super::fetch::FetchTransport;
 use crate::platform::protocol::{Request, Response, StartError};
 use crate::service::door;
-use crate::service::{ApiError, Service};
+use crate::service::{ApiError, Command, Local, Service};
 use crate::store::sync_state::SyncKey;
 use crate::store::{Durability, Store, StoreError};
 use crate::sync::engine::Shared as _;
@@ -172,7 +172,6 @@ impl SyncLoop {
 /// Entry point of the worker script: opens the store and starts answering.
 #[wasm_bindgen]
 pub async fn start_worker(clock_offset_ms: f64, store_faults: u32) {
-    console_error_panic_hook::set_once();
     crate::clock::set_offset_ms(clock_offset_ms as i64);
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let faults = Rc::new(Faults(Cell::new(store_faults)));
@@ -183,6 +182,14 @@ pub async fn start_worker(clock_offset_ms: f64, store_faults: u32) {
             return;
         }
     };
+    // The state the page asks for first, read now rather than after a round trip.
+    let first = door::handle(
+        &*service,
+        Command::Local(Local::State),
+        FetchTransport::new,
+        || connect(&faults),
+    )
+    .await;
     let sync = Rc::new(SyncLoop {
         scope: scope.clone(),
         service: service.clone(),
@@ -220,6 +227,6 @@ pub async fn start_worker(clock_offset_ms: f64, store_faults: u32) {
     let on_online = Closure::<dyn FnMut()>::new(move || online_loop.on(Trigger::Connected));
     let _ = scope.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
     on_online.forget();
-    post(&scope, &Response::Ready);
+    post(&scope, &Response::Ready { first });
     sync.on(Trigger::Started);
 }
