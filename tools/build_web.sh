@@ -16,11 +16,15 @@ optimise() {
     "$1/patrol_bg.wasm" -o "$1/patrol_bg.wasm"
 }
 
-# One app: features, then the stage folder it goes to.
+# One app: features, then the stage folder it goes to. Built with the nightly of tools/web-toolchain
+# (tools/setup.sh installs it), which rebuilds the standard library with panics as a bare trap:
+# no panic messages, file names or formatting code in the phone's download.
+nightly=$(cat tools/web-toolchain)
 app() {
-  echo "[build] compiling the app to wasm with features '$1' (release; the first build takes several minutes)"
-  cargo rustc --lib --release --target wasm32-unknown-unknown --features "$1" --crate-type cdylib \
-    --config 'profile.release.panic="abort"'
+  echo "[build] compiling the app to wasm with features '$1' ($nightly, release; the first build takes several minutes)"
+  cargo "+$nightly" rustc --lib --release --target wasm32-unknown-unknown --features "$1" --crate-type cdylib \
+    -Zbuild-std=std,panic_abort \
+    --config 'target.wasm32-unknown-unknown.rustflags = ["-Zunstable-options", "-Cpanic=immediate-abort"]'
   mkdir -p "$2"
   wasm-bindgen --target web --no-typescript --out-dir "$2" --out-name patrol \
     target/wasm32-unknown-unknown/release/patrol.wasm

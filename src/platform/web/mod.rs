@@ -23,7 +23,6 @@ pub fn js_error_text(e: &JsValue) -> String {
 /// Entry point of the page: mounts the app on `<div id="main">`.
 #[wasm_bindgen]
 pub fn start_ui() {
-    console_error_panic_hook::set_once();
     // Tests set `globalThis.PATROL_CLOCK_OFFSET_MS` to run the app on a fixed night.
     let offset = js_sys::Reflect::get(&js_sys::global(), &"PATROL_CLOCK_OFFSET_MS".into())
         .ok()
