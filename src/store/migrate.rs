@@ -2,7 +2,7 @@
 //! (a new phone's database is made with one journal commit, not one per migration).
 
 use super::{map_open_error, StoreError};
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, oldest first; a database's `user_version` is how many it has applied.
 pub const MIGRATIONS: &[(&str, &str)] = &[
@@ -63,25 +63,37 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, StoreError>
 
 /// The one migration runner, for the device's and the server's lists: applies `migrations` up to
 /// `target` and the version bump in one transaction, so a failure leaves the database as it was;
-/// refuses a database newer than the list.
+/// refuses a database newer than the list. An up-to-date database is only read (it may be
+/// read-only). Otherwise the version is read again under the write lock, so two processes opening
+/// one database migrate it once. As every step runs in that one transaction, none may hold `BEGIN`,
+/// `COMMIT`, `VACUUM` or `PRAGMA journal_mode` (and `PRAGMA foreign_keys` would be ignored).
 pub fn run(
     conn: &mut Connection,
     migrations: &[(&str, &str)],
     target: u32,
 ) -> Result<u32, StoreError> {
     let latest = migrations.len() as u32;
-    let found = version(conn)?;
-    if found > latest {
-        return Err(StoreError::TooNew {
-            found,
-            supported: latest,
-        });
-    }
     let target = target.min(latest);
-    if found >= target {
-        return Ok(found);
+    // The version, if this list still has steps up to `target` for it.
+    let pending = |conn: &Connection| -> Result<Option<u32>, StoreError> {
+        let found = version(conn)?;
+        if found > latest {
+            return Err(StoreError::TooNew {
+                found,
+                supported: latest,
+            });
+        }
+        Ok((found < target).then_some(found))
+    };
+    if pending(conn)?.is_none() {
+        return version(conn);
     }
-    let tx = conn.transaction()?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_open_error)?;
+    let Some(found) = pending(&tx)? else {
+        return version(&tx);
+    };
     for (_, sql) in &migrations[found as usize..target as usize] {
         tx.execute_batch(sql).map_err(map_open_error)?;
     }
