@@ -22,9 +22,11 @@ optimise() {
 nightly=$(cat tools/web-toolchain)
 app() {
   echo "[build] compiling the app to wasm with features '$1' ($nightly, release; the first build takes several minutes)"
-  cargo "+$nightly" rustc --lib --release --target wasm32-unknown-unknown --features "$1" --crate-type cdylib \
-    -Zbuild-std=std,panic_abort \
-    --config 'target.wasm32-unknown-unknown.rustflags = ["-Zunstable-options", "-Cpanic=immediate-abort"]'
+  # The flags are set here, whatever the caller's environment holds (cargo would let RUSTFLAGS or
+  # CARGO_ENCODED_RUSTFLAGS replace a config file's flags without a word).
+  env -u CARGO_ENCODED_RUSTFLAGS RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+    cargo "+$nightly" rustc --lib --release --target wasm32-unknown-unknown --features "$1" --crate-type cdylib \
+    -Zbuild-std=std,panic_abort
   mkdir -p "$2"
   wasm-bindgen --target web --no-typescript --out-dir "$2" --out-name patrol \
     target/wasm32-unknown-unknown/release/patrol.wasm

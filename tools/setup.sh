@@ -21,10 +21,6 @@ wasm_bindgen_version() { awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version
 
 web() {
   command -v cargo >/dev/null || { echo "Rust (cargo) is required: see https://rustup.rs" >&2; exit 1; }
-  if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
-    say "adding the Rust target wasm32-unknown-unknown (for the web app)"
-    rustup target add wasm32-unknown-unknown
-  fi
   # The phone's wasm is built with the nightly named in tools/web-toolchain: it rebuilds the
   # standard library so that a panic is a bare trap, without messages, file names or formatting
   # (35 KB less brotli on every first visit). Native builds and tests stay on stable.
