@@ -23,13 +23,14 @@ use common::TEAM2;
 /// A night far in the future, so it is never past whatever the clock says.
 const NIGHT: &str = "2099-03-02";
 
-/// The seeded server plus: team 2 of the demo ward (leader b-l1, member b-m1, officer demo-o1,
-/// admin demo-a1), an officer demo-o2 in team 1, and an officer w2-o1 in ward 2.
 /// The instant every test here starts at: 4 December 2026, 19:00 in Hà Nội, before tonight's first
 /// shift. The ward server reads `patrol::clock` like the app, so missed shifts, tonight's plan and
 /// code expiry never depend on the host's clock; every test of this file sets the same instant.
 const EVENING: &str = "2026-12-04T12:00:00Z";
 
+/// The seeded server plus: team 2 of the demo ward (leader b-l1, member b-m1, officer demo-o1,
+/// admin demo-a1), an officer demo-o2 in team 1, and an officer w2-o1 in ward 2; the clock at
+/// [`EVENING`].
 async fn world() -> Server {
     let evening = chrono::DateTime::parse_from_rfc3339(EVENING).unwrap();
     patrol::clock::set_offset_ms((evening.to_utc() - chrono::Utc::now()).num_milliseconds());

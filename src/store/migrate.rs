@@ -74,30 +74,29 @@ pub fn run(
 ) -> Result<u32, StoreError> {
     let latest = migrations.len() as u32;
     let target = target.min(latest);
-    // The version, if this list still has steps up to `target` for it.
-    let pending = |conn: &Connection| -> Result<Option<u32>, StoreError> {
-        let found = version(conn)?;
-        if found > latest {
-            return Err(StoreError::TooNew {
-                found,
-                supported: latest,
-            });
-        }
-        Ok((found < target).then_some(found))
+    // The database's version, refused if newer than the list.
+    let known = |conn: &Connection| match version(conn)? {
+        found if found > latest => Err(StoreError::TooNew {
+            found,
+            supported: latest,
+        }),
+        found => Ok(found),
     };
-    if pending(conn)?.is_none() {
-        return version(conn);
+    let found = known(conn)?;
+    if found >= target {
+        return Ok(found);
     }
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_open_error)?;
-    let Some(found) = pending(&tx)? else {
-        return version(&tx);
-    };
+    let found = known(&tx)?;
+    if found >= target {
+        return Ok(found);
+    }
     for (_, sql) in &migrations[found as usize..target as usize] {
         tx.execute_batch(sql).map_err(map_open_error)?;
     }
     tx.pragma_update(None, "user_version", target)?;
     tx.commit()?;
-    version(conn)
+    Ok(target)
 }

@@ -50,13 +50,10 @@ export async function keep_leader_app(asked) {
 extern "C" {
     /// Records that this device's role needs no leaders' screens: the next start loads the
     /// members' app.
-    #[wasm_bindgen(js_name = forget_leader_app)]
     pub fn forget_leader_app();
     /// Records that the leaders' app runs here for a reviewer (a reload into it is over).
-    #[wasm_bindgen(js_name = leader_app_arrived)]
     pub fn leader_app_arrived();
     /// Reloads the page (into the app the flag names).
-    #[wasm_bindgen(js_name = reload_page)]
     pub fn reload_page();
     #[wasm_bindgen(catch, js_name = keep_leader_app)]
     async fn keep_leader_app_js(asked: bool) -> Result<JsValue, JsValue>;
