@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { axeFindings as findings, launch, startServer } from "./harness.mjs";
+import { axeFindings as findings, launch, startServer, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
@@ -16,14 +16,14 @@ test("no serious or critical accessibility issue on any screen, in both language
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     await page.goto(server.url);
-    await page.getByTestId("no-ward").waitFor({ timeout: 60_000 });
+    await waitShown(page, "no-ward", 60_000);
     const found = [];
     const check = async (screen) => {
       for (const f of await findings(page)) found.push(`${screen}: ${f}`);
     };
     await check("no ward (vi)");
     await page.getByTestId("load-demo").click();
-    await page.getByTestId("start").waitFor();
+    await waitShown(page, "start", 30_000);
     await page.getByTestId("member-demo-m1").check();
     await page.getByTestId("start").click();
     for (const lang of ["vi", "en"]) {

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { enrollmentLink, phones, ROOT, shot, startServer, waitText, watchedPage } from "./harness.mjs";
+import { enrollmentLink, phones, ROOT, shot, startServer, waitText, watchedPage, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 // The evening of 4 December 2026, 19:00 in Hà Nội.
@@ -75,7 +75,7 @@ test("members get the members' app; a leader's phone moves to the leaders' app, 
     await leader.page.goto(enrollmentLink(data, "demo-m1", server.url, EVENING));
     await waitText(leader.page, "sync-card", "vai trò: tổ trưởng", 60_000);
     await waitText(leader.page, "leader-build", "Chưa tải được tab Tổ (mất mạng, hoặc máy chủ phường chưa có bản này)", 30_000);
-    await leader.page.getByTestId("leader-build-open").waitFor();
+    await waitShown(leader.page, "leader-build-open", 30_000);
     await leader.page.getByTestId("toast").click(); // the enrollment's confirmation, tapped away
     await shot(leader.page, "90-leader-build-failed-vi");
     assert.equal(await leader.page.getByTestId("tab-team").count(), 0);
@@ -93,7 +93,7 @@ test("members get the members' app; a leader's phone moves to the leaders' app, 
     await server.stop();
     server = await startServer({ data, port, clock: EVENING });
     await leader.page.getByTestId("leader-build-open").click();
-    await leader.page.getByTestId("tab-team").waitFor({ timeout: 60_000 });
+    await waitShown(leader.page, "tab-team", 60_000);
     seen = await where(leader.page);
     assert.deepEqual(seen.folders, [leaderApp], "after the move every file comes from the leaders' app");
     assert.ok(seen.cached[leaderApp] > 0 && seen.cached[memberApp] > 0, `both apps kept: ${JSON.stringify(seen.cached)}`);
@@ -114,14 +114,14 @@ test("members get the members' app; a leader's phone moves to the leaders' app, 
     assert.equal(seen.flag, "leader", "flagged for the next start");
     await shot(leader.page, "92-leader-build-kept-vi");
     await leader.page.getByTestId("leader-build-open").click();
-    await leader.page.getByTestId("tab-team").waitFor({ timeout: 60_000 });
+    await waitShown(leader.page, "tab-team", 60_000);
     assert.deepEqual((await where(leader.page)).folders, [leaderApp]);
 
     // Offline, the leaders' app opens from the phone.
     await server.stop();
     await ctxs[1].setOffline(true);
     await leader.page.reload();
-    await leader.page.getByTestId("tab-team").waitFor({ timeout: 60_000 });
+    await waitShown(leader.page, "tab-team", 60_000);
     assert.deepEqual((await where(leader.page)).folders, [leaderApp]);
     await shot(leader.page, "91-leader-build-offline-vi");
     assert.deepEqual(member.errors, []);

@@ -126,7 +126,46 @@ export async function launch(profileDir, geolocation, { args = [], timezoneId = 
     permissions: ["geolocation"],
     geolocation,
   });
+  watchContext(ctx);
   return ctx;
+}
+
+/** The last lines each browser context logged (console, uncaught errors, failed requests). */
+const LOGS = new WeakMap();
+
+/** Keeps the last 40 lines `ctx` logs, for a failing test to print. */
+function watchContext(ctx) {
+  const lines = [];
+  LOGS.set(ctx, lines);
+  const keep = (line) => { lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`); if (lines.length > 40) lines.shift(); };
+  ctx.on("console", (m) => keep(`console.${m.type()}: ${m.text()}`));
+  ctx.on("weberror", (e) => keep(`error: ${e.error()}`));
+  ctx.on("requestfailed", (r) => keep(`failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ""}`));
+  ctx.on("page", (p) => p.on("worker", (w) => keep(`worker: ${w.url()}`)));
+}
+
+/**
+ * Runs `wait`; if it throws, saves a screenshot of `page` as FAIL-`what`.png and throws the error
+ * again with what the screen said (its message, if any) and what the browser logged last.
+ */
+async function explained(page, what, wait) {
+  try {
+    return await wait();
+  } catch (e) {
+    const name = `FAIL-${what.replace(/[^\w-]+/g, "_")}`;
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }).catch(() => {});
+    const toast = await page.getByTestId("toast").allTextContents().catch(() => []);
+    const screen = await page.locator("main, #main").first().innerText({ timeout: 1000 }).catch(() => "");
+    const log = LOGS.get(page.context()) ?? [];
+    e.message += `\n  screenshot: tests/e2e/artifacts/${name}.png\n  message on screen: ${toast.join(" | ") || "none"}` +
+      `\n  screen text: ${screen.replace(/\s+/g, " ").slice(0, 600)}\n  browser's last lines:\n    ${log.join("\n    ") || "none"}`;
+    throw e;
+  }
+}
+
+/** Waits until the element with data-testid `id` is visible; on failure says what the screen showed. */
+export async function waitShown(page, id, timeout = 15000) {
+  await explained(page, id, () => page.getByTestId(id).first().waitFor({ timeout }));
 }
 
 /**
@@ -170,7 +209,7 @@ export async function shot(page, name) {
 /** Waits until the element with data-testid `id` contains `text`, and returns its text. */
 export async function waitText(page, id, text, timeout = 15000) {
   const loc = page.getByTestId(id).filter({ hasText: text }).first();
-  await loc.waitFor({ timeout });
+  await explained(page, `${id}-${text}`, () => loc.waitFor({ timeout }));
   return loc.textContent();
 }
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, setClock, shot, startServer, waitText } from "./harness.mjs";
+import { launch, setClock, shot, startServer, waitText, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
@@ -28,7 +28,7 @@ for (const n of NIGHTS) {
       await setClock(ctx, n.at);
       const page = ctx.pages()[0] ?? (await ctx.newPage());
       await page.goto(server.url);
-      await page.getByTestId("no-ward").waitFor({ timeout: 60_000 });
+      await waitShown(page, "no-ward", 60_000);
       await page.getByTestId("load-demo").click();
       await waitText(page, "tonight-title", n.night);
       // The hour's shift is the one offered; the member starts it without choosing.

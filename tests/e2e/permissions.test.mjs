@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
-import { shot, startServer, waitText, watchedPage } from "./harness.mjs";
+import { shot, startServer, waitText, watchedPage, waitShown } from "./harness.mjs";
 
 // Counts the calls that make a browser ask the person, and answers the location with a denial.
 function watchAsks() {
@@ -34,9 +34,9 @@ test("nothing is asked at load; location and storage on the tap that needs them;
     await ctx.addInitScript(watchAsks);
     const { page, errors } = await watchedPage(ctx);
     await page.goto(server.url);
-    await page.getByTestId("no-ward").waitFor({ timeout: 60_000 });
+    await waitShown(page, "no-ward", 60_000);
     await page.getByTestId("load-demo").click();
-    await page.getByTestId("start").waitFor();
+    await waitShown(page, "start", 30_000);
     await page.waitForTimeout(1000);
     assert.deepEqual(await page.evaluate(() => globalThis.__asks), { location: 0, persist: 0 }, "nothing asked at load");
     assert.equal(await page.getByTestId("not-persistent").count(), 0, "no storage warning before anything is recorded");

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { ARTIFACTS, axeFindings, enrollmentLink, launch, shot, startServer, waitText, watchedPage } from "./harness.mjs";
+import { ARTIFACTS, axeFindings, enrollmentLink, launch, shot, startServer, waitText, watchedPage, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
@@ -43,7 +43,7 @@ test("a leader's report: tables, chart, CSV equal to the page, printed to PDF", 
     await page.goto(enrollmentLink(server.data, "demo-m1", server.url));
     await waitText(page, "sync-card", "vai trò: tổ trưởng", 60_000);
     // Nothing tapped yet: the phone moves to the leaders' app by itself, reloading once.
-    await page.getByTestId("tab-team").waitFor({ timeout: 60_000 });
+    await waitShown(page, "tab-team", 60_000);
 
     // Tonight's shift with two observations, one urgent, synced to the ward.
     await page.getByTestId("slot-ca1").click();
@@ -66,7 +66,7 @@ test("a leader's report: tables, chart, CSV equal to the page, printed to PDF", 
     await page.getByTestId("team-reports").click();
     await page.getByTestId("report-kind").selectOption("night");
     await page.getByTestId("report-make").click();
-    await page.getByTestId("report").waitFor({ timeout: 30_000 });
+    await waitShown(page, "report", 30_000);
     const summary = await cells(page, "table-summary");
     const row = (label) => summary.find((r) => r[0] === label);
     assert.deepEqual(summary[0], ["Chỉ tiêu", "Kỳ này", "Kỳ trước", "Cùng kỳ năm trước"]);

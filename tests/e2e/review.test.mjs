@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { axeFindings, enrollmentLink, launch, shot, startServer, waitText, watchedPage } from "./harness.mjs";
+import { axeFindings, enrollmentLink, launch, shot, startServer, waitText, watchedPage, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
@@ -28,7 +28,7 @@ test("an urgent tip reaches the leader live, is followed up offline, and its out
 
     // The leader keeps the team screen open.
     await leader.page.getByTestId("tab-team").click();
-    await leader.page.getByTestId("team-none-running").waitFor();
+    await waitShown(leader.page, "team-none-running", 30_000);
     await leader.page.evaluate(() => { window.__sameDocument = true; });
 
     // The member patrols offline and records an urgent theft.
@@ -52,7 +52,7 @@ test("an urgent tip reaches the leader live, is followed up offline, and its out
     const online = Date.now();
     await memberCtx.setOffline(false);
     // "Within seconds": the 60 s timer alone would rarely make it; the announcement takes ~0.1 s.
-    await leader.page.getByTestId("urgent-tips").waitFor({ timeout: 10_000 });
+    await waitShown(leader.page, "urgent-tips", 10_000);
     const shown = Date.now();
     await waitText(member.page, "sync-status", "Đã đồng bộ hết", 30_000);
     assert.notEqual(pushed, null, "the member's push was seen");
@@ -66,12 +66,12 @@ test("an urgent tip reaches the leader live, is followed up offline, and its out
     // points are drawn to scale on a plain background, and no tile is asked for.
     await leaderCtx.setOffline(true);
     await leader.page.locator('[data-testid^="map-open-"]').first().click();
-    await leader.page.getByTestId("map").waitFor();
-    await leader.page.getByTestId("map-no-tiles").waitFor();
+    await waitShown(leader.page, "map", 30_000);
+    await waitShown(leader.page, "map-no-tiles", 30_000);
     const points = await leader.page.getByTestId("map-point").count();
     assert.ok(points >= 6, `the demo route's 5 checkpoints and the observation are drawn (${points})`);
     assert.equal(await leader.page.getByTestId("map-tile").count(), 0, "no tiles offline");
-    await leader.page.getByTestId("map-scale").waitFor();
+    await waitShown(leader.page, "map-scale", 30_000);
     await leader.page.getByTestId("map").scrollIntoViewIfNeeded();
     await shot(leader.page, "77-leader-map-offline-vi-360");
     await leader.page.getByTestId("team-tips").click();

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, shot, startServer, waitText } from "./harness.mjs";
+import { launch, shot, startServer, waitText, waitShown } from "./harness.mjs";
 
 // Demo ward checkpoints (assets/demo/ward.json).
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 }; // ~2 m from cp1 (radius 40 m)
@@ -24,12 +24,12 @@ test("a full shift offline is durable across reload and browser restart", { time
 
     // 1. First load while online: the service worker installs and takes control.
     await page.goto(server.url);
-    await page.getByTestId("no-ward").waitFor({ timeout: 60_000 });
+    await waitShown(page, "no-ward", 60_000);
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
     const manifest = await page.evaluate(() => document.querySelector('link[rel="manifest"]').href);
     assert.match(manifest, /manifest\.webmanifest$/);
     await page.getByTestId("load-demo").click();
-    await page.getByTestId("slots").waitFor();
+    await waitShown(page, "slots", 30_000);
     await shot(page, "01-online-demo-ward");
 
     // 2. Network off: the server is gone and the browser is offline; the app still opens.
@@ -50,7 +50,7 @@ test("a full shift offline is durable across reload and browser restart", { time
     await page.getByTestId("start").click();
 
     // 4. Route: GPS check-ins inside the radius are verified.
-    await page.getByTestId("cp-demo-cp1").waitFor();
+    await waitShown(page, "cp-demo-cp1", 30_000);
     await waitText(page, "dist-demo-cp1", " m,");
     await page.getByTestId("checkin-demo-cp1").click();
     await waitText(page, "state-demo-cp1", "đã xác minh");

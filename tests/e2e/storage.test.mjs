@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, shot, startServer, waitText, watchedPage } from "./harness.mjs";
+import { launch, shot, startServer, waitText, watchedPage, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
@@ -18,12 +18,12 @@ test("a storage failure is healed without a reload, and what was typed is saved 
   try {
     const { page, errors } = await watchedPage(ctx);
     await page.goto(server.url);
-    await page.getByTestId("no-ward").waitFor({ timeout: 60_000 });
+    await waitShown(page, "no-ward", 60_000);
     await page.getByTestId("load-demo").click();
     await page.getByTestId("slot-ca1").click();
     await page.getByTestId("member-demo-m1").check();
     await page.getByTestId("start").click();
-    await page.getByTestId("cp-demo-cp1").waitFor();
+    await waitShown(page, "cp-demo-cp1", 30_000);
 
     // From the next start on, the worker's first two connections fail on writing.
     await ctx.addInitScript(() => { globalThis.PATROL_STORE_FAULTS = 2; });

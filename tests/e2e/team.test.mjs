@@ -12,7 +12,7 @@ import path from "node:path";
 import { test } from "node:test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { ARTIFACTS, axeFindings, enrollmentLink, phones, setClock, shot, startServer, waitText, wardAdmin, watchedPage } from "./harness.mjs";
+import { ARTIFACTS, axeFindings, enrollmentLink, phones, setClock, shot, startServer, waitText, wardAdmin, watchedPage, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 // The evening of 4 December 2026, 19:00 in Hà Nội, and the next morning.
@@ -35,7 +35,7 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     // The leader opens the roster: the week starts tonight; ca1 tonight gets demo-m2.
     await leader.page.getByTestId("tab-team").click();
     await leader.page.getByTestId("team-admin").click();
-    await leader.page.getByTestId("roster-status").waitFor({ timeout: 15_000 });
+    await waitShown(leader.page, "roster-status", 15_000);
     const tonight = await leader.page.getByTestId("plan-start").inputValue();
     assert.equal(tonight, "2026-12-04");
     const chip = leader.page.getByTestId(`plan-${tonight}-ca1-demo-m2`);
@@ -51,7 +51,7 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     // The member's next sync brings it: tonight's ca1 is theirs, marked and suggested.
     await member.page.getByTestId("sync-now").click();
     await waitText(member.page, "toast", "Đã đồng bộ");
-    await member.page.getByTestId("planned-ca1").waitFor();
+    await waitShown(member.page, "planned-ca1", 30_000);
     const [y, m, d] = tonight.split("-");
     await waitText(member.page, "coming", `${d}/${m}/${y}`);
     assert.equal(await member.page.getByTestId("slot-ca1").getAttribute("class"), "pick on", "the planned slot is offered");
@@ -105,7 +105,7 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     // The route, edited on the map: checkpoint 1 moved onto checkpoint 2's place with a tap, renamed,
     // a sixth one added with a tap; saved, it reaches the new member's phone at its next sync.
     await leader.page.getByTestId("admin-route").click();
-    await leader.page.getByTestId("route-map").waitFor();
+    await waitShown(leader.page, "route-map", 30_000);
     const tapAt = async (box) => {
       const target = await leader.page.getByTestId("route-map-tap").boundingBox();
       await leader.page.getByTestId("route-map-tap").click({ position: { x: box.x + box.width / 2 - target.x, y: box.y + box.height / 2 - target.y } });
@@ -121,7 +121,7 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     await leader.page.getByTestId("route-add").click();
     const mapBox = await leader.page.getByTestId("route-map-tap").boundingBox();
     await tapAt({ x: mapBox.x + 40, y: mapBox.y + 40, width: 0, height: 0 });
-    await leader.page.getByTestId("route-row-6").waitFor();
+    await waitShown(leader.page, "route-row-6", 30_000);
     await leader.page.getByTestId("route-edit").scrollIntoViewIfNeeded();
     await shot(leader.page, "85-leader-route-edit-vi-360");
     assert.deepEqual(await axeFindings(leader.page), [], "route editor");

@@ -8,7 +8,7 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, rmSync } from "node:fs
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { launch, ROOT, shot, startServer, waitText } from "./harness.mjs";
+import { launch, ROOT, shot, startServer, waitText, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 const STAGE = path.join(ROOT, "target/web-stage");
@@ -41,7 +41,7 @@ test("a new build replaces the installed one at the next online start, whole, wi
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     await page.goto(server.url);
-    await page.getByTestId("no-ward").waitFor({ timeout: 60_000 });
+    await waitShown(page, "no-ward", 60_000);
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
     const a = await running(page);
     assert.equal(a.mark, "A");
@@ -65,7 +65,7 @@ test("a new build replaces the installed one at the next online start, whole, wi
     server = await startServer({ data, port, dist: b.dist });
     await ctx.setOffline(false);
     await page.reload();
-    await page.getByTestId("tab-log").waitFor({ timeout: 60_000 });
+    await waitShown(page, "tab-log", 60_000);
     const now = await running(page);
     assert.equal(now.mark, "B", "the next online start runs build B");
     assert.deepEqual(now.builds, [b.app], "every file of the page from B's folder");
@@ -80,7 +80,7 @@ test("a new build replaces the installed one at the next online start, whole, wi
     await server.stop();
     await ctx.setOffline(true);
     await page.reload();
-    await page.getByTestId("tab-log").waitFor({ timeout: 60_000 });
+    await waitShown(page, "tab-log", 60_000);
     const offline = await running(page);
     assert.equal(offline.mark, "B");
     assert.deepEqual(offline.builds, [b.app]);

@@ -114,8 +114,8 @@ impl SyncLoop {
         );
     }
 
-    /// Opens the ward server's announcements for a reviewer, unless already open: each one
-    /// starts a round at once (see [`super::announce`]).
+    /// Opens the ward server's announcements for a reviewer, unless already open: its opening and
+    /// each announcement start a round at once (see [`super::announce`]).
     fn listen(self: &Rc<Self>) {
         if self.announcing.get() {
             return;
@@ -131,10 +131,12 @@ impl SyncLoop {
             return;
         };
         self.announcing.set(true);
-        let (on_feed, on_end) = (self.clone(), self.clone());
+        let (on_open, on_feed, on_end) = (self.clone(), self.clone(), self.clone());
         super::announce::start(
             &url,
             &token,
+            // What was committed since this round's pull was not announced to this stream.
+            move || on_open.on(Trigger::Connected),
             move || on_feed.on(Trigger::Connected),
             move || on_end.announcing.set(false),
         );
