@@ -30,6 +30,17 @@ fn pending(r: Reply) -> u64 {
 }
 
 #[test]
+fn a_new_store_answers_what_a_new_phone_s_first_screen_is_drawn_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(&dir);
+    let now = Utc.with_ymd_and_hms(2026, 12, 3, 18, 45, 0).unwrap();
+    let mut state = s.state(now).unwrap();
+    assert!(!state.device_id.is_empty(), "a new store names its device");
+    state.device_id.clear();
+    assert_eq!(state, AppState::empty());
+}
+
+#[test]
 fn errors_come_back_as_translation_keys_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = service(&dir);

@@ -67,6 +67,11 @@ async fn sync_loop(
 }
 
 impl Core {
+    /// None: the desktop's store opens in milliseconds, and the first screen waits for it.
+    pub fn early() -> Option<Core> {
+        None
+    }
+
     /// Opens the database at $PATROL_DB, or patrol.db in the user's data folder, and starts syncing.
     pub async fn start() -> Result<Core, StartError> {
         let path = match std::env::var_os("PATROL_DB") {

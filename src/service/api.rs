@@ -39,7 +39,9 @@ pub enum Command {
     /// The page saw a sign of a connection (back online, shown again): sync at once, with the
     /// back-off reset. Changes nothing.
     ConnectionSeen,
-    /// Ask the ward server for a report (leaders, officers, admins; needs the network).
+    /// Ask the ward server for a report (leaders, officers, admins; needs the network). Not in
+    /// the members' phone app, nor its answer ([`Change::Report`]): neither is compiled into it.
+    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
     Report {
         /// The scope and the evenings.
         query: ReportQuery,
@@ -51,7 +53,8 @@ pub enum Command {
         hash: PhotoHash,
     },
     /// Read or change this device's team on the ward server: roster, members, codes, devices,
-    /// route (leaders, officers, admins; needs the network).
+    /// route (leaders, officers, admins; needs the network). Not in the members' phone app.
+    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
     Team {
         /// The call.
         call: TeamCall,
@@ -66,6 +69,7 @@ impl Command {
             Command::Local(local) if local.writes_event() => Some(Trigger::Wrote),
             Command::Enroll { .. } | Command::ConnectionSeen => Some(Trigger::Connected),
             // A change on the server reaches this phone's feed (setup, roster): pull it now.
+            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
             Command::Team { call } if call.changes() => Some(Trigger::Connected),
             _ => None,
         }
@@ -185,11 +189,13 @@ pub enum Change {
         lang: Lang,
     },
     /// A report from the ward server.
+    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
     Report {
         /// The figures.
         report: Box<ReportResponse>,
     },
     /// What the team API answered.
+    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
     Team {
         /// The answer.
         answer: Box<TeamAnswer>,
@@ -288,6 +294,25 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What a store that was just made holds, but for its device id (left empty): no ward,
+    /// nothing recorded, not enrolled, in Vietnamese. A new phone's first screen is drawn from it
+    /// while its store is still being made (tests/service.rs holds it to a new store's answer).
+    pub fn empty() -> AppState {
+        AppState {
+            setup: None,
+            tonight: None,
+            active: None,
+            last_ended: None,
+            pending_sync: 0,
+            lang: Lang::default(),
+            device_id: String::new(),
+            sync: SyncInfo::default(),
+            team: None,
+            tips: Vec::new(),
+            duties: Vec::new(),
+        }
+    }
+
     /// Applies what a command changed.
     pub fn apply(&mut self, change: Change) {
         match change {
@@ -302,11 +327,10 @@ impl AppState {
                 self.pending_sync = pending_sync;
             }
             Change::Lang { lang } => self.lang = lang,
-            // A report is shown, not kept in the device's state.
-            Change::Report { .. }
-            | Change::Team { .. }
-            | Change::Photo { .. }
-            | Change::Nothing => {}
+            // A report or a team answer is shown, not kept in the device's state.
+            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+            Change::Report { .. } | Change::Team { .. } => {}
+            Change::Photo { .. } | Change::Nothing => {}
         }
     }
 }

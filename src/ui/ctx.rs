@@ -160,7 +160,9 @@ pub struct Ui {
 
 impl Ui {
     /// Creates the shared state under the current component, loads the state, starts the sensors.
-    pub fn provide(core: Core) -> Ui {
+    /// `empty`: the store is still being made, and opens empty; the screens are drawn from
+    /// [`AppState::empty`] meanwhile, and a command waits for the store.
+    pub fn provide(core: Core, empty: bool) -> Ui {
         use_context_provider(|| {
             let ui = Ui {
                 core: Signal::new(core),
@@ -190,13 +192,23 @@ impl Ui {
                 viewing: Signal::new(None),
                 leader_build: Signal::new(LeaderBuild::Idle),
             };
+            if empty {
+                ui.apply(Change::Full {
+                    state: Box::new(AppState::empty()),
+                });
+            }
             ui.start_sensors();
             ui.core.read().on_update(move |change| ui.apply(change));
             spawn(async move {
-                let loaded = ui.send(crate::service::Local::State).await;
-                if let Some((server_url, code)) = crate::platform::take_enroll_link() {
-                    let mut enrolling = ui.enrolling;
+                let link = crate::platform::take_enroll_link();
+                let mut enrolling = ui.enrolling;
+                if link.is_some() {
                     enrolling.set(true);
+                }
+                let loaded = ui
+                    .exchange(crate::service::Local::State.into(), false)
+                    .await;
+                if let Some((server_url, code)) = link {
                     ui.send(Command::Enroll { server_url, code }).await;
                     enrolling.set(false);
                 }
@@ -380,10 +392,12 @@ impl Ui {
                 put(self.pending_sync, pending_sync);
             }
             Change::Lang { lang } => put(self.lang, lang),
+            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
             Change::Team { answer } => {
                 let mut admin = self.admin;
                 admin.write().take(*answer);
             }
+            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
             Change::Report { report } => {
                 let mut shown = self.report;
                 shown.set(Some(report));
@@ -464,14 +478,23 @@ impl Ui {
     }
 
     /// Sends a command; on success applies what changed and returns true, else shows the error.
-    pub async fn send(mut self, cmd: impl Into<Command>) -> bool {
-        let cmd = cmd.into();
+    pub async fn send(self, cmd: impl Into<Command>) -> bool {
+        self.exchange(cmd.into(), true).await
+    }
+
+    /// [`Ui::send`], marking the app `busy` (its buttons off) until the reply if asked. The first
+    /// read of the store does not: a new phone's first screen stays live while its store is made.
+    async fn exchange(mut self, cmd: Command, busy: bool) -> bool {
         let core = self.core.read().clone();
         // A new command replaces the last message, so what is shown is always about this one.
         self.toast.set(None);
-        self.busy.set(true);
+        if busy {
+            self.busy.set(true);
+        }
         let reply = core.call(cmd).await;
-        self.busy.set(false);
+        if busy {
+            self.busy.set(false);
+        }
         match reply.result {
             Ok(change) => {
                 self.apply(change);

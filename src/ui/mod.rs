@@ -33,20 +33,28 @@ pub const STYLE: &str = include_str!("../../assets/style.css");
 
 enum Boot {
     Opening,
-    Ready(Core),
+    /// The store, and whether it is still being made (the screens are drawn without waiting).
+    Ready(Core, bool),
     Failed(StartError),
 }
 
-/// Root component: opens the store, then shows the patrol screens or why it cannot.
+/// Root component: opens the store, then shows the patrol screens or why it cannot. On a new
+/// phone, whose store opens empty, the screens come at once and a tap waits for the store.
 #[component]
 pub fn App() -> Element {
-    let mut boot = use_signal(|| Boot::Opening);
+    let mut boot = use_signal(|| match Core::early() {
+        Some(core) if crate::platform::new_store() => Boot::Ready(core, true),
+        _ => Boot::Opening,
+    });
     use_hook(|| {
         spawn(async move {
-            boot.set(match Core::start().await {
-                Ok(core) => Boot::Ready(core),
-                Err(e) => Boot::Failed(e),
-            });
+            match Core::start().await {
+                Ok(core) if matches!(*boot.peek(), Boot::Opening) => {
+                    boot.set(Boot::Ready(core, false))
+                }
+                Ok(_) => {}
+                Err(e) => boot.set(Boot::Failed(e)),
+            }
         })
     });
     // Before the store answers, the language is not known yet: Vietnamese first.
@@ -68,7 +76,7 @@ pub fn App() -> Element {
                 }
             }
         }
-        Boot::Ready(core) => rsx! { Main { core: core.clone() } },
+        Boot::Ready(core, empty) => rsx! { Main { core: core.clone(), empty: *empty } },
     }
 }
 
@@ -90,10 +98,10 @@ fn start_error_text(lang: Lang, e: &StartError) -> String {
     }
 }
 
-/// The patrol screens once the store is open.
+/// The patrol screens once the store is open, or while a new one is made (`empty`).
 #[component]
-fn Main(core: Core) -> Element {
-    let ui = Ui::provide(core);
+fn Main(core: Core, empty: bool) -> Element {
+    let ui = Ui::provide(core, empty);
     let tab = *ui.tab.read();
     if !*ui.loaded.read() {
         return rsx! { div { class: "boot", div { class: "spinner" } } };

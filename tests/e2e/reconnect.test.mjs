@@ -25,6 +25,7 @@ test("after a dead zone longer than the old back-off, every record reaches the w
   try {
     const { page, errors } = await watchedPage(ctx);
     await page.goto(link);
+    await waitText(page, "sync-card", "vai trò: tổ viên", 60_000);
     await waitText(page, "sync-status", "Đã đồng bộ hết", 60_000);
 
     await ctx.setOffline(true);

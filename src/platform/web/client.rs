@@ -1,5 +1,7 @@
 //! The UI side of the worker: starts it, waits for "ready", and matches replies to calls. "Ready"
 //! carries the store's state, so the UI's first `Local::State` needs no round trip to the worker.
+//! A call made before "ready" waits for it, so a new phone's first screen can be shown, and
+//! tapped, while the worker is still making the database (see [`Core::early`]).
 
 use crate::platform::protocol::{Request, Response, StartError};
 use crate::service::{ApiError, Change, Command, Local, Reply};
@@ -52,11 +54,22 @@ fn start_message(offset_ms: i64) -> Result<JsValue, JsValue> {
     Ok(msg.into())
 }
 
+/// Where the worker is in opening the database.
+enum Opening {
+    /// Not open yet: the calls waiting for it.
+    Waiting(Vec<oneshot::Sender<()>>),
+    /// Open: calls go to the worker at once.
+    Open,
+    /// It could not open: why.
+    Failed(StartError),
+}
+
 struct Inner {
     worker: Worker,
     next_id: Cell<u64>,
     pending: RefCell<HashMap<u64, oneshot::Sender<Reply>>>,
     ready: RefCell<Option<oneshot::Sender<Result<(), StartError>>>>,
+    opening: RefCell<Opening>,
     on_update: RefCell<Option<Box<dyn Fn(Change)>>>,
     /// The state "ready" carried, until the first call: the answer to it if that call is
     /// `Local::State`; dropped by any other call or by an update, after which it may be stale.
@@ -79,6 +92,52 @@ fn lost(detail: &str) -> Reply {
     Reply {
         result: Err(ApiError::new("err.worker").arg("detail", detail)),
         notice: None,
+    }
+}
+
+impl Inner {
+    /// The worker answered its start: `outcome` tells the calls waiting, and [`Core::start`].
+    fn opened(&self, outcome: Result<(), StartError>) {
+        let was = std::mem::replace(
+            &mut *self.opening.borrow_mut(),
+            match &outcome {
+                Ok(()) => Opening::Open,
+                Err(e) => Opening::Failed(e.clone()),
+            },
+        );
+        if let Some(tx) = self.ready.borrow_mut().take() {
+            let _ = tx.send(outcome);
+        }
+        if let Opening::Waiting(calls) = was {
+            for call in calls {
+                let _ = call.send(());
+            }
+        }
+    }
+
+    /// Waits until the database is open; `Err` with the reply a call gets if it never will.
+    async fn wait_open(&self) -> Result<(), Reply> {
+        loop {
+            let rx = match &mut *self.opening.borrow_mut() {
+                Opening::Open => return Ok(()),
+                Opening::Failed(e) => {
+                    return Err(match e {
+                        StartError::Store { error } => Reply {
+                            result: Err(error.clone()),
+                            notice: None,
+                        },
+                        other => lost(&format!("{other:?}")),
+                    })
+                }
+                Opening::Waiting(calls) => {
+                    let (tx, rx) = oneshot::channel();
+                    calls.push(tx);
+                    rx
+                }
+            };
+            // Woken when the worker answered its start, however it did.
+            let _ = rx.await;
+        }
     }
 }
 
@@ -121,6 +180,7 @@ impl Starting {
             next_id: Cell::new(1),
             pending: RefCell::new(HashMap::new()),
             ready: RefCell::new(Some(ready_tx)),
+            opening: RefCell::new(Opening::Waiting(Vec::new())),
             on_update: RefCell::new(None),
             first: RefCell::new(None),
         });
@@ -132,15 +192,9 @@ impl Starting {
             match serde_json::from_str::<Response>(&text) {
                 Ok(Response::Ready { first }) => {
                     *inner.first.borrow_mut() = Some(first);
-                    if let Some(tx) = inner.ready.borrow_mut().take() {
-                        let _ = tx.send(Ok(()));
-                    }
+                    inner.opened(Ok(()));
                 }
-                Ok(Response::Fatal { error }) => {
-                    if let Some(tx) = inner.ready.borrow_mut().take() {
-                        let _ = tx.send(Err(error));
-                    }
-                }
+                Ok(Response::Fatal { error }) => inner.opened(Err(error)),
                 Ok(Response::Update { change }) => {
                     inner.first.borrow_mut().take();
                     if let Some(f) = inner.on_update.borrow().as_ref() {
@@ -165,8 +219,8 @@ impl Starting {
         let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let Some(inner) = weak.upgrade() else { return };
             let detail = super::js_error_text(&e);
-            if let Some(tx) = inner.ready.borrow_mut().take() {
-                let _ = tx.send(Err(StartError::Unsupported {
+            if matches!(*inner.opening.borrow(), Opening::Waiting(_)) {
+                inner.opened(Err(StartError::Unsupported {
                     detail: detail.clone(),
                 }));
             }
@@ -190,6 +244,17 @@ impl Starting {
 }
 
 impl Core {
+    /// The store [`begin`] started, before its database is open (calls wait for it), for a first
+    /// screen shown at once; [`Core::start`] still tells when it is open, or why it cannot be.
+    pub fn early() -> Option<Core> {
+        STARTING.with(|s| match &*s.borrow() {
+            Some(Ok(starting)) => Some(Core {
+                inner: starting.inner.clone(),
+            }),
+            _ => None,
+        })
+    }
+
     /// Starts the store's worker, unless [`begin`] did, and waits until the database is open.
     pub async fn start() -> Result<Core, StartError> {
         let starting = STARTING
@@ -211,8 +276,11 @@ impl Core {
         *self.inner.on_update.borrow_mut() = Some(Box::new(f));
     }
 
-    /// Sends a command to the store and waits for its reply.
+    /// Sends a command to the store (once its database is open) and waits for its reply.
     pub async fn call(&self, cmd: Command) -> Reply {
+        if let Err(never) = self.inner.wait_open().await {
+            return never;
+        }
         let first = self.inner.first.borrow_mut().take();
         if let (Some(first), Command::Local(Local::State)) = (first, &cmd) {
             return first;

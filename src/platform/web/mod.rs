@@ -20,6 +20,15 @@ pub fn js_error_text(e: &JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
+/// True when index.html found no store in this browser (see its head script): a phone's first
+/// visit, whose store opens empty. False when it found one, or could not tell.
+pub fn new_store() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"PATROL_NEW_STORE".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        == Some(true)
+}
+
 /// Entry point of the page: mounts the app on `<div id="main">`.
 #[wasm_bindgen]
 pub fn start_ui() {

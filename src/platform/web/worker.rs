@@ -28,6 +28,7 @@ fn post(scope: &DedicatedWorkerGlobalScope, msg: &Response) {
 
 async fn open(faults: &Faults) -> Result<Service, StartError> {
     let cfg = OpfsSAHPoolCfgBuilder::new()
+        // index.html's head script looks for this folder to tell a new phone (web/mod.rs).
         .directory(".patrol-db")
         .initial_capacity(6)
         .build();
