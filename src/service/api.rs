@@ -13,7 +13,9 @@ use crate::i18n::Lang;
 use crate::store::outbox::Refused;
 use crate::store::photos::PhotoUsage;
 use crate::store::records::{LogEntry, PhotoChange, ShiftLog};
-use crate::store::team::{TeamView, TipOutcome};
+#[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+use crate::store::team::TeamView;
+use crate::store::team::TipOutcome;
 use crate::sync::schedule::Trigger;
 use crate::wire::api::{ReportQuery, ReportResponse};
 use crate::wire::team::{TeamAnswer, TeamCall};
@@ -285,7 +287,9 @@ pub struct AppState {
     pub device_id: String,
     /// Sync with the ward server.
     pub sync: SyncInfo,
-    /// The team's shifts and tips, for leaders, officers and admins (else `None`).
+    /// The team's shifts and tips, for leaders, officers and admins (else `None`). Not in the
+    /// members' phone app, which has no screen for it: a reviewer's phone moves to the leaders'.
+    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
     pub team: Option<TeamView>,
     /// What became of the tips this device knows steps for (a member's own, a leader's team's).
     pub tips: Vec<TipOutcome>,
@@ -307,6 +311,7 @@ impl AppState {
             lang: Lang::default(),
             device_id: String::new(),
             sync: SyncInfo::default(),
+            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
             team: None,
             tips: Vec::new(),
             duties: Vec::new(),

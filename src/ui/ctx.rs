@@ -226,7 +226,7 @@ impl Ui {
 
     /// True when this device's role reviews a team (leader, officer, admin).
     pub fn reviews(self) -> bool {
-        self.team.read().is_some()
+        crate::store::team::reviews(self.sync.read().role)
     }
 
     /// True when the Team tab shows: a reviewer's device running the app that has its screens.
@@ -241,7 +241,7 @@ impl Ui {
         #[cfg(all(feature = "web", target_arch = "wasm32"))]
         {
             use crate::platform::web::build;
-            if self.team.peek().is_none() {
+            if !crate::store::team::reviews(self.sync.peek().role) {
                 build::forget_leader_app();
             } else if Self::LEADER_SCREENS {
                 build::leader_app_arrived();
@@ -365,6 +365,7 @@ impl Ui {
                     lang,
                     device_id: _,
                     sync,
+                    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
                     team,
                     tips,
                     duties,
@@ -376,6 +377,7 @@ impl Ui {
                 put(self.pending_sync, pending_sync);
                 put(self.lang, lang);
                 put(self.sync, sync);
+                #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
                 put(self.team, team);
                 put(self.tips, tips);
                 put(self.duties, duties);
