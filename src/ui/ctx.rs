@@ -530,6 +530,11 @@ impl Ui {
 
     /// Scrolls the screen back to its top (after a tab change or the end of a shift).
     pub fn scroll_top(self) {
+        #[cfg(all(feature = "web", target_arch = "wasm32"))]
+        if let Some(window) = web_sys::window() {
+            window.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+        #[cfg(all(feature = "desktop", not(target_arch = "wasm32")))]
         let _ = document::eval("window.scrollTo(0, 0)");
     }
 
