@@ -67,7 +67,8 @@ async fn sync_loop(
 }
 
 impl Core {
-    /// None: the desktop's store opens in milliseconds, and the first screen waits for it.
+    /// None: the desktop's store opens in milliseconds, and the first screen waits for it (the
+    /// web's `Core::early` gives a new phone's store before it is open).
     pub fn early() -> Option<Core> {
         None
     }

@@ -15,19 +15,6 @@ pub use desktop::Core;
 
 use crate::domain::geofence::Fix;
 
-/// True when this device has never made its store, so it will open empty: the first screen is
-/// then drawn at once, without waiting for it (web; the desktop opens its file in milliseconds).
-pub fn new_store() -> bool {
-    #[cfg(all(feature = "web", target_arch = "wasm32"))]
-    {
-        web::new_store()
-    }
-    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-    {
-        false
-    }
-}
-
 /// The enrollment link the app was opened with: (server url, code). On desktop, $PATROL_ENROLL.
 pub fn take_enroll_link() -> Option<(String, String)> {
     #[cfg(all(feature = "web", target_arch = "wasm32"))]

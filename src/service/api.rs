@@ -13,11 +13,13 @@ use crate::i18n::Lang;
 use crate::store::outbox::Refused;
 use crate::store::photos::PhotoUsage;
 use crate::store::records::{LogEntry, PhotoChange, ShiftLog};
-#[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+#[cfg(team_api)]
 use crate::store::team::TeamView;
 use crate::store::team::TipOutcome;
 use crate::sync::schedule::Trigger;
+#[cfg(team_api)]
 use crate::wire::api::{ReportQuery, ReportResponse};
+#[cfg(team_api)]
 use crate::wire::team::{TeamAnswer, TeamCall};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -43,7 +45,7 @@ pub enum Command {
     ConnectionSeen,
     /// Ask the ward server for a report (leaders, officers, admins; needs the network). Not in
     /// the members' phone app, nor its answer ([`Change::Report`]): neither is compiled into it.
-    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+    #[cfg(team_api)]
     Report {
         /// The scope and the evenings.
         query: ReportQuery,
@@ -56,7 +58,7 @@ pub enum Command {
     },
     /// Read or change this device's team on the ward server: roster, members, codes, devices,
     /// route (leaders, officers, admins; needs the network). Not in the members' phone app.
-    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+    #[cfg(team_api)]
     Team {
         /// The call.
         call: TeamCall,
@@ -71,7 +73,7 @@ impl Command {
             Command::Local(local) if local.writes_event() => Some(Trigger::Wrote),
             Command::Enroll { .. } | Command::ConnectionSeen => Some(Trigger::Connected),
             // A change on the server reaches this phone's feed (setup, roster): pull it now.
-            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+            #[cfg(team_api)]
             Command::Team { call } if call.changes() => Some(Trigger::Connected),
             _ => None,
         }
@@ -191,13 +193,13 @@ pub enum Change {
         lang: Lang,
     },
     /// A report from the ward server.
-    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+    #[cfg(team_api)]
     Report {
         /// The figures.
         report: Box<ReportResponse>,
     },
     /// What the team API answered.
-    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+    #[cfg(team_api)]
     Team {
         /// The answer.
         answer: Box<TeamAnswer>,
@@ -289,7 +291,7 @@ pub struct AppState {
     pub sync: SyncInfo,
     /// The team's shifts and tips, for leaders, officers and admins (else `None`). Not in the
     /// members' phone app, which has no screen for it: a reviewer's phone moves to the leaders'.
-    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+    #[cfg(team_api)]
     pub team: Option<TeamView>,
     /// What became of the tips this device knows steps for (a member's own, a leader's team's).
     pub tips: Vec<TipOutcome>,
@@ -311,7 +313,7 @@ impl AppState {
             lang: Lang::default(),
             device_id: String::new(),
             sync: SyncInfo::default(),
-            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+            #[cfg(team_api)]
             team: None,
             tips: Vec::new(),
             duties: Vec::new(),
@@ -333,7 +335,7 @@ impl AppState {
             }
             Change::Lang { lang } => self.lang = lang,
             // A report or a team answer is shown, not kept in the device's state.
-            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+            #[cfg(team_api)]
             Change::Report { .. } | Change::Team { .. } => {}
             Change::Photo { .. } | Change::Nothing => {}
         }

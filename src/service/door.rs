@@ -12,9 +12,9 @@ use crate::store::sync_state::SyncKey;
 use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, Shared, SyncError, Transport};
 use crate::sync::schedule::Outcome;
-#[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+#[cfg(team_api)]
 use crate::wire::api::ReportQuery;
-#[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+#[cfg(team_api)]
 use crate::wire::team::TeamCall;
 
 /// The store inside a shared service, as the sync engine borrows it.
@@ -68,14 +68,14 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
                 notice: None,
             }
         }
-        #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+        #[cfg(team_api)]
         Command::Report { query } => {
             return Reply {
                 result: report(svc, &transport_for, &query).await,
                 notice: None,
             }
         }
-        #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+        #[cfg(team_api)]
         Command::Team { call } => {
             return Reply {
                 result: team(svc, &transport_for, &call).await,
@@ -160,7 +160,7 @@ fn credentials<S: Shared<Service>>(svc: &S) -> Result<(String, String), ApiError
     }
 }
 
-#[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+#[cfg(team_api)]
 /// An error of a call that is made online only (reports, the team API), in words: no connection,
 /// or the server's reason for refusing.
 fn online_only(e: SyncError, offline: &'static str, refused: &'static str) -> ApiError {
@@ -178,7 +178,7 @@ fn online_only(e: SyncError, offline: &'static str, refused: &'static str) -> Ap
     }
 }
 
-#[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+#[cfg(team_api)]
 /// A report from the ward server this device is enrolled with. Reports are read there, never
 /// kept on the phone, so they need a connection, and the error says so.
 async fn report<S: Shared<Service>, T: Transport>(
@@ -195,7 +195,7 @@ async fn report<S: Shared<Service>, T: Transport>(
     }
 }
 
-#[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+#[cfg(team_api)]
 /// A call of the team API on this device's team. Changes are made on the server only, so they
 /// need a connection, and the error says so; what may be done is decided there from the token.
 async fn team<S: Shared<Service>, T: Transport>(

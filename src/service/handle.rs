@@ -227,7 +227,7 @@ impl Service {
                 photos_wifi_only: s.setting(crate::sync::engine::PHOTOS_WIFI_ONLY)?.as_deref()
                     == Some("1"),
             },
-            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+            #[cfg(team_api)]
             team: if crate::store::team::reviews(s.role()?) {
                 Some(s.team_view(now)?)
             } else {

@@ -365,7 +365,7 @@ impl Ui {
                     lang,
                     device_id: _,
                     sync,
-                    #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+                    #[cfg(team_api)]
                     team,
                     tips,
                     duties,
@@ -377,7 +377,7 @@ impl Ui {
                 put(self.pending_sync, pending_sync);
                 put(self.lang, lang);
                 put(self.sync, sync);
-                #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+                #[cfg(team_api)]
                 put(self.team, team);
                 put(self.tips, tips);
                 put(self.duties, duties);
@@ -394,12 +394,12 @@ impl Ui {
                 put(self.pending_sync, pending_sync);
             }
             Change::Lang { lang } => put(self.lang, lang),
-            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+            #[cfg(team_api)]
             Change::Team { answer } => {
                 let mut admin = self.admin;
                 admin.write().take(*answer);
             }
-            #[cfg(any(feature = "leader", not(target_arch = "wasm32")))]
+            #[cfg(team_api)]
             Change::Report { report } => {
                 let mut shown = self.report;
                 shown.set(Some(report));

@@ -43,8 +43,8 @@ enum Boot {
 #[component]
 pub fn App() -> Element {
     let mut boot = use_signal(|| match Core::early() {
-        Some(core) if crate::platform::new_store() => Boot::Ready(core, true),
-        _ => Boot::Opening,
+        Some(core) => Boot::Ready(core, true),
+        None => Boot::Opening,
     });
     use_hook(|| {
         spawn(async move {

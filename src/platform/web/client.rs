@@ -68,7 +68,6 @@ struct Inner {
     worker: Worker,
     next_id: Cell<u64>,
     pending: RefCell<HashMap<u64, oneshot::Sender<Reply>>>,
-    ready: RefCell<Option<oneshot::Sender<Result<(), StartError>>>>,
     opening: RefCell<Opening>,
     on_update: RefCell<Option<Box<dyn Fn(Change)>>>,
     /// The state "ready" carried, until the first call: the answer to it if that call is
@@ -96,18 +95,9 @@ fn lost(detail: &str) -> Reply {
 }
 
 impl Inner {
-    /// The worker answered its start: `outcome` tells the calls waiting, and [`Core::start`].
-    fn opened(&self, outcome: Result<(), StartError>) {
-        let was = std::mem::replace(
-            &mut *self.opening.borrow_mut(),
-            match &outcome {
-                Ok(()) => Opening::Open,
-                Err(e) => Opening::Failed(e.clone()),
-            },
-        );
-        if let Some(tx) = self.ready.borrow_mut().take() {
-            let _ = tx.send(outcome);
-        }
+    /// The worker answered its start: `now` (open or failed) wakes whoever waits for it.
+    fn opened(&self, now: Opening) {
+        let was = std::mem::replace(&mut *self.opening.borrow_mut(), now);
         if let Opening::Waiting(calls) = was {
             for call in calls {
                 let _ = call.send(());
@@ -115,20 +105,12 @@ impl Inner {
         }
     }
 
-    /// Waits until the database is open; `Err` with the reply a call gets if it never will.
-    async fn wait_open(&self) -> Result<(), Reply> {
+    /// Waits until the database is open, or why it never will be.
+    async fn open(&self) -> Result<(), StartError> {
         loop {
             let rx = match &mut *self.opening.borrow_mut() {
                 Opening::Open => return Ok(()),
-                Opening::Failed(e) => {
-                    return Err(match e {
-                        StartError::Store { error } => Reply {
-                            result: Err(error.clone()),
-                            notice: None,
-                        },
-                        other => lost(&format!("{other:?}")),
-                    })
-                }
+                Opening::Failed(e) => return Err(e.clone()),
                 Opening::Waiting(calls) => {
                     let (tx, rx) = oneshot::channel();
                     calls.push(tx);
@@ -144,7 +126,6 @@ impl Inner {
 /// A store whose worker has been told to open the database, and the answer it will give.
 struct Starting {
     inner: Rc<Inner>,
-    ready: oneshot::Receiver<Result<(), StartError>>,
 }
 
 thread_local! {
@@ -174,12 +155,10 @@ impl Starting {
             detail: super::js_error_text(&e),
         };
         let worker = store_worker().map_err(unsupported)?;
-        let (ready_tx, ready_rx) = oneshot::channel();
         let inner = Rc::new(Inner {
             worker,
             next_id: Cell::new(1),
             pending: RefCell::new(HashMap::new()),
-            ready: RefCell::new(Some(ready_tx)),
             opening: RefCell::new(Opening::Waiting(Vec::new())),
             on_update: RefCell::new(None),
             first: RefCell::new(None),
@@ -192,9 +171,9 @@ impl Starting {
             match serde_json::from_str::<Response>(&text) {
                 Ok(Response::Ready { first }) => {
                     *inner.first.borrow_mut() = Some(first);
-                    inner.opened(Ok(()));
+                    inner.opened(Opening::Open);
                 }
-                Ok(Response::Fatal { error }) => inner.opened(Err(error)),
+                Ok(Response::Fatal { error }) => inner.opened(Opening::Failed(error)),
                 Ok(Response::Update { change }) => {
                     inner.first.borrow_mut().take();
                     if let Some(f) = inner.on_update.borrow().as_ref() {
@@ -220,7 +199,7 @@ impl Starting {
             let Some(inner) = weak.upgrade() else { return };
             let detail = super::js_error_text(&e);
             if matches!(*inner.opening.borrow(), Opening::Waiting(_)) {
-                inner.opened(Err(StartError::Unsupported {
+                inner.opened(Opening::Failed(StartError::Unsupported {
                     detail: detail.clone(),
                 }));
             }
@@ -236,17 +215,18 @@ impl Starting {
         // Sent once the replies have a listener: the worker answers nothing before this.
         let start = start_message(crate::clock::offset_ms()).map_err(unsupported)?;
         inner.worker.post_message(&start).map_err(unsupported)?;
-        Ok(Starting {
-            inner,
-            ready: ready_rx,
-        })
+        Ok(Starting { inner })
     }
 }
 
 impl Core {
-    /// The store [`begin`] started, before its database is open (calls wait for it), for a first
-    /// screen shown at once; [`Core::start`] still tells when it is open, or why it cannot be.
+    /// The store [`begin`] started, before its database is open, if this browser never made one
+    /// (index.html's probe, see [`super::new_store`]): it opens empty, so the first screen need
+    /// not wait for it, and calls do. [`Core::start`] still tells when it is open, or why not.
     pub fn early() -> Option<Core> {
+        if !super::new_store() {
+            return None;
+        }
         STARTING.with(|s| match &*s.borrow() {
             Some(Ok(starting)) => Some(Core {
                 inner: starting.inner.clone(),
@@ -260,15 +240,10 @@ impl Core {
         let starting = STARTING
             .with(|s| s.borrow_mut().take())
             .unwrap_or_else(Starting::new)?;
-        match starting.ready.await {
-            Ok(Ok(())) => Ok(Core {
-                inner: starting.inner,
-            }),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(StartError::Unsupported {
-                detail: "the storage worker stopped".into(),
-            }),
-        }
+        starting.inner.open().await?;
+        Ok(Core {
+            inner: starting.inner,
+        })
     }
 
     /// Calls `f` with what changed after every background sync round.
@@ -278,8 +253,15 @@ impl Core {
 
     /// Sends a command to the store (once its database is open) and waits for its reply.
     pub async fn call(&self, cmd: Command) -> Reply {
-        if let Err(never) = self.inner.wait_open().await {
-            return never;
+        match self.inner.open().await {
+            Ok(()) => {}
+            Err(StartError::Store { error }) => {
+                return Reply {
+                    result: Err(error),
+                    notice: None,
+                }
+            }
+            Err(other) => return lost(&format!("{other:?}")),
         }
         let first = self.inner.first.borrow_mut().take();
         if let (Some(first), Command::Local(Local::State)) = (first, &cmd) {
