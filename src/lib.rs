@@ -13,7 +13,7 @@ pub mod store;
 pub mod sync;
 pub mod wire;
 
-#[cfg(any(feature = "web", feature = "desktop"))]
+#[cfg(any(feature = "web", feature = "web-store", feature = "desktop"))]
 pub mod platform;
 #[cfg(any(feature = "web", feature = "desktop"))]
 pub mod ui;

@@ -3,7 +3,7 @@
 
 pub mod protocol;
 
-#[cfg(all(feature = "web", target_arch = "wasm32"))]
+#[cfg(all(any(feature = "web", feature = "web-store"), target_arch = "wasm32"))]
 pub mod web;
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 pub use web::client::Core;

@@ -12,13 +12,15 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-#[wasm_bindgen(
-    inline_js = "export function worker_base() { return new URL('../../worker.js', import.meta.url).href; }"
-)]
-extern "C" {
-    /// The worker script of this very build: wasm-bindgen puts this snippet in
-    /// `app/<build>/snippets/<crate>/`, two folders below the build's `worker.js`.
-    fn worker_base() -> String;
+/// The store worker's script: `PATROL_BUILD.running.store` (set by index.html and bench.html)
+/// names the folder of the store's module this page pairs with.
+fn worker_script() -> Result<String, JsValue> {
+    let build = js_sys::Reflect::get(&js_sys::global(), &"PATROL_BUILD".into())?;
+    let running = js_sys::Reflect::get(&build, &"running".into())?;
+    let folder = js_sys::Reflect::get(&running, &"store".into())?
+        .as_string()
+        .ok_or_else(|| JsValue::from_str("PATROL_BUILD.running.store is not set"))?;
+    Ok(format!("{folder}/worker.js"))
 }
 
 /// The store's worker: the one index.html started with the page (so its script is loaded while
@@ -36,19 +38,19 @@ fn store_worker() -> Result<Worker, JsValue> {
     }
     let opts = WorkerOptions::new();
     opts.set_type(WorkerType::Module);
-    Worker::new_with_options(&worker_base(), &opts)
+    Worker::new_with_options(&worker_script()?, &opts)
 }
 
-/// The worker's first message (see assets/web/worker.js): this page's compiled wasm module, so
-/// the worker runs the same code without compiling it again; the clock offset (see
-/// [`crate::clock`]); and the browser tests' storage faults (`PATROL_STORE_FAULTS`).
+/// The worker's first message (see assets/web/worker.js), sent once this page's own module runs,
+/// so that on a first visit the store's module downloads after the page's, not beside it: the
+/// clock offset (see [`crate::clock`]) and the browser tests' storage faults
+/// (`PATROL_STORE_FAULTS`).
 fn start_message(offset_ms: i64) -> Result<JsValue, JsValue> {
     let faults = js_sys::Reflect::get(&js_sys::global(), &"PATROL_STORE_FAULTS".into())
         .ok()
         .and_then(|v| v.as_f64())
         .map_or(0, |n| n as u32);
     let msg = js_sys::Object::new();
-    js_sys::Reflect::set(&msg, &"module".into(), &wasm_bindgen::module())?;
     js_sys::Reflect::set(&msg, &"clock_offset_ms".into(), &(offset_ms as f64).into())?;
     js_sys::Reflect::set(&msg, &"store_faults".into(), &faults.into())?;
     Ok(msg.into())

@@ -1,11 +1,18 @@
 //! The web target: the store in a dedicated Web Worker on OPFS, the UI on the main thread.
 
+#[cfg(feature = "web-store")]
 pub mod announce;
+#[cfg(feature = "web")]
 pub mod build;
+#[cfg(feature = "web")]
 pub mod camera;
+#[cfg(feature = "web")]
 pub mod client;
+#[cfg(feature = "web-store")]
 pub mod fetch;
+#[cfg(feature = "web")]
 pub mod sensors;
+#[cfg(feature = "web-store")]
 pub mod worker;
 
 use wasm_bindgen::prelude::*;
@@ -20,6 +27,7 @@ pub fn js_error_text(e: &JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
+#[cfg(feature = "web")]
 /// True when index.html found no store in this browser (see its head script): a phone's first
 /// visit, whose store opens empty. False when it found one, or could not tell.
 pub fn new_store() -> bool {
@@ -29,6 +37,7 @@ pub fn new_store() -> bool {
         == Some(true)
 }
 
+#[cfg(feature = "web")]
 /// Entry point of the page: mounts the app on `<div id="main">`.
 #[wasm_bindgen]
 pub fn start_ui() {
@@ -53,6 +62,7 @@ pub fn start_ui() {
         .launch(crate::ui::App);
 }
 
+#[cfg(feature = "web")]
 /// Benchmark hook for bench.html: opens the store, then saves `n` observations one by one through
 /// the worker, as the Observe screen does, starting a new shift every `per_shift` saves. Returns
 /// each save's milliseconds, from the call to the reply with the fresh state, then as many
