@@ -24,9 +24,9 @@ web: setup-web ## build the PWA into dist/
 test-rust: ## unit, property and store tests
 	cargo test
 
-test-desktop: ## the desktop app builds; the screens' own unit tests (every screen is in it)
+test-desktop: ## the desktop app builds; the screens' and the platform glue's own unit tests (every screen is in it)
 	cargo build --features desktop --bin patrol-desktop
-	cargo test --features desktop --lib ui::
+	cargo test --features desktop --lib -- ui:: platform::
 
 test-e2e: ## the full shift in headless Chromium, offline (served by the ward server)
 	cargo build --bin ward-server

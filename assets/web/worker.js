@@ -7,17 +7,64 @@
 // clock offset and, in the browser tests only, a number of storage faults (platform/web/client.rs,
 // start_message).
 import init, { start_worker } from "./store.js";
+
+const MODULE = new URL("./store_bg.wasm", import.meta.url);
+const FIRST_RETRY_MS = 1000, LAST_RETRY_MS = 30000;
+
+/** A server's answer that no retry mends (a build half copied, say). */
+class Broken extends Error {}
+
+/** Until the next try: the back-off, or sooner when the browser says it is online again. */
+const pause = (ms) => new Promise((resolve) => {
+  const done = () => { clearTimeout(timer); self.removeEventListener("online", done); resolve(); };
+  const timer = setTimeout(done, ms);
+  self.addEventListener("online", done);
+});
+
+/**
+ * Fetches and compiles the store's module. A lost connection (the signal going between the page's
+ * download and this one) is tried again until it arrives, and a tap made meanwhile waits for it;
+ * a server's error or a module that does not compile is said in words (StartError::Download).
+ */
+async function loadModule() {
+  for (let wait = FIRST_RETRY_MS; ; wait = Math.min(2 * wait, LAST_RETRY_MS)) {
+    let answer;
+    try {
+      answer = await fetch(MODULE);
+    } catch (e) {
+      await pause(wait);
+      continue;
+    }
+    if (!answer.ok) throw new Broken(`HTTP ${answer.status}`);
+    try {
+      return await init({ module_or_path: answer });
+    } catch (e) {
+      if (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError) throw e;
+      // The body was cut off on the way.
+      await pause(wait);
+    }
+  }
+}
+
 let loading = null;
-const load = () => (loading ??= init({ module_or_path: new URL("./store_bg.wasm", import.meta.url) }));
+const load = () => (loading ??= loadModule());
 const start = await new Promise((resolve) => {
   self.onmessage = (e) => {
     if (e.data && e.data.preload) {
-      load();
+      // Its failure is reported once the start message awaits it.
+      load().catch(() => {});
       return;
     }
     self.onmessage = null;
     resolve(e.data);
   };
 });
-await load();
-await start_worker(start.clock_offset_ms, start.store_faults);
+let loaded = true;
+try {
+  await load();
+} catch (e) {
+  loaded = false;
+  // platform::protocol::Response::Fatal { error: StartError::Download { detail } }
+  self.postMessage(JSON.stringify({ fatal: { error: { download: { detail: String((e && e.message) || e) } } } }));
+}
+if (loaded) await start_worker(start.clock_offset_ms, start.store_faults);

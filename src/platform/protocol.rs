@@ -34,6 +34,12 @@ pub enum StartError {
     },
     /// Another tab of the app holds the database.
     OtherTab,
+    /// The store's own code could not be downloaded (the server answered with an error) or did
+    /// not compile; assets/web/worker.js sends it. A lost connection is tried again instead.
+    Download {
+        /// What failed, in the browser's words.
+        detail: String,
+    },
     /// The database could not be opened (damaged, too new...).
     Store {
         /// The translated-key error.
@@ -68,4 +74,27 @@ pub enum Response {
         /// The answer.
         reply: Reply,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// assets/web/worker.js writes this message by hand when the store's module cannot load: it
+    /// must read as the fatal answer the page shows.
+    #[test]
+    fn the_workers_download_failure_reads_as_fatal() {
+        let text = r#"{"fatal":{"error":{"download":{"detail":"HTTP 404"}}}}"#;
+        let worker_js = include_str!("../../assets/web/worker.js");
+        assert!(
+            worker_js.contains("JSON.stringify({ fatal: { error: { download: { detail:"),
+            "worker.js writes the same shape"
+        );
+        match serde_json::from_str::<Response>(text) {
+            Ok(Response::Fatal {
+                error: StartError::Download { detail },
+            }) => assert_eq!(detail, "HTTP 404"),
+            other => panic!("read as {other:?}"),
+        }
+    }
 }

@@ -94,6 +94,11 @@ fn start_error_text(lang: Lang, e: &StartError) -> String {
             &[("origin".into(), Arg::Text(origin.clone()))],
         ),
         StartError::OtherTab => i18n::t(lang, "storage.other_tab"),
+        StartError::Download { detail } => i18n::tf(
+            lang,
+            "storage.download",
+            &[("detail".into(), Arg::Text(detail.clone()))],
+        ),
         StartError::Store { error } => i18n::tf(lang, &error.key, &error.args),
     }
 }

@@ -1,7 +1,8 @@
 // A new phone's first screen does not wait for its store: the store opens empty, so the app draws
 // its screens at once and a tap made before the store is open is carried out, once, as soon as it
 // is. Held here by holding the store worker's script. A phone that has a store waits for it and
-// never shows the new phone's screen on the way.
+// never shows the new phone's screen on the way. The store's own module, which the worker downloads
+// after the page's, is asked for again after a lost connection.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -53,5 +54,53 @@ test("a new phone's first screen comes before its store, and a tap made meanwhil
     await ctx.close().catch(() => {});
     await server.stop().catch(() => {});
     rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+test("the store's module comes after a lost connection without a reload; a server's error is said in words", { timeout: 180_000 }, async () => {
+  const server = await startServer();
+  const profiles = [];
+  const phone = async () => {
+    const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-first-"));
+    profiles.push(profile);
+    return launch(profile, CP1);
+  };
+  let ctx = await phone();
+  try {
+    // The connection drops twice while the store's module is asked for, after the page's arrived.
+    let cut = 0, asked = 0;
+    await ctx.route(/\/store_bg\.wasm$/, async (route) => {
+      // The service worker's own copy, made once the store has answered, is not the worker's ask.
+      if (route.request().serviceWorker()) return route.continue();
+      asked += 1;
+      if (cut < 2) {
+        cut += 1;
+        await route.abort("internetdisconnected");
+      } else {
+        await route.continue();
+      }
+    });
+    let page = ctx.pages()[0] ?? (await ctx.newPage());
+    await page.goto(server.url);
+    await waitShown(page, "no-ward", 60_000);
+    await page.getByTestId("load-demo").click();
+    await waitText(page, "tonight-title", /\d\d\/\d\d\/\d{4}/, 60_000);
+    assert.equal(cut, 2, "the two cut requests were made");
+    assert.equal(asked, 3, "asked again until it came, once more than it was cut");
+    assert.equal(await page.getByTestId("fatal").count(), 0);
+    await ctx.close();
+
+    // A server that answers with an error (a build half copied): the phone says so.
+    ctx = await phone();
+    await ctx.route(/\/store_bg\.wasm$/, (route) => route.fulfill({ status: 404, body: "not found" }));
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+    await page.goto(server.url);
+    await waitText(page, "fatal", "Không tải được phần giữ dữ liệu của ứng dụng (HTTP 404)", 60_000);
+    await waitText(page, "fatal", "could not be loaded (HTTP 404)");
+    await shot(page, "06-store-module-http-error");
+  } finally {
+    await ctx.close().catch(() => {});
+    await server.stop().catch(() => {});
+    for (const p of profiles) rmSync(p, { recursive: true, force: true });
   }
 });
