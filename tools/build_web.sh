@@ -37,30 +37,28 @@ app() {
   mkdir -p "$2"
   wasm-bindgen --target web --no-typescript --out-dir "$2" --out-name "$4" \
     target/wasm32-unknown-unknown/release/patrol.wasm
-  # A page that reached the store's code would carry SQLite again (about 200 KB brotli on every
+  # A page that reached the store's code would carry SQLite again (215 KB brotli on every
   # first visit) without a word: stop here instead. SQLite's schema table is named in its core.
   if [[ "$5" == 1 ]] && grep -q sqlite_master "$2/$4_bg.wasm"; then
     echo "[build] $3 links SQLite: something the page runs calls the store's code (see ARCHITECTURE.md, How the app reaches a phone)" >&2
     exit 1
   fi
+  # A page links the one stylesheet; a store worker starts from worker.js.
+  if [[ "$5" == 1 ]]; then cp assets/style.css "$2/style.css"; else cp assets/web/worker.js "$2/worker.js"; fi
 }
 
 app web "$stage/app" "the members' page" patrol 1
-cp assets/style.css "$stage/app/style.css"
 echo "[build] wasm-opt -Oz (members' page, in the background)"
 optimise "$stage/app/patrol_bg.wasm" & members=$!
 # A failure below stops the background wasm-opt too.
 trap 'kill "$members" "${store:-}" "${store_leader:-}" 2>/dev/null || true' EXIT
 app web-store "$stage/store" "the members' store worker" store 0
-cp assets/web/worker.js "$stage/store/worker.js"
 echo "[build] wasm-opt -Oz (members' store worker, in the background)"
 optimise "$stage/store/store_bg.wasm" & store=$!
 app web-store,leader "$stage/store-leader" "the leaders' store worker" store 0
-cp assets/web/worker.js "$stage/store-leader/worker.js"
 echo "[build] wasm-opt -Oz (leaders' store worker, in the background)"
 optimise "$stage/store-leader/store_bg.wasm" & store_leader=$!
 app web,leader "$stage/app-leader" "the leaders' page" patrol 1
-cp assets/style.css "$stage/app-leader/style.css"
 echo "[build] wasm-opt -Oz (leaders' page)"
 optimise "$stage/app-leader/patrol_bg.wasm"
 wait "$members"

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { enrollmentLink, phones, ROOT, shot, startServer, waitText, watchedPage, waitShown } from "./harness.mjs";
+import { enrollmentLink, phones, ranFrom, ROOT, shot, startServer, waitText, watchedPage, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 // The evening of 4 December 2026, 19:00 in Hà Nội.
@@ -24,11 +24,6 @@ function apps() {
   return { leader: leader[1], member: member[1], leaderStore: leader[2], memberStore: member[2] };
 }
 
-/** Asserts that the page's code came from `page`'s folder, and nothing from another app's. */
-function ranFrom(folders, page, store, what) {
-  assert.ok(folders.includes(page), `${what}: ${folders}`);
-  assert.deepEqual(folders.filter((f) => f !== page && f !== store), [], `${what}: ${folders}`);
-}
 
 /**
  * The app folders the page loaded its code from (JS and wasm; the one stylesheet is the members'

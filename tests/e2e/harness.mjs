@@ -1,4 +1,5 @@
 // Shared parts of the browser tests: the ward server on 127.0.0.1 and Debian's headless Chromium.
+import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -286,4 +287,11 @@ export async function cameraPhoto(page) {
   });
   const plain = Buffer.from(b64, "base64");
   return Buffer.concat([plain.subarray(0, 2), exifApp1(), plain.subarray(2)]);
+}
+
+/** Asserts that a page's code came from its app's page folder, and nothing from another app's or
+ * build's (`folders`: the app folders its files were loaded from; the store's may be among them). */
+export function ranFrom(folders, page, store, what) {
+  assert.ok(folders.includes(page), `${what}: ${folders}`);
+  assert.deepEqual(folders.filter((f) => f !== page && f !== store), [], `${what}: ${folders}`);
 }
