@@ -35,5 +35,6 @@ test-e2e: ## the full shift in headless Chromium, offline (served by the ward se
 bench: web setup-test ## save latency (native and browser), bundle size, push throughput, a district's yearly report
 	cargo bench --bench save_observation
 	cargo bench --bench push_throughput
+	cargo bench --bench push_sustained
 	cargo bench --bench report
 	node tests/e2e/bench.mjs

@@ -56,6 +56,32 @@ async fn get_tls(addr: &str, root: CertificateDer<'static>, path: &str) -> Strin
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The cipher suite the server at `addr` picks when the client offers `suites`, in that order of
+/// its own preference.
+async fn negotiated(
+    addr: &str,
+    root: CertificateDer<'static>,
+    suites: Vec<rustls::SupportedCipherSuite>,
+) -> rustls::CipherSuite {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(root).unwrap();
+    let provider = rustls::crypto::CryptoProvider {
+        cipher_suites: suites,
+        ..rustls::crypto::ring::default_provider()
+    };
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("ward.test").unwrap(), tcp)
+        .await
+        .unwrap();
+    tls.get_ref().1.negotiated_cipher_suite().unwrap().suite()
+}
+
 #[tokio::test]
 async fn certificate_files_serve_https_and_nothing_goes_out_in_plain_text() {
     let certs = tempfile::tempdir().unwrap();
@@ -71,9 +97,29 @@ async fn certificate_files_serve_https_and_nothing_goes_out_in_plain_text() {
     );
     let addr = server.url.trim_start_matches("https://").to_string();
 
-    let reply = get_tls(&addr, der, "/api/v1/health").await;
+    let reply = get_tls(&addr, der.clone(), "/api/v1/health").await;
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.contains("\"epoch\""), "{reply}");
+    // Browsers are told to come back over HTTPS only.
+    assert!(
+        reply
+            .to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000"),
+        "{reply}"
+    );
+    // The server's order of cipher suites wins over the client's: AES-256-GCM before ChaCha20.
+    use rustls::crypto::ring::cipher_suite::{
+        TLS13_AES_256_GCM_SHA384, TLS13_CHACHA20_POLY1305_SHA256,
+    };
+    assert_eq!(
+        negotiated(
+            &addr,
+            der,
+            vec![TLS13_CHACHA20_POLY1305_SHA256, TLS13_AES_256_GCM_SHA384]
+        )
+        .await,
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384
+    );
 
     // A plain request to the HTTPS port gets no HTTP answer at all.
     let mut plain = tokio::net::TcpStream::connect(&addr).await.unwrap();

@@ -715,14 +715,9 @@ async fn a_whole_copy_left_unchecked_is_finished_by_an_empty_piece() {
     assert_eq!(push_observation(&mut member, "o1", &[&p.r]).await, None);
     // As if the server stopped after the last piece was written, before its check.
     let stored_path = server.shared.photos().path(&p.r.thumb);
-    let partial = stored_path
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("partial");
-    std::fs::create_dir_all(&partial).unwrap();
-    std::fs::write(partial.join(p.r.thumb.as_str()), &p.thumb).unwrap();
+    let partial = server.shared.photos().partial("demo-ward", &p.r.thumb);
+    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    std::fs::write(&partial, &p.thumb).unwrap();
     let api = Api::new(&server, &member);
     let size = p.r.thumb_bytes;
     assert_eq!(
@@ -791,4 +786,82 @@ async fn a_photo_taken_off_by_a_correction_is_no_longer_read_through_its_observa
     // The other photo is untouched.
     assert_eq!(reads.read(&q.r.hash).await.status(), StatusCode::OK);
     assert_eq!(reads.read(&q.r.thumb).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_photo_of_another_ward_gives_that_ward_nothing_until_it_sends_its_own_copy() {
+    let server = world(|_| {}).await;
+    let mut a = Device::enroll(&server, "demo-m2").await;
+    let p = photo(31);
+    assert_eq!(push_observation(&mut a, "o-a", &[&p.r]).await, None);
+    let a_api = Api::new(&server, &a);
+    a_api.upload(&p.r.thumb, &p.thumb, 0, usize::MAX).await;
+    let part = a_api.upload(&p.r.hash, &p.full, 0, 3).await;
+    assert_eq!(part.received, 3 * CHUNK_BYTES as u64);
+
+    // Ward 2's member names ward 1's hashes, the photo's with another size.
+    let mut b = Device::enroll(&server, "w2-m1").await;
+    let mut named = p.r.clone();
+    named.bytes += 1;
+    assert_eq!(push_observation(&mut b, "o-b", &[&named]).await, None);
+    let b_leader = Device::enroll(&server, "w2-l1").await;
+    let (b_api, b_reads) = (Api::new(&server, &b), Api::new(&server, &b_leader));
+    for api in [&b_api, &b_reads] {
+        assert_eq!(
+            refused(api.read(&p.r.thumb).await).await,
+            (StatusCode::NOT_FOUND, "unknown_photo".into()),
+            "ward 2 reads nothing of ward 1's stored thumbnail"
+        );
+    }
+    // Its upload state tells nothing of ward 1's copies, and changes nothing of ward 1's upload.
+    assert_eq!(
+        b_api.state_ok(&p.r.thumb).await,
+        UploadState {
+            received: 0,
+            size: p.r.thumb_bytes,
+            stored: false
+        }
+    );
+    assert_eq!(
+        b_api.state_ok(&p.r.hash).await,
+        UploadState {
+            received: 0,
+            size: p.r.bytes + 1,
+            stored: false
+        }
+    );
+    assert_eq!(a_api.state_ok(&p.r.hash).await.received, part.received);
+    let resumed = a_api
+        .upload(&p.r.hash, &p.full, part.received, usize::MAX)
+        .await;
+    assert!(resumed.stored, "{resumed:?}");
+    assert_eq!(
+        refused(b_reads.read(&p.r.hash).await).await,
+        (StatusCode::NOT_FOUND, "unknown_photo".into())
+    );
+    assert!(!b_api.state_ok(&p.r.hash).await.stored);
+
+    // Ward 2 sends the thumbnail's bytes itself: its own copy, read by its own devices only
+    // through its own records; the file stays one on disk.
+    let own = b_api.upload(&p.r.thumb, &p.thumb, 0, usize::MAX).await;
+    assert!(own.stored, "{own:?}");
+    assert_eq!(
+        b_reads.read(&p.r.thumb).await.bytes().await.unwrap(),
+        p.thumb
+    );
+    assert_eq!(
+        files(&server, &p.r.hash)
+            .iter()
+            .filter(|f| f.ends_with(p.r.thumb.as_str()))
+            .count(),
+        1,
+        "{:?}",
+        files(&server, &p.r.hash)
+    );
+    // Ward 1's leader still reads ward 1's copy.
+    let a_leader = Device::enroll(&server, "demo-m1").await;
+    assert_eq!(
+        Api::new(&server, &a_leader).read(&p.r.hash).await.status(),
+        StatusCode::OK
+    );
 }

@@ -342,6 +342,20 @@ fn kept_nights_equal_the_domain_report_after_late_out_of_order_and_twice_pushed_
     // The same period a day later: the kept nights do not depend on the time.
     check(&db, &admin, from, to, now + Duration::days(1));
     check(&db, &admin, d(2025, 11, 10), d(2025, 11, 20), now);
+    // The pushes only marked their nights: worked out while read, until the server settles them
+    // once quiet; then the kept rows alone give the same answer.
+    assert!(report_nights::marked(db.conn()).unwrap() > 0);
+    let quiet = now + Duration::seconds(report_nights::QUIET_SECS);
+    assert_eq!(
+        report_nights::settle_quiet(db.conn_mut(), now, usize::MAX).unwrap(),
+        0,
+        "nothing is quiet yet"
+    );
+    while report_nights::settle_quiet(db.conn_mut(), quiet + Duration::seconds(1), 3).unwrap() > 0 {
+    }
+    assert_eq!(report_nights::marked(db.conn()).unwrap(), 0);
+    check(&db, &admin, from, to, now);
+    check(&db, &admin, d(2025, 11, 10), d(2025, 11, 20), now);
 
     // The first team kept a roster for a few nights (planned then, written here as it was): those
     // nights count the rostered slots as planned, the shifts of other slots off plan.

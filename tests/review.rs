@@ -217,6 +217,11 @@ async fn steps_only_move_forward_and_bad_ones_never_cost_the_good() {
     assert_eq!(push_one(&leader, e).await, Some(RefusalCode::OutOfOrder));
     let e = step(&mut leader, "f-4", "obs-1", TipStep::Forwarded, Some("f-2"));
     assert_eq!(push_one(&leader, e).await, Some(RefusalCode::OutOfOrder));
+    // A step following none on the resolved tip; a step under an id the tip already has.
+    let e = step(&mut leader, "f-x", "obs-1", TipStep::Forwarded, None);
+    assert_eq!(push_one(&leader, e).await, Some(RefusalCode::OutOfOrder));
+    let e = step(&mut leader, "f-1", "obs-1", TipStep::Forwarded, None);
+    assert_eq!(push_one(&leader, e).await, Some(RefusalCode::Conflict));
 
     // One batch: a good observation, a note of 501 characters, a payload that is no follow-up,
     // a step after one the tip does not have, a good step (after one stored earlier in the same

@@ -289,6 +289,14 @@ async fn bad_input_is_refused_whole() {
     let night = |slots: Value| json!({ "night": NIGHT, "slots": slots });
     let cases: Vec<(&str, Method, String, Value, StatusCode, &str)> = vec![
         (
+            "a year of five digits",
+            Method::PUT,
+            format!("{t}/roster/night"),
+            json!({ "night": "+99999-05-01", "slots": {} }),
+            StatusCode::BAD_REQUEST,
+            "YYYY-MM-DD",
+        ),
+        (
             "twice in one slot",
             Method::PUT,
             format!("{t}/roster/night"),
@@ -1043,5 +1051,90 @@ async fn missed_shifts_and_long_absent_members() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = get(&server, &member, &path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(audit_rows(&server, None).await, 0);
+}
+
+/// The administrator's commands refuse ids of another team or ward, with the reason, and change
+/// nothing there: before, `add-member --team <ward 2's team> --id <ward 1's member>` renamed that
+/// member and made them leader of their own team, whose every event their phone then read.
+#[tokio::test]
+async fn the_admin_commands_refuse_ids_of_another_team_or_ward_and_change_nothing() {
+    use patrol::server::admin::{self, AdminCommand, RoleArg};
+    let server = world().await;
+    let m2 = Device::enroll(&server, "demo-m2").await;
+    let leader = Device::enroll(&server, "demo-m1").await;
+    let members = format!("/api/v1/team/{TEAM1}/members");
+    assert_eq!(get(&server, &m2, &members).await.0, StatusCode::FORBIDDEN);
+    let (_, before) = get(&server, &leader, &members).await;
+    let feed_before = m2.pull_after(0).await.len();
+    let run = |cmd: AdminCommand| {
+        server
+            .shared
+            .write(move |db| Ok(admin::run(db, cmd).map_err(|e| e.to_string())))
+    };
+    let add = |team: &str| AdminCommand::AddMember {
+        team: team.into(),
+        id: "demo-m2".into(),
+        name: "Kẻ Mạo Danh".into(),
+        role: RoleArg::Leader,
+    };
+    let err = run(add("t2")).await.unwrap().unwrap_err();
+    assert!(
+        err.contains("demo-team-1")
+            && err.contains("demo-ward")
+            && err.contains("nothing was changed"),
+        "{err}"
+    );
+    let err = run(add(TEAM2)).await.unwrap().unwrap_err();
+    assert!(err.contains("demo-team-1"), "{err}");
+    let err = run(AdminCommand::CreateTeam {
+        ward: "w2".into(),
+        id: TEAM1.into(),
+        name: "Tổ cướp".into(),
+        leader_phone: "0999".into(),
+    })
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert!(
+        err.contains("demo-ward") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    // Nothing changed: the member is still a member, named as before, the team as before, and
+    // no setup was published.
+    assert_eq!(get(&server, &m2, &members).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(get(&server, &leader, &members).await.1, before);
+    assert_eq!(m2.pull_after(0).await.len(), feed_before);
+    // Within the member's own team the command still changes them.
+    run(add(TEAM1)).await.unwrap().unwrap();
+    assert_eq!(get(&server, &m2, &members).await.0, StatusCode::OK);
+}
+
+/// Who may act is checked before what is sent: a member, another team's leader and another ward's
+/// officer sending an empty route learn nothing from a 422 about its content.
+#[tokio::test]
+async fn who_may_act_is_checked_before_what_is_sent() {
+    let server = world().await;
+    let route = format!("/api/v1/team/{TEAM1}/route");
+    let empty = json!({ "format": "csv", "text": "" });
+    for (who, want) in [
+        ("demo-m2", StatusCode::FORBIDDEN),
+        ("b-l1", StatusCode::FORBIDDEN),
+        ("w2-o1", StatusCode::NOT_FOUND),
+        ("demo-m1", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let d = Device::enroll(&server, who).await;
+        let (status, body) = send(&server, &d, Method::PUT, &route, empty.clone()).await;
+        assert_eq!(status, want, "{who}: {body}");
+        let (status, _) = send(
+            &server,
+            &d,
+            Method::PUT,
+            &format!("/api/v1/team/{TEAM1}/roster/pattern"),
+            json!({ "from": "2099-12-28", "to": "2100-01-10", "weekly": { "xyz": {} } }),
+        )
+        .await;
+        assert_eq!(status, want, "{who}: roster pattern");
+    }
     assert_eq!(audit_rows(&server, None).await, 0);
 }

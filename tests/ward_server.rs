@@ -775,3 +775,164 @@ fn create_ward_sets_the_photo_keeping_period_within_a_year() {
     );
     assert_eq!(keep_days(), 3, "the refused change left the ward as it was");
 }
+
+/// Sends `raw` (a whole request head, and whatever body part) on a new connection and reads the
+/// answer until the server closes or 20 s pass: the status and the body after the head.
+async fn raw_http(server: &Server, raw: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    conn.write_all(raw.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(20), conn.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got);
+                // One whole answer (its length known) is enough.
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head.lines().find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                    });
+                    if len.is_some_and(|len| body.len() >= len) {
+                        break;
+                    }
+                }
+            }
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&got).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The error code of a JSON error body.
+fn code_of(body: &str) -> String {
+    serde_json::from_str::<ErrorBody>(body)
+        .map(|b| b.error)
+        .unwrap_or_else(|_| format!("not a JSON error body: {body:?}"))
+}
+
+/// The edges of HTTP (issue 23): every error in the JSON body, a length over the limit refused at
+/// once with 413, a body that stops arriving 408, header words in any case, a NUL in a path 404.
+#[tokio::test]
+async fn the_edges_of_http_answer_in_json_and_read_names_in_any_case() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>app</title>",
+    )
+    .unwrap();
+    let server = common::start_with(|c| {
+        c.dist = Some(dist.path().to_path_buf());
+        c.timeouts.body = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let mut phone = enroll(&server, "demo-m2").await;
+    let host = server.url.trim_start_matches("http://").to_string();
+
+    // A method a path does not take, an encoding the server does not read: JSON, with the header
+    // that says what would do.
+    let resp = reqwest::Client::new()
+        .get(format!("{}/api/v1/push", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(resp.headers()["allow"].to_str().unwrap().contains("POST"));
+    assert_eq!(
+        resp.json::<ErrorBody>().await.unwrap().error,
+        "method_not_allowed"
+    );
+    let resp = reqwest::Client::new()
+        .put(format!("{}/api/v2/anything", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(resp.json::<ErrorBody>().await.unwrap().error, "not_found");
+    let (status, body) = raw_http(
+        &server,
+        &format!(
+            "POST /api/v1/push HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Encoding: compress\r\nContent-Length: 2\r\n\
+             Connection: close\r\n\r\n{{}}",
+            phone.token
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, code_of(&body)),
+        (415, "unsupported_encoding".into())
+    );
+
+    // Ten gigabytes announced: 413 without waiting for any of it (the body limit is 1 s here; a
+    // wait for the body would meet it first).
+    let (status, body) = raw_http(
+        &server,
+        &format!(
+            "POST /api/v1/enroll HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: 10737418240\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!((status, code_of(&body)), (413, "too_large".into()));
+    // A body that stops arriving: 408 `timeout`, in JSON.
+    let (status, body) = raw_http(
+        &server,
+        &format!(
+            "POST /api/v1/enroll HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: 100\r\n\r\n{{\"code\":"
+        ),
+    )
+    .await;
+    assert_eq!((status, code_of(&body)), (408, "timeout".into()));
+
+    // `bearer` and `GZIP`: the names of a scheme and an encoding are case-insensitive.
+    observe(&mut phone, 2);
+    let events = outbox::pending(phone.store.conn(), 100).unwrap();
+    let json = serde_json::to_vec(&PushRequest {
+        sent_at: Utc::now(),
+        events: events.clone(),
+    })
+    .unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/push", server.url))
+        .header("authorization", format!("bearer {}", phone.token))
+        .header("content-type", "application/json")
+        .header("content-encoding", "GZIP")
+        .body(gzipped(&json))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.json::<PushResponse>().await.unwrap().stored.len(),
+        events.len()
+    );
+
+    // A NUL byte or an over-long name in a path names no file, for HEAD as for GET.
+    let long = "a".repeat(300);
+    for path in ["/%00", "/a%00b.js", &format!("/{long}.js")] {
+        for method in [reqwest::Method::HEAD, reqwest::Method::GET] {
+            let resp = reqwest::Client::new()
+                .request(method.clone(), format!("{}{path}", server.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        }
+    }
+}

@@ -106,6 +106,12 @@ pub enum TipError {
         /// The step refused.
         next: TipStep,
     },
+    /// A step of this tip already has this id (a step is taken once).
+    #[error("follow-up {id} is already a step of this tip")]
+    Taken {
+        /// The id given.
+        id: String,
+    },
     /// The note breaks a text limit.
     #[error(transparent)]
     Note(#[from] TextError),
@@ -116,11 +122,22 @@ pub fn note(text: &str) -> Result<Option<String>, TipError> {
     Ok(text::optional("field.tip_note", text, MEDIUM_TEXT_MAX)?)
 }
 
-/// Checks `next` against the steps already known for its tip (`known`, any order): the step it
-/// follows must be one of them, and its step must be allowed after that one.
+/// Checks `next` against the steps already known for its tip (`known`, any order): its id must be
+/// new, the step it follows must be one of them, and its step must be allowed after that one. A
+/// step that follows none may not come after a step that closed the tip.
 pub fn check(known: &[FollowUp], next: &FollowUp) -> Result<(), TipError> {
+    let this_tip = || {
+        known
+            .iter()
+            .filter(|f| f.observation_id == next.observation_id)
+    };
+    if this_tip().any(|f| f.id == next.id) {
+        return Err(TipError::Taken {
+            id: next.id.clone(),
+        });
+    }
     let prev = match &next.after {
-        None => None,
+        None => this_tip().map(|f| f.step).filter(|s| s.closes()).max(),
         Some(after) => Some(
             known
                 .iter()
@@ -221,6 +238,30 @@ mod tests {
                 assert_eq!(allowed(prev, next), ok, "{prev:?} -> {next:?}");
             }
         }
+    }
+
+    #[test]
+    fn check_refuses_a_taken_id_and_a_first_step_on_a_closed_tip() {
+        let f = step("f1", Forwarded, None);
+        let v = step("f2", Valuable, Some("f1"));
+        assert_eq!(
+            check(std::slice::from_ref(&f), &step("f1", Valuable, Some("f1"))),
+            Err(TipError::Taken { id: "f1".into() })
+        );
+        // Following none on an open tip (two leaders at once) stays allowed...
+        assert_eq!(
+            check(&[f.clone(), v.clone()], &step("f3", Resolved, None)),
+            Ok(())
+        );
+        // ...but not once a step closed it.
+        let closed = [f, v, step("f3", Unfounded, Some("f1"))];
+        assert_eq!(
+            check(&closed, &step("f4", Forwarded, None)),
+            Err(TipError::OutOfOrder {
+                prev: Some(Unfounded),
+                next: Forwarded
+            })
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`ServerDb`] or [`backup`].
 
 use super::db::backup::{self, BackupError};
+use super::db::setup::Edit;
 use super::db::ServerDb;
 use super::error::ServerError;
 use super::import::checkpoints_from_file;
@@ -229,6 +230,16 @@ pub fn print_code(public_url: &str, code: &str, svg: Option<&Path>) -> Result<()
     Ok(())
 }
 
+/// What an edit did, in one line for the administrator: `what` created, changed (and how), or
+/// already so.
+fn edit_text(what: &str, edit: &Edit) -> String {
+    match edit {
+        Edit::Created => format!("{what}: created."),
+        Edit::Changed(how) => format!("{what}: changed ({}).", how.join(", ")),
+        Edit::Unchanged => format!("{what}: already so; nothing changed."),
+    }
+}
+
 fn parse_slot(s: &str) -> Result<ShiftSlot, ServerError> {
     let bad = || ServerError::Invalid(format!("'{s}': write slots as code=HH:MM-HH:MM"));
     let (code, span) = s.split_once('=').ok_or_else(bad)?;
@@ -263,28 +274,46 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
             id,
             name,
             leader_phone,
-        } => Ok(db.upsert_team(
-            &ward,
-            &Team {
-                id,
-                name,
-                leader_phone,
-                slots: crate::domain::shift::default_slots(),
-            },
-        )?),
+        } => {
+            let edit = db.upsert_team(
+                &ward,
+                &Team {
+                    id: id.clone(),
+                    name: name.clone(),
+                    leader_phone,
+                    slots: crate::domain::shift::default_slots(),
+                },
+            )?;
+            println!(
+                "{}",
+                edit_text(&format!("Team {id} ({name}) of ward {ward}"), &edit)
+            );
+            Ok(())
+        }
         AdminCommand::AddMember {
             team,
             id,
             name,
             role,
-        } => Ok(db.upsert_member(
-            &team,
-            &Member {
-                id,
-                name,
-                role: role.into(),
-            },
-        )?),
+        } => {
+            let role: Role = role.into();
+            let edit = db.upsert_member(
+                &team,
+                &Member {
+                    id: id.clone(),
+                    name: name.clone(),
+                    role,
+                },
+            )?;
+            println!(
+                "{}",
+                edit_text(
+                    &format!("Member {id} ({name}, {}) of team {team}", role.code()),
+                    &edit
+                )
+            );
+            Ok(())
+        }
         AdminCommand::SetSlots { team, slots } => {
             let parsed = slots
                 .iter()

@@ -164,16 +164,55 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let shared = self.shared.clone();
+        let settling = tokio::spawn(settle_nights(self.shared.clone()));
         let shutdown = async move {
             shutdown.await;
+            settling.abort();
             shared.announcer().close();
         };
-        let app = http::router(
+        let mut app = http::router(
             self.extra,
             self.shared,
             self.config.dist,
             self.config.timeouts,
         );
+        if self.tls.is_some() {
+            app = app.layer(axum::middleware::map_response(strict_transport));
+        }
         serve::serve(self.listener, app, self.config.conn, self.tls, shutdown).await
     }
+}
+
+/// How often the server looks for quiet nights whose report figures wait to be worked out.
+const SETTLE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Works out, one at a time on the writer (pushes take their turns between), each night marked
+/// by pushes and quiet since ([`crate::server::db::report_nights`]); runs until aborted.
+async fn settle_nights(shared: Arc<Shared>) {
+    loop {
+        tokio::time::sleep(SETTLE_EVERY).await;
+        loop {
+            match shared
+                .write(|db| db.settle_quiet_night(crate::clock::now()))
+                .await
+            {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot work out a night's report figures; trying again later");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Over HTTPS served here, tells browsers to come back over HTTPS only, for a year (not the
+/// parent domain's other hosts: a ward's name may share one). Behind a proxy, the proxy says it.
+async fn strict_transport(mut res: axum::response::Response) -> axum::response::Response {
+    res.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    );
+    res
 }

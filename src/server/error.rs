@@ -33,12 +33,25 @@ pub enum ServerError {
     /// Too many requests from one address or device.
     #[error("too many requests; try again in a moment")]
     RateLimited,
+    /// The server is too busy to start this now; nothing was done. Try again after the seconds
+    /// given (503 with `Retry-After`).
+    #[error("the server is busy; nothing was done, try again in {0} s")]
+    Busy(u64),
     /// Too many announcement streams open, for the device or for the server.
     #[error("{0}")]
     TooManyStreams(String),
     /// A request body larger than the limit, once inflated.
     #[error("too large: {0}")]
     TooLarge(String),
+    /// The path does not take this method (405, with `Allow`).
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The body's `Content-Encoding` is not one the server reads (415).
+    #[error("{0}")]
+    UnsupportedEncoding(String),
+    /// The request (or its body) took longer than the server waits (408); nothing was done.
+    #[error("{0}")]
+    Timeout(String),
     /// A photo request refused (docs/api.md "Photos"): the refusal gives the code and the
     /// status, the words say why.
     #[error("{1}")]
@@ -94,8 +107,12 @@ impl ServerError {
             ServerError::Forbidden(_) => "forbidden",
             ServerError::NotFound(_) => "not_found",
             ServerError::RateLimited => "rate_limited",
+            ServerError::Busy(_) => "busy",
             ServerError::TooManyStreams(_) => "too_many_streams",
             ServerError::TooLarge(_) => "too_large",
+            ServerError::MethodNotAllowed(_) => "method_not_allowed",
+            ServerError::UnsupportedEncoding(_) => "unsupported_encoding",
+            ServerError::Timeout(_) => "timeout",
             ServerError::Photo(refusal, _) => refusal.code(),
             ServerError::Invalid(_) => "invalid",
             ServerError::Corrupt(_) => "corrupt",

@@ -1,7 +1,8 @@
 //! Photo files on disk: each kept once, named by its content, under
-//! `<data>/photos/<first 2 hex>/<hash>`; an upload in progress under `<data>/photos/partial/<hash>`,
-//! which grows by whole pieces only. The last piece makes the file checked (its SHA-256 is its
-//! name, it is a JPEG or WebP within [`MAX_EDGE`], it carries no EXIF), synced and renamed into
+//! `<data>/photos/<first 2 hex>/<hash>`; a ward's upload in progress under
+//! `<data>/photos/partial/<ward key>-<hash>` (one per ward: one ward's upload never touches
+//! another's), which grows by whole pieces only. The last piece makes the file checked (its SHA-256 is its
+//! name, it is a JPEG within [`MAX_EDGE`], it carries no EXIF), synced and renamed into
 //! place, so a file in place is always whole. Everything here blocks: call it off the async
 //! threads.
 
@@ -50,10 +51,10 @@ pub enum FileError {
         got: PhotoHash,
     },
     /// Not an image the server keeps.
-    #[error("not a JPEG or WebP photo ({0}); the upload starts again from 0")]
+    #[error("not a JPEG photo ({0}); the upload starts again from 0")]
     NotImage(PhotoError),
-    /// An image of another format than JPEG or WebP.
-    #[error("a {} image; the server keeps JPEG and WebP only", .0.mime())]
+    /// An image of another format than JPEG.
+    #[error("a {} image; the server keeps JPEG photos only (phones send JPEG)", .0.mime())]
     Format(ImageKind),
     /// A long edge above [`MAX_EDGE`].
     #[error("the photo is {width} × {height} pixels; its long edge may be at most {MAX_EDGE}")]
@@ -83,17 +84,17 @@ impl FileError {
     }
 }
 
-/// The photos' folder, its quota per ward, and one lock per file being uploaded.
+/// The photos' folder, its quota per ward, and one lock per ward's upload of a file.
 pub struct PhotoFiles {
     root: PathBuf,
     ward_quota: u64,
-    locks: Mutex<HashMap<PhotoHash, Arc<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-/// Holds one photo's upload to itself; let go when dropped.
+/// Holds one ward's upload of one photo to itself; let go when dropped.
 pub struct UploadLock<'a> {
     files: &'a PhotoFiles,
-    hash: PhotoHash,
+    name: String,
     guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -103,12 +104,19 @@ impl Drop for UploadLock<'_> {
         let mut locks = self.files.locks.lock().unwrap_or_else(|p| p.into_inner());
         // Nobody holds or waits for it (waiters hold a clone): forget it.
         if locks
-            .get(&self.hash)
+            .get(&self.name)
             .is_some_and(|l| Arc::strong_count(l) == 1)
         {
-            locks.remove(&self.hash);
+            locks.remove(&self.name);
         }
     }
+}
+
+/// The name of `ward`'s upload of `hash` in the partial folder: `<ward key>-<hash>`, the ward key
+/// being the first 16 hex digits of the SHA-256 of its id (any id, one safe file name).
+fn upload_name(ward: &str, hash: &PhotoHash) -> String {
+    let key = hex::encode(Sha256::digest(ward.as_bytes()));
+    format!("{}-{}", &key[..16], hash.as_str())
 }
 
 /// Where `hash` is kept, relative to a photos' folder: `<first 2 hex>/<hash>`.
@@ -131,18 +139,19 @@ impl PhotoFiles {
         self.ward_quota
     }
 
-    /// Waits until nobody else uploads `hash`, and holds it.
-    pub async fn lock(&self, hash: &PhotoHash) -> UploadLock<'_> {
+    /// Waits until nobody else uploads `ward`'s copy of `hash`, and holds it.
+    pub async fn lock(&self, ward: &str, hash: &PhotoHash) -> UploadLock<'_> {
+        let name = upload_name(ward, hash);
         let lock = self
             .locks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .entry(hash.clone())
+            .entry(name.clone())
             .or_default()
             .clone();
         UploadLock {
             files: self,
-            hash: hash.clone(),
+            name,
             guard: Some(lock.lock_owned().await),
         }
     }
@@ -152,13 +161,14 @@ impl PhotoFiles {
         self.root.join(relative(hash.as_str()))
     }
 
-    fn partial(&self, hash: &PhotoHash) -> PathBuf {
-        self.root.join(PARTIAL_DIR).join(hash.as_str())
+    /// Where `ward`'s upload of `hash` grows.
+    pub fn partial(&self, ward: &str, hash: &PhotoHash) -> PathBuf {
+        self.root.join(PARTIAL_DIR).join(upload_name(ward, hash))
     }
 
-    /// Bytes of `hash` received so far (0 when no upload is in progress).
-    pub fn received(&self, hash: &PhotoHash) -> Result<u64, FileError> {
-        let path = self.partial(hash);
+    /// Bytes of `ward`'s upload of `hash` received so far (0 when none is in progress).
+    pub fn received(&self, ward: &str, hash: &PhotoHash) -> Result<u64, FileError> {
+        let path = self.partial(ward, hash);
         match std::fs::metadata(&path) {
             Ok(m) => Ok(m.len()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
@@ -168,8 +178,14 @@ impl PhotoFiles {
 
     /// Appends the whole `piece` at `offset`, which must be where the partial copy ends, and
     /// syncs it; answers the bytes now held. A write that fails is cut back off.
-    pub fn append(&self, hash: &PhotoHash, offset: u64, piece: &[u8]) -> Result<u64, FileError> {
-        let path = self.partial(hash);
+    pub fn append(
+        &self,
+        ward: &str,
+        hash: &PhotoHash,
+        offset: u64,
+        piece: &[u8],
+    ) -> Result<u64, FileError> {
+        let path = self.partial(ward, hash);
         let io = |source| FileError::Io {
             path: path.clone(),
             source,
@@ -194,10 +210,11 @@ impl PhotoFiles {
         Ok(received + piece.len() as u64)
     }
 
-    /// Checks the whole partial copy of `hash` and renames it into place (synced first, then its
-    /// folder); a copy that fails a check is dropped.
-    pub fn finish(&self, hash: &PhotoHash) -> Result<StoredBlob, FileError> {
-        let partial = self.partial(hash);
+    /// Checks `ward`'s whole partial copy of `hash` and renames it into place (synced first, then
+    /// its folder; the same bytes another ward stored are replaced by themselves); a copy that
+    /// fails a check is dropped.
+    pub fn finish(&self, ward: &str, hash: &PhotoHash) -> Result<StoredBlob, FileError> {
+        let partial = self.partial(ward, hash);
         let bytes = std::fs::read(&partial).map_err(|source| FileError::Io {
             path: partial.clone(),
             source,
@@ -206,7 +223,7 @@ impl PhotoFiles {
         let kind = match checked {
             Ok(kind) => kind,
             Err(e) => {
-                self.drop_partial(hash);
+                self.drop_partial(ward, hash);
                 return Err(e);
             }
         };
@@ -228,9 +245,9 @@ impl PhotoFiles {
         })
     }
 
-    /// Drops the partial copy of `hash`, if any.
-    pub fn drop_partial(&self, hash: &PhotoHash) {
-        let path = self.partial(hash);
+    /// Drops `ward`'s partial copy of `hash`, if any.
+    pub fn drop_partial(&self, ward: &str, hash: &PhotoHash) {
+        let path = self.partial(ward, hash);
         if let Err(e) = std::fs::remove_file(&path) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!(path = %path.display(), error = %e, "cannot drop a partial photo");

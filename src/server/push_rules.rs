@@ -270,6 +270,7 @@ fn follow_up(auth: &DeviceAuth, e: &Event, tip: Option<&Tip>) -> Decision {
             NamedPhotos::default(),
         ),
         Err(err @ TipError::OutOfOrder { .. }) => refuse(RefusalCode::OutOfOrder, err.to_string()),
+        Err(err @ TipError::Taken { .. }) => refuse(RefusalCode::Conflict, err.to_string()),
         Err(err @ (TipError::UnknownAfter { .. } | TipError::Note(_))) => {
             refuse(RefusalCode::BadPayload, err.to_string())
         }

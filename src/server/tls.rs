@@ -77,8 +77,11 @@ pub struct Tls {
     challenge: Option<Arc<RustlsConfig>>,
 }
 
+/// HTTP/1.1 by ALPN, and the server's order of cipher suites over the client's (ring's order:
+/// AES-256-GCM first).
 fn protocols(mut config: RustlsConfig) -> Arc<RustlsConfig> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.ignore_client_order = true;
     Arc::new(config)
 }
 
@@ -194,7 +197,7 @@ pub fn start_acme(settings: &AcmeSettings) -> Result<Tls, ServerError> {
     }
     let mut state = config.cache(DirCache::new(settings.cache.clone())).state();
     let challenge = state.challenge_rustls_config();
-    let default = state.default_rustls_config();
+    let default = protocols((*state.default_rustls_config()).clone());
     let domains = settings.domains.join(", ");
     tokio::spawn(async move {
         // The state retries failed orders itself, waiting longer each time; the last good

@@ -75,7 +75,9 @@ impl From<TipError> for ApiError {
     fn from(e: TipError) -> Self {
         match e {
             TipError::Note(t) => t.into(),
-            TipError::UnknownAfter { .. } => ApiError::new("err.tip_stale"),
+            TipError::UnknownAfter { .. } | TipError::Taken { .. } => {
+                ApiError::new("err.tip_stale")
+            }
             TipError::OutOfOrder { prev, next } => ApiError::new("err.tip_order")
                 .arg_key("step", next.key())
                 .arg_key(

@@ -195,6 +195,7 @@ pub struct RosterResponse {
 #[serde(deny_unknown_fields)]
 pub struct RosterNightRequest {
     /// The night (the evening's date, YYYY-MM-DD): tonight or later.
+    #[serde(with = "crate::wire::ymd")]
     pub night: NaiveDate,
     /// Slot code → member ids; a slot left out has nobody that night.
     pub slots: BTreeMap<String, Vec<String>>,
@@ -206,8 +207,10 @@ pub struct RosterNightRequest {
 #[serde(deny_unknown_fields)]
 pub struct RosterPatternRequest {
     /// First night, tonight or later.
+    #[serde(with = "crate::wire::ymd")]
     pub from: NaiveDate,
     /// Last night, included (at most 366 nights in all).
+    #[serde(with = "crate::wire::ymd")]
     pub to: NaiveDate,
     /// Weekday of the evening ("mon" … "sun") → slot code → member ids. A weekday left out has
     /// nobody on those nights.
@@ -537,8 +540,10 @@ pub struct ReportQuery {
     /// The team or ward; the caller's own when absent.
     pub id: Option<String>,
     /// First evening.
+    #[serde(with = "crate::wire::ymd")]
     pub from: chrono::NaiveDate,
     /// Last evening.
+    #[serde(with = "crate::wire::ymd")]
     pub to: chrono::NaiveDate,
 }
 

@@ -7,6 +7,7 @@ pub mod event;
 pub mod feed;
 pub mod photo;
 pub mod team;
+pub mod ymd;
 
 use thiserror::Error;
 

@@ -519,13 +519,16 @@ fn carry_over(conn: &Connection) -> rusqlite::Result<((usize, usize), i64)> {
     )?;
     if live_photos {
         tx.execute_batch(
-            "INSERT INTO restored.photo_blob(hash, size, mime, ward_id, stored_at)
-               SELECT hash, size, mime, ward_id, stored_at FROM main.photo_blob
-               WHERE stored_at IS NOT NULL AND hash NOT IN (SELECT hash FROM restored.photo_blob);
+            "INSERT INTO restored.photo_blob(ward_id, hash, size, mime, stored_at)
+               SELECT ward_id, hash, size, mime, stored_at FROM main.photo_blob AS o
+               WHERE stored_at IS NOT NULL AND NOT EXISTS (
+                 SELECT 1 FROM restored.photo_blob AS r
+                 WHERE r.ward_id = o.ward_id AND r.hash = o.hash);
              UPDATE restored.photo_blob AS b
                SET size = o.size, mime = o.mime, stored_at = o.stored_at
                FROM main.photo_blob AS o
-               WHERE o.hash = b.hash AND b.stored_at IS NULL AND o.stored_at IS NOT NULL;",
+               WHERE o.ward_id = b.ward_id AND o.hash = b.hash
+                 AND b.stored_at IS NULL AND o.stored_at IS NOT NULL;",
         )?;
     }
     let mut floor = 0;

@@ -131,9 +131,9 @@ impl ServerDb {
             "UPDATE device SET stored_through = ?1, last_seen = ?2, clock_offset_ms = ?3 WHERE id = ?4",
             params![through, now.to_rfc3339(), clock_offset_ms, auth.device_id],
         )?;
-        // The nights these events bear on, in the same transaction: no report sees one without
-        // the other.
-        super::report_nights::catch_up(&tx, false)?;
+        // The nights these events bear on are marked in the same transaction: no report sees
+        // an event without knowing its night's kept figures are behind.
+        super::report_nights::catch_up(&tx, false, now)?;
         tx.commit()?;
         self.fresh.extend(notes);
         Ok(PushResponse {

@@ -64,6 +64,14 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_photo_pair",
         include_str!("../../../migrations/server_0009_photo_pair.sql"),
     ),
+    (
+        "0010_photo_ward",
+        include_str!("../../../migrations/server_0010_photo_ward.sql"),
+    ),
+    (
+        "0011_report_dirty",
+        include_str!("../../../migrations/server_0011_report_dirty.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.
@@ -95,7 +103,7 @@ impl ServerDb {
         )?;
         // Events stored by other means (a restored or older database) get their nights' figures.
         let tx = conn.transaction()?;
-        report_nights::catch_up(&tx, true)?;
+        report_nights::catch_up(&tx, true, crate::clock::now())?;
         tx.commit()?;
         Ok(Self {
             conn,

@@ -18,9 +18,9 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 pub struct Upload {
     /// The size this device's record declares, bytes.
     pub declared: u64,
-    /// The ward the file counts against.
+    /// The ward whose copy it is (and whose quota it counts against): the device's.
     pub ward_id: String,
-    /// The stored file, when it is whole and checked (by any device: files are named by content).
+    /// The ward's copy, when it is whole and checked (sent by any device of the ward).
     pub stored: Option<StoredBlob>,
 }
 
@@ -35,7 +35,8 @@ pub struct StoredBlob {
 
 /// Records the files `named` (each photo and its thumbnail) as named by `auth`'s device, and
 /// forgets those a correction took off, in the push's transaction; a file already named keeps
-/// its first row.
+/// its first row. The ward's copy is made unstored when the ward has none: a hash another ward
+/// stored gives this ward nothing until one of its own devices sends the bytes.
 pub fn record(
     tx: &Transaction<'_>,
     auth: &DeviceAuth,
@@ -46,7 +47,7 @@ pub fn record(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let mut blob = tx.prepare_cached(
-        "INSERT OR IGNORE INTO photo_blob(hash, size, ward_id) VALUES (?1, ?2, ?3)",
+        "INSERT OR IGNORE INTO photo_blob(ward_id, hash, size) VALUES (?1, ?2, ?3)",
     )?;
     for r in &named.refs {
         for (hash, size, is_thumb, pair) in [
@@ -63,7 +64,7 @@ pub fn record(
                 is_thumb,
                 pair.as_str()
             ])?;
-            blob.execute(params![hash.as_str(), size as i64, auth.ward_id])?;
+            blob.execute(params![auth.ward_id, hash.as_str(), size as i64])?;
         }
     }
     // Photos taken off the observation: no longer read through it (nor uploaded for it), the
@@ -79,31 +80,43 @@ pub fn record(
     Ok(())
 }
 
-/// The upload of `hash` by `device_id`: `None` when no record pushed by that device names it.
+/// The upload of `hash` by `auth`'s device: `None` when no record pushed by that device names it.
+/// Its state is its ward's copy only: another ward's copy of the same bytes is never told.
 pub fn upload(
     conn: &Connection,
-    device_id: &str,
+    auth: &DeviceAuth,
     hash: &PhotoHash,
 ) -> Result<Option<Upload>, ServerError> {
     let declared: Option<i64> = conn
         .prepare_cached(
             "SELECT size FROM photo WHERE device_id = ?1 AND hash = ?2 ORDER BY id LIMIT 1",
         )?
-        .query_row(params![device_id, hash.as_str()], |r| r.get(0))
+        .query_row(params![auth.device_id, hash.as_str()], |r| r.get(0))
         .optional()?;
     let Some(declared) = declared else {
         return Ok(None);
     };
-    let (ward_id, stored) = conn
-        .prepare_cached("SELECT ward_id, size, mime, stored_at FROM photo_blob WHERE hash = ?1")?
-        .query_row([hash.as_str()], |r| {
-            Ok((r.get::<_, String>(0)?, stored_blob(r, hash)?))
-        })?;
+    let stored = ward_copy(conn, &auth.ward_id, hash)?.flatten();
     Ok(Some(Upload {
         declared: declared as u64,
-        ward_id,
+        ward_id: auth.ward_id.clone(),
         stored,
     }))
+}
+
+/// `ward`'s copy of `hash`: `None` when none of its records names it, `Some(None)` while it is
+/// not stored whole.
+fn ward_copy(
+    conn: &Connection,
+    ward: &str,
+    hash: &PhotoHash,
+) -> Result<Option<Option<StoredBlob>>, ServerError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT ward_id, size, mime, stored_at FROM photo_blob WHERE ward_id = ?1 AND hash = ?2",
+        )?
+        .query_row(params![ward, hash.as_str()], |r| stored_blob(r, hash))
+        .optional()?)
 }
 
 /// Columns (size, mime, stored_at) from 1 on, as a stored file or `None`.
@@ -130,22 +143,18 @@ fn stored_blob(r: &rusqlite::Row<'_>, hash: &PhotoHash) -> rusqlite::Result<Opti
 pub const ABANDONED_AFTER_HOURS: i64 = 24;
 
 impl ServerDb {
-    /// Counts the upload of `hash` (`declared` bytes) against its ward's `quota` from its first
+    /// Counts `ward`'s upload of `hash` (`declared` bytes) against its `quota` from its first
     /// piece on: refused with `ward_quota` when the ward's stored files and started uploads would
     /// pass it. One transaction on the one writer, so uploads started together cannot overshoot.
     pub fn start_photo_upload(
         &mut self,
+        ward: &str,
         hash: &PhotoHash,
         declared: u64,
         quota: u64,
         now: DateTime<Utc>,
     ) -> Result<(), ServerError> {
         let tx = self.conn.transaction()?;
-        let ward: String = tx.query_row(
-            "SELECT ward_id FROM photo_blob WHERE hash = ?1",
-            [hash.as_str()],
-            |r| r.get(0),
-        )?;
         let held: i64 = tx.query_row(
             "SELECT COALESCE(SUM(size), 0) FROM photo_blob
              WHERE ward_id = ?1 AND hash <> ?2 AND (stored_at IS NOT NULL OR started_at IS NOT NULL)",
@@ -164,26 +173,27 @@ impl ServerDb {
             ));
         }
         tx.execute(
-            "UPDATE photo_blob SET started_at = ?2 WHERE hash = ?1 AND stored_at IS NULL",
-            params![hash.as_str(), now.to_rfc3339()],
+            "UPDATE photo_blob SET started_at = ?3
+             WHERE ward_id = ?1 AND hash = ?2 AND stored_at IS NULL",
+            params![ward, hash.as_str(), now.to_rfc3339()],
         )?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Forgets uploads started before `before` and still unfinished; returns their hashes, whose
-    /// partial copies the caller drops.
+    /// Forgets uploads started before `before` and still unfinished; returns their (ward, hash),
+    /// whose partial copies the caller drops.
     pub fn abandon_photo_uploads(
         &mut self,
         before: DateTime<Utc>,
-    ) -> Result<Vec<PhotoHash>, ServerError> {
+    ) -> Result<Vec<(String, PhotoHash)>, ServerError> {
         let tx = self.conn.transaction()?;
-        let hashes: Vec<String> = tx
+        let copies: Vec<(String, String)> = tx
             .prepare(
-                "SELECT hash FROM photo_blob
+                "SELECT ward_id, hash FROM photo_blob
                  WHERE stored_at IS NULL AND started_at IS NOT NULL AND started_at < ?1",
             )?
-            .query_map([before.to_rfc3339()], |r| r.get(0))?
+            .query_map([before.to_rfc3339()], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         tx.execute(
             "UPDATE photo_blob SET started_at = NULL
@@ -191,14 +201,19 @@ impl ServerDb {
             [before.to_rfc3339()],
         )?;
         tx.commit()?;
-        Ok(hashes.into_iter().filter_map(|h| h.parse().ok()).collect())
+        Ok(copies
+            .into_iter()
+            .filter_map(|(w, h)| Some((w, h.parse().ok()?)))
+            .collect())
     }
 }
 
 impl ServerDb {
-    /// Marks `hash` as stored: whole, checked, and in its place.
+    /// Marks `ward`'s copy of `hash` as stored: one of its devices sent it whole, it was
+    /// checked, and it is in its place.
     pub fn mark_photo_stored(
         &self,
+        ward: &str,
         hash: &PhotoHash,
         blob: StoredBlob,
         now: DateTime<Utc>,
@@ -206,13 +221,14 @@ impl ServerDb {
         self.conn
             .prepare_cached(
                 "UPDATE photo_blob SET size = ?2, mime = ?3, stored_at = COALESCE(stored_at, ?4)
-                 WHERE hash = ?1",
+                 WHERE hash = ?1 AND ward_id = ?5",
             )?
             .execute(params![
                 hash.as_str(),
                 blob.size as i64,
                 blob.kind.mime(),
-                now.to_rfc3339()
+                now.to_rfc3339(),
+                ward
             ])?;
         Ok(())
     }
@@ -220,7 +236,8 @@ impl ServerDb {
 
 /// What `auth`'s device may read of the file `hash`: it reads the file when some observation
 /// naming it is read by that device (its member took it, or the device's role reaches that
-/// team's events: [`Audience::seen_by`]). [`Reading::Unseen`] and [`Reading::NotStored`] differ
+/// team's events: [`Audience::seen_by`]) and its ward's own copy is stored (another ward's copy
+/// of the same bytes gives it nothing). [`Reading::Unseen`] and [`Reading::NotStored`] differ
 /// in the words of the answer only, never in its status.
 pub fn reading(
     conn: &Connection,
@@ -248,12 +265,7 @@ pub fn reading(
     if !seen {
         return Ok(Reading::Unseen);
     }
-    let stored = conn
-        .prepare_cached("SELECT ward_id, size, mime, stored_at FROM photo_blob WHERE hash = ?1")?
-        .query_row([hash.as_str()], |r| stored_blob(r, hash))
-        .optional()?
-        .flatten();
-    Ok(match stored {
+    Ok(match ward_copy(conn, &auth.ward_id, hash)?.flatten() {
         Some(blob) => Reading::Stored(blob),
         None => Reading::NotStored,
     })
@@ -270,9 +282,9 @@ pub enum Reading {
     Stored(StoredBlob),
 }
 
-/// Every stored photo file's hash, for backups.
+/// Every stored photo file's hash (once, whichever wards hold it), for backups.
 pub fn stored_hashes(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    conn.prepare("SELECT hash FROM photo_blob WHERE stored_at IS NOT NULL ORDER BY hash")?
+    conn.prepare("SELECT DISTINCT hash FROM photo_blob WHERE stored_at IS NOT NULL ORDER BY hash")?
         .query_map([], |r| r.get(0))?
         .collect()
 }

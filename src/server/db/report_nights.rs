@@ -1,11 +1,14 @@
 //! What each (team, night) comes to ([`NightFigures`]), kept by the server so a report adds up a
 //! few rows a night instead of reading every event (issue 9).
 //!
-//! - Kept current in the transaction that stores events: [`catch_up`] reads the events stored
-//!   since the last catch-up (`meta.report_through`, an event cursor), finds the (team, night)s
-//!   they bear on (a shift's nights, the night of a record's shift, of a corrected observation's
-//!   shift, of a followed-up tip's shift) and works each out again from its records. A push calls
-//!   it before committing, so no report ever sees an event without its night's figures.
+//! - Marked in the transaction that stores events: [`catch_up`] reads the events stored since the
+//!   last catch-up (`meta.report_through`, an event cursor), finds the (team, night)s they bear on
+//!   (a shift's nights, the night of a record's shift, of a corrected observation's shift, of a
+//!   followed-up tip's shift) and marks each (`report_dirty`). A push calls it before committing,
+//!   so a push costs what its own events cost, however large their night has grown.
+//! - A marked night is worked out from its records by whoever reads it ([`kept`]) until the
+//!   server works it out once and drops its mark ([`settle_quiet`]), after it has been quiet for
+//!   [`QUIET_SECS`]: a night being patrolled is not read again after every push.
 //! - Valid only for the setup they were worked out with (`report_team.setup_key`: zone, slots,
 //!   route): a team whose setup changed since is worked out again at its next catch-up.
 //! - Trusted only when current: [`kept`] gives nothing for a team while events were written by
@@ -17,13 +20,17 @@ use crate::domain::review::TeamRecord;
 use crate::domain::ward::WardSetup;
 use crate::server::error::ServerError;
 use crate::wire::event::records_of;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
 
 /// More new events than this and a catch-up works out every night of their teams afresh.
 const REBUILD_AFTER: i64 = 5_000;
+
+/// How long a marked night must have had no new event before the server works it out and drops
+/// its mark.
+pub const QUIET_SECS: i64 = 60;
 
 /// What the kept figures depend on in a setup (zone, team, slots, route), as a hash.
 pub fn setup_key(s: &WardSetup) -> String {
@@ -32,8 +39,9 @@ pub fn setup_key(s: &WardSetup) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// The kept nights of `team` from `first` to `last`, if they can be trusted for `setup`: every
-/// stored event caught up, worked out with this setup, every row readable.
+/// The nights of `team` from `first` to `last`, if they can be trusted for `setup`: every stored
+/// event caught up, worked out with this setup, every row readable. A marked night is worked out
+/// here from its records (its kept row, if any, is behind). In night order.
 pub fn kept(
     conn: &Connection,
     team: &str,
@@ -51,16 +59,26 @@ pub fn kept(
     if key.as_deref() != Some(setup_key(setup).as_str()) {
         return Ok(None);
     }
+    let (first_s, last_s) = (first.to_string(), last.to_string());
+    let marked: BTreeSet<String> = conn
+        .prepare_cached(
+            "SELECT night FROM report_dirty WHERE team_id = ?1 AND night >= ?2 AND night <= ?3",
+        )?
+        .query_map(params![team, first_s, last_s], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     let mut st = conn.prepare_cached(
-        "SELECT figures FROM report_night WHERE team_id = ?1 AND night >= ?2 AND night <= ?3",
+        "SELECT night, figures FROM report_night WHERE team_id = ?1 AND night >= ?2 AND night <= ?3",
     )?;
     let rows = st
-        .query_map(params![team, first.to_string(), last.to_string()], |r| {
-            r.get::<_, String>(0)
+        .query_map(params![team, first_s, last_s], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
+    let mut out = Vec::with_capacity(rows.len() + marked.len());
+    for (night, row) in rows {
+        if marked.contains(&night) {
+            continue;
+        }
         match serde_json::from_str(&row) {
             Ok(n) => out.push(n),
             Err(e) => {
@@ -69,6 +87,13 @@ pub fn kept(
             }
         }
     }
+    for night in &marked {
+        let Ok(night) = night.parse::<NaiveDate>() else {
+            continue;
+        };
+        out.extend(work_out(conn, team, setup, night)?);
+    }
+    out.sort_by_key(|n: &NightFigures| n.night);
     Ok(Some(out))
 }
 
@@ -92,9 +117,14 @@ fn last_cursor(conn: &Connection) -> Result<i64, ServerError> {
 }
 
 /// Brings the kept figures up to every stored event, on `conn` (inside the caller's
-/// transaction: the push that stored the events, or the server's start). The setups of the
-/// teams the new events bear on are checked, or of every team when `every_team`.
-pub fn catch_up(conn: &Connection, every_team: bool) -> Result<(), ServerError> {
+/// transaction: the push that stored the events, or the server's start): the nights the new
+/// events bear on are marked at `now`. The setups of the teams the new events bear on are
+/// checked, or of every team when `every_team`; a team whose setup changed is worked out afresh.
+pub fn catch_up(
+    conn: &Connection,
+    every_team: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ServerError> {
     let (from, to) = (through(conn)?, last_cursor(conn)?);
     let rebuild = to - from > REBUILD_AFTER;
     let nights = if to > from && !rebuild {
@@ -132,9 +162,14 @@ pub fn catch_up(conn: &Connection, every_team: bool) -> Result<(), ServerError> 
         }
         setups.insert(team, setup);
     }
+    let mut mark = conn.prepare_cached(
+        "INSERT INTO report_dirty(team_id, night, marked_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT(team_id, night) DO UPDATE SET marked_at = excluded.marked_at",
+    )?;
+    let now = now.to_rfc3339();
     for (team, night) in nights {
-        if let Some(setup) = setups.get(&team).filter(|_| !fresh.contains(&team)) {
-            rework_night(conn, &team, setup, night)?;
+        if setups.contains_key(&team) && !fresh.contains(&team) {
+            mark.execute(params![team, night.to_string(), now])?;
         }
     }
     conn.execute(
@@ -149,6 +184,7 @@ pub fn catch_up(conn: &Connection, every_team: bool) -> Result<(), ServerError> 
 fn rebuild_team(conn: &Connection, team: &str, setup: &WardSetup) -> Result<(), ServerError> {
     let (records, _) = super::review::team_records(conn, team, "", "~")?;
     conn.execute("DELETE FROM report_night WHERE team_id = ?1", [team])?;
+    conn.execute("DELETE FROM report_dirty WHERE team_id = ?1", [team])?;
     for n in by_night(setup, &records, |_| true).values() {
         write(conn, team, n)?;
     }
@@ -173,22 +209,76 @@ fn write(conn: &Connection, team: &str, n: &NightFigures) -> Result<(), ServerEr
     Ok(())
 }
 
-/// Works out `night` of `team` again from the records that bear on it (see [`night_records`]).
-fn rework_night(
+/// What `night` of `team` comes to, from the records that bear on it (see [`night_records`]);
+/// `None` when none does.
+fn work_out(
     conn: &Connection,
     team: &str,
     setup: &WardSetup,
     night: NaiveDate,
-) -> Result<(), ServerError> {
+) -> Result<Option<NightFigures>, ServerError> {
     let records = night_records(conn, team, night)?;
-    match by_night(setup, &records, |n| n == night).remove(&night) {
-        Some(n) => write(conn, team, &n),
-        None => {
-            conn.prepare_cached("DELETE FROM report_night WHERE team_id = ?1 AND night = ?2")?
-                .execute(params![team, night.to_string()])?;
-            Ok(())
+    Ok(by_night(setup, &records, |n| n == night).remove(&night))
+}
+
+/// Works out again, on the writer `conn`, at most `max` of the marked nights that had no new event
+/// since `quiet_before`, each in its own transaction, and drops their marks; gives how many.
+pub fn settle_quiet(
+    conn: &mut Connection,
+    quiet_before: DateTime<Utc>,
+    max: usize,
+) -> Result<usize, ServerError> {
+    let quiet: Vec<(String, String)> = conn
+        .prepare_cached(
+            "SELECT team_id, night FROM report_dirty WHERE marked_at < ?1 ORDER BY marked_at LIMIT ?2",
+        )?
+        .query_map(params![quiet_before.to_rfc3339(), max as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (team, night) in &quiet {
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM report_dirty WHERE team_id = ?1 AND night = ?2",
+            params![team, night],
+        )?;
+        let setup = super::setup::team_setup(&tx, team);
+        let key: Option<String> = tx
+            .prepare_cached("SELECT setup_key FROM report_team WHERE team_id = ?1")?
+            .query_row([team], |r| r.get(0))
+            .optional()?;
+        // A team gone, unreadable or with another setup since is worked out afresh by the next
+        // catch-up that meets it; its mark has no use.
+        if let (Ok(setup), Ok(day)) = (setup, night.parse::<NaiveDate>()) {
+            if key.as_deref() == Some(setup_key(&setup).as_str()) {
+                match work_out(&tx, team, &setup, day)? {
+                    Some(n) => write(&tx, team, &n)?,
+                    None => {
+                        tx.prepare_cached(
+                            "DELETE FROM report_night WHERE team_id = ?1 AND night = ?2",
+                        )?
+                        .execute(params![team, night])?;
+                    }
+                }
+            }
         }
+        tx.commit()?;
     }
+    Ok(quiet.len())
+}
+
+impl super::ServerDb {
+    /// Works out one marked night quiet for [`QUIET_SECS`] at `now` and drops its mark; gives
+    /// whether there was one.
+    pub fn settle_quiet_night(&mut self, now: DateTime<Utc>) -> Result<bool, ServerError> {
+        let quiet_before = now - chrono::Duration::seconds(QUIET_SECS);
+        Ok(settle_quiet(&mut self.conn, quiet_before, 1)? > 0)
+    }
+}
+
+/// How many nights wait to be worked out again.
+pub fn marked(conn: &Connection) -> Result<i64, ServerError> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM report_dirty", [], |r| r.get(0))?)
 }
 
 /// The records of `team` that bear on `night`, in the order they were stored: every version of

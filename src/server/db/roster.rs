@@ -57,6 +57,8 @@ impl ServerDb {
         req: &RosterPatternRequest,
         now: DateTime<Utc>,
     ) -> Result<RosterResponse, ServerError> {
+        // Who may act first: a caller without reach learns nothing from what it sent.
+        open_team(&self.conn, auth, team_id, Need::Run)?;
         let mut pattern = WeeklyPattern::default();
         for (day, slots) in &req.weekly {
             let wd = roster::parse_weekday(day).ok_or_else(|| {
@@ -72,7 +74,6 @@ impl ServerDb {
             }
             pattern.days[i] = slots.clone();
         }
-        // Checked before the team is read, so a refused range costs nothing.
         let planned = pattern.expand(req.from, req.to).map_err(invalid)?;
         let change = serde_json::to_value(req).expect("requests serialise");
         self.replace_roster(
@@ -178,13 +179,13 @@ pub fn status(
     absent_nights: u32,
     now: DateTime<Utc>,
 ) -> Result<RosterStatusResponse, ServerError> {
+    let setup = open_team(conn, auth, team_id, Need::Run)?;
     if !(1..=roster::MAX_PATTERN_NIGHTS as u32).contains(&absent_nights) {
         return Err(ServerError::Invalid(format!(
             "absent_nights must be between 1 and {}",
             roster::MAX_PATTERN_NIGHTS
         )));
     }
-    let setup = open_team(conn, auth, team_id, Need::Run)?;
     let tz = tz_of(&setup.ward.tz);
     let tonight = night_of(now, tz);
     let planned = read_range(

@@ -9,7 +9,7 @@ use crate::server::audience::Audience;
 use crate::server::error::ServerError;
 use crate::store::rows::{self, write_member, write_route, write_team, write_ward};
 use crate::wire::feed::{setup_payload, SETUP_KIND};
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 impl ServerDb {
     /// Creates or changes a ward; a change reaches the phones of every team of the ward.
@@ -31,15 +31,49 @@ impl ServerDb {
         Ok(())
     }
 
-    /// Creates or updates a team of `ward_id`, with its shift slots.
-    pub fn upsert_team(&mut self, ward_id: &str, t: &Team) -> Result<(), ServerError> {
+    /// Creates a team of `ward_id` with `t`'s slots, or renames one of that ward (its name and
+    /// leader's phone; its slots stay as set). A team id of another ward is refused: nothing is
+    /// changed there.
+    pub fn upsert_team(&mut self, ward_id: &str, t: &Team) -> Result<Edit, ServerError> {
         let tx = self.conn.transaction()?;
         exists(&tx, "ward", ward_id)?;
-        write_team(&tx, ward_id, t)?;
-        let note = publish_setup(&tx, &t.id)?;
-        tx.commit()?;
-        self.fresh.push(note);
-        Ok(())
+        let before: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT ward_id, name, leader_phone FROM team WHERE id = ?1",
+                [&t.id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let edit = match before {
+            None => {
+                write_team(&tx, ward_id, t)?;
+                Edit::Created
+            }
+            Some((ward, ..)) if ward != ward_id => {
+                return Err(ServerError::Invalid(format!(
+                    "team id {} belongs to ward {ward}, not to ward {ward_id}; nothing was changed \
+                     (give the new team another --id)",
+                    t.id
+                )))
+            }
+            Some((_, name, phone)) => {
+                let mut what = Vec::new();
+                if name != t.name {
+                    what.push(format!("name '{name}' -> '{}'", t.name));
+                }
+                if phone != t.leader_phone {
+                    what.push(format!("leader's phone {phone} -> {}", t.leader_phone));
+                }
+                tx.execute(
+                    "UPDATE team SET name = ?2, leader_phone = ?3 WHERE id = ?1",
+                    params![t.id, t.name, t.leader_phone],
+                )?;
+                Edit::changed(what)
+            }
+        };
+        let note = publish_edit(tx, &t.id, &edit)?;
+        self.fresh.extend(note);
+        Ok(edit)
     }
 
     /// Replaces a team's shift slots.
@@ -59,9 +93,53 @@ impl ServerDb {
         })
     }
 
-    /// Adds or updates a member of a team.
-    pub fn upsert_member(&mut self, team_id: &str, m: &Member) -> Result<(), ServerError> {
-        self.edit_team(team_id, |tx| write_member(tx, team_id, m))
+    /// Adds a member to a team, or changes the name and role of one of its members. A member id
+    /// of another team (of this ward or another) is refused, as is one who left the team: nothing
+    /// is changed.
+    pub fn upsert_member(&mut self, team_id: &str, m: &Member) -> Result<Edit, ServerError> {
+        let tx = self.conn.transaction()?;
+        exists(&tx, "team", team_id)?;
+        let before: Option<(String, String, String, String, Option<String>)> = tx
+            .query_row(
+                "SELECT m.team_id, t.ward_id, m.name, m.role, m.left_at
+                   FROM member m JOIN team t ON t.id = m.team_id WHERE m.id = ?1",
+                [&m.id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let edit = match before {
+            None => Edit::Created,
+            Some((team, ward, ..)) if team != team_id => {
+                return Err(ServerError::Invalid(format!(
+                    "member id {} belongs to team {team} of ward {ward}, not to team {team_id}; \
+                     nothing was changed (a member is neither moved nor changed from another \
+                     team: give the new member another --id)",
+                    m.id
+                )))
+            }
+            Some((.., Some(left))) => {
+                return Err(ServerError::Invalid(format!(
+                    "member {} left team {team_id} at {left}; nothing was changed",
+                    m.id
+                )))
+            }
+            Some((_, _, name, role, None)) => {
+                let mut what = Vec::new();
+                if name != m.name {
+                    what.push(format!("name '{name}' -> '{}'", m.name));
+                }
+                if role != m.role.code() {
+                    what.push(format!("role {role} -> {}", m.role.code()));
+                }
+                Edit::changed(what)
+            }
+        };
+        if edit != Edit::Unchanged {
+            write_member(&tx, team_id, m)?;
+        }
+        let note = publish_edit(tx, team_id, &edit)?;
+        self.fresh.extend(note);
+        Ok(edit)
     }
 
     /// Replaces a team's route.
@@ -110,6 +188,41 @@ impl ServerDb {
         Ok(self
             .conn
             .query_row("SELECT EXISTS(SELECT 1 FROM ward)", [], |r| r.get(0))?)
+    }
+}
+
+/// Commits `tx` with the team's new setup published, unless nothing changed; the published item.
+fn publish_edit(
+    tx: Transaction<'_>,
+    team_id: &str,
+    edit: &Edit,
+) -> Result<Option<FeedNote>, ServerError> {
+    if *edit == Edit::Unchanged {
+        return Ok(None);
+    }
+    let note = publish_setup(&tx, team_id)?;
+    tx.commit()?;
+    Ok(Some(note))
+}
+
+/// What an edit of a team or member did, for the administrator to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Made anew.
+    Created,
+    /// Changed: what, in words ("role member -> leader").
+    Changed(Vec<String>),
+    /// Already so: nothing written, nothing published.
+    Unchanged,
+}
+
+impl Edit {
+    fn changed(what: Vec<String>) -> Self {
+        if what.is_empty() {
+            Edit::Unchanged
+        } else {
+            Edit::Changed(what)
+        }
     }
 }
 

@@ -294,6 +294,7 @@ impl ServerDb {
         base_url: &str,
         now: DateTime<Utc>,
     ) -> Result<IssueCodeResponse, ServerError> {
+        open_team(&self.conn, auth, team_id, Need::Run)?;
         let ttl = ttl_minutes.unwrap_or(CODE_TTL_MINUTES);
         if !(1..=CODE_TTL_MAX_MINUTES).contains(&ttl) {
             return Err(ServerError::Invalid(format!(
@@ -387,6 +388,8 @@ impl ServerDb {
         req: &RouteRequest,
         now: DateTime<Utc>,
     ) -> Result<RouteResponse, ServerError> {
+        // Who may act first: a caller without reach learns nothing from what it sent.
+        open_team(&self.conn, auth, team_id, Need::Run)?;
         let cps = match req.format {
             RouteFormat::Csv => checkpoints_from_csv(&req.text)?,
             RouteFormat::Geojson => checkpoints_from_geojson(&req.text)

@@ -72,10 +72,12 @@ fn bearer(parts: &Parts) -> Result<String, ServerError> {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .ok_or(ServerError::Unauthorized)?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .ok_or(ServerError::Unauthorized)?
-        .trim();
+    // The scheme's name is case-insensitive (RFC 9110 §11.1); the token is taken as sent.
+    let (scheme, token) = value.split_once(' ').ok_or(ServerError::Unauthorized)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ServerError::Unauthorized);
+    }
+    let token = token.trim();
     if token.is_empty() || token.len() > 128 {
         return Err(ServerError::Unauthorized);
     }

@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Rate limits of the API.
@@ -88,8 +88,11 @@ impl Default for RequestTimeouts {
 
 /// What every handler shares.
 pub struct Shared {
-    writer: Mutex<ServerDb>,
+    /// The one writer, taken in the order asked for (a fair lock: no push waits behind later ones).
+    writer: Arc<tokio::sync::Mutex<ServerDb>>,
     readers: ReadPool,
+    /// Reads under way at most ([`READERS`]): each holds a connection of the pool and a thread.
+    read_slots: Arc<tokio::sync::Semaphore>,
     limits: Limits,
     proxies: TrustedProxies,
     addr_buckets: Buckets<IpAddr>,
@@ -111,8 +114,9 @@ impl Shared {
     ) -> Arc<Self> {
         let readers = ReadPool::new(db.path());
         Arc::new(Shared {
-            writer: Mutex::new(db),
+            writer: Arc::new(tokio::sync::Mutex::new(db)),
             readers,
+            read_slots: Arc::new(tokio::sync::Semaphore::new(READERS)),
             limits,
             proxies,
             addr_buckets: Buckets::new(limits.max_tracked),
@@ -134,14 +138,20 @@ impl Shared {
     }
 
     /// Runs `f` on the one writer, off the async threads; what it committed to the feed is
-    /// announced before the writer is let go, so announcements keep commit order.
+    /// announced before the writer is let go, so announcements keep commit order. Writers take
+    /// turns in the order they asked; one that cannot have the writer within [`WRITE_WAIT`] is
+    /// answered [`ServerError::Busy`] with nothing done. Once it has the writer, `f` runs to its
+    /// end even if the request is dropped meanwhile (a phone that hung up re-sends, and is answered
+    /// from what was stored).
     pub async fn write<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut ServerDb) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
+        let mut db = tokio::time::timeout(WRITE_WAIT, self.writer.clone().lock_owned())
+            .await
+            .map_err(|_| ServerError::Busy(RETRY_AFTER_BUSY))?;
         let me = self.clone();
         blocking(move || {
-            let mut db = me.writer.lock().unwrap_or_else(|p| p.into_inner());
             let out = f(&mut db);
             me.announcer.announce(db.take_fresh());
             out
@@ -149,15 +159,35 @@ impl Shared {
         .await
     }
 
-    /// Runs `f` on a read-only connection of the pool, off the async threads.
+    /// Runs `f` on a read-only connection of the pool, off the async threads; at most
+    /// [`READERS`] at once, the others waiting their turn (at most [`WRITE_WAIT`], then
+    /// [`ServerError::Busy`]).
     pub async fn read<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
+        let slot = tokio::time::timeout(WRITE_WAIT, self.read_slots.clone().acquire_owned())
+            .await
+            .map_err(|_| ServerError::Busy(RETRY_AFTER_BUSY))?
+            .map_err(|_| ServerError::Internal("the server is stopping".into()))?;
         let me = self.clone();
-        blocking(move || me.readers.read(f)).await
+        blocking(move || {
+            let out = me.readers.read(f);
+            drop(slot);
+            out
+        })
+        .await
     }
 }
+
+/// How long a request waits for the writer (or a read connection) before it is answered 503
+/// `busy` with nothing done: a push is answered within this and its own work.
+pub const WRITE_WAIT: Duration = Duration::from_secs(10);
+/// The seconds a `busy` answer asks the phone to wait (its `Retry-After`).
+pub const RETRY_AFTER_BUSY: u64 = 5;
+/// Reads under way at once, at most: SQLite reads in WAL run beside the writer, and more than a
+/// few per core only add connections (each with its own page cache) and threads.
+pub const READERS: usize = 8;
 
 /// Runs blocking work on tokio's blocking threads; a panic there is the server's fault (500).
 pub(super) async fn blocking<T: Send + 'static>(
@@ -185,6 +215,22 @@ impl IntoResponse for ServerError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ServerError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ServerError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ServerError::Busy(secs) => {
+                let mut resp = (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(ErrorBody {
+                        error: self.code().into(),
+                        message: self.to_string(),
+                    }),
+                )
+                    .into_response();
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, (*secs).into());
+                return resp;
+            }
             ServerError::Photo(refusal, _) => photos::status(*refusal),
             ServerError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServerError::Corrupt(row) => {
@@ -218,6 +264,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ServerError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // A length declared over the limit is refused at once, before any of the body is awaited
+        // (an inflated body carries no length: the limit counts it as it arrives).
+        let declared = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(n) = declared.filter(|&n| n > MAX_BODY_BYTES as u64) {
+            return Err(ServerError::TooLarge(format!(
+                "the body declares {n} bytes; a body holds at most {MAX_BODY_BYTES} bytes"
+            )));
+        }
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Body(v)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -226,9 +284,79 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                     rejection.body_text()
                 )))
             }
+            Err(rejection) if body_timed_out(&rejection) => Err(ServerError::Timeout(
+                "the request body did not arrive in time; nothing of it was kept".into(),
+            )),
             Err(rejection) => Err(ServerError::BadRequest(rejection.body_text())),
         }
     }
+}
+
+/// Whether an error (or one of its sources) is the body time limit running out.
+pub(super) fn body_timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// Gives the answers made by the layers below the handlers (a method a path does not take, a body
+/// encoding the server does not read, a request over its time) the JSON error body every other
+/// error has, keeping their headers (`Allow`, `Accept-Encoding`).
+async fn json_errors(res: Response) -> Response {
+    if res.headers().contains_key(axum::http::header::CONTENT_TYPE) {
+        return res;
+    }
+    let err = match res.status() {
+        StatusCode::METHOD_NOT_ALLOWED => ServerError::MethodNotAllowed(format!(
+            "this path takes {}",
+            res.headers()
+                .get(axum::http::header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("other methods")
+        )),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ServerError::UnsupportedEncoding(
+            "a request body travels plain or with Content-Encoding gzip or br".into(),
+        ),
+        StatusCode::REQUEST_TIMEOUT => {
+            ServerError::Timeout("the request took too long; try again".into())
+        }
+        _ => return res,
+    };
+    let mut out = err.into_response();
+    for h in [
+        axum::http::header::ALLOW,
+        axum::http::header::ACCEPT_ENCODING,
+    ] {
+        if let Some(v) = res.headers().get(&h) {
+            out.headers_mut().insert(h, v.clone());
+        }
+    }
+    out
+}
+
+/// Puts a body's `Content-Encoding` in the lower case the decompression layer compares against
+/// (encodings are case-insensitive: RFC 9110 §8.4), `x-gzip` as `gzip`.
+async fn canonical_encoding(mut req: Request) -> Request {
+    let header = axum::http::header::CONTENT_ENCODING;
+    if let Some(sent) = req.headers().get(&header).and_then(|v| v.to_str().ok()) {
+        let lower = sent.trim().to_ascii_lowercase();
+        let canonical = if lower == "x-gzip" {
+            "gzip".into()
+        } else {
+            lower
+        };
+        if canonical != sent {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&canonical) {
+                req.headers_mut().insert(header, v);
+            }
+        }
+    }
+    req
 }
 
 async fn health(
@@ -344,10 +472,11 @@ pub fn router(
         .merge(team::routes())
         .merge(report::routes())
         .merge(photos::routes())
-        .route("/api/{*rest}", get(api_not_found).post(api_not_found))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
         .with_state(shared)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
+        .layer(axum::middleware::map_request(canonical_encoding))
         .layer(tower_http::compression::CompressionLayer::new());
     let app = match dist {
         Some(dir) => api.fallback_service(static_files::service(dir)),
@@ -360,6 +489,7 @@ pub fn router(
         StatusCode::REQUEST_TIMEOUT,
         timeouts.total,
     ))
+    .layer(axum::middleware::map_response(json_errors))
     .layer(tower_http::catch_panic::CatchPanicLayer::custom(
         panic_response,
     ))

@@ -1,12 +1,14 @@
 //! The photo endpoints (docs/api.md "Photos", [`crate::wire::photo`]): a device uploads, in
-//! pieces, the files its own pushed records name; a file is kept once whoever uploads it; it is
-//! read by whoever reads an observation naming it, and answered 404 to everyone else, exactly as
-//! a file that does not exist.
+//! pieces, the files its own pushed records name; a file's bytes are kept once on disk, but each
+//! ward's copy is its own (uploaded by one of its devices, its upload state told to its devices
+//! only); it is read by whoever of that ward reads an observation naming it, and answered 404 to
+//! everyone else, exactly as a file that does not exist.
 
 use super::auth::Device;
 use super::{blocking, Shared};
 use crate::domain::photo::PhotoHash;
 use crate::server::db::photos::{self, Reading, Upload};
+use crate::server::db::DeviceAuth;
 use crate::server::error::ServerError;
 use crate::server::photo_files::FileError;
 use crate::wire::photo::{PhotoRefusal, UploadState, CHUNK_BYTES, RECEIVED_HEADER, SIZE_HEADER};
@@ -66,17 +68,18 @@ fn file_error(e: FileError) -> ServerError {
 /// The upload of `hash` by `auth`'s device, or 404 when none of its records names it.
 async fn find_upload(
     shared: &Arc<Shared>,
-    device_id: String,
+    auth: DeviceAuth,
     hash: &PhotoHash,
 ) -> Result<Upload, ServerError> {
     let h = hash.clone();
     shared
-        .read(move |conn| photos::upload(conn, &device_id, &h))
+        .read(move |conn| photos::upload(conn, &auth, &h))
         .await?
         .ok_or_else(|| unknown(hash.as_str()))
 }
 
-/// What the server holds of the upload: all of it once stored, else the partial copy.
+/// What the server holds of the upload: all of it once its ward's copy is stored, else the
+/// ward's partial copy.
 async fn state_of(
     shared: &Arc<Shared>,
     hash: &PhotoHash,
@@ -89,14 +92,14 @@ async fn state_of(
             stored: true,
         });
     }
-    let (me, h) = (shared.clone(), hash.clone());
-    let mut received = blocking(move || me.photos().received(&h).map_err(file_error)).await?;
+    let (me, h, w) = (shared.clone(), hash.clone(), upload.ward_id.clone());
+    let mut received = blocking(move || me.photos().received(&w, &h).map_err(file_error)).await?;
     if received > upload.declared {
         // More than the record says: not this photo. Dropped, so the upload starts again.
         tracing::warn!(photo = %hash, received, declared = upload.declared, "a partial photo overran its size");
-        let (me, h) = (shared.clone(), hash.clone());
+        let (me, h, w) = (shared.clone(), hash.clone(), upload.ward_id.clone());
         blocking(move || {
-            me.photos().drop_partial(&h);
+            me.photos().drop_partial(&w, &h);
             Ok(())
         })
         .await?;
@@ -115,7 +118,7 @@ async fn upload_state(
     Path(hash): Path<String>,
 ) -> Result<Json<UploadState>, ServerError> {
     let hash = parse_hash(&hash)?;
-    let upload = find_upload(&shared, auth.device_id, &hash).await?;
+    let upload = find_upload(&shared, auth, &hash).await?;
     Ok(Json(state_of(&shared, &hash, &upload).await?))
 }
 
@@ -144,9 +147,15 @@ async fn piece(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ServerError> 
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
-            ServerError::BadRequest(format!(
-                "the piece did not arrive whole ({e}); nothing of it was kept"
-            ))
+            if super::body_timed_out(&e) {
+                ServerError::Timeout(
+                    "the piece did not arrive in time; nothing of it was kept".into(),
+                )
+            } else {
+                ServerError::BadRequest(format!(
+                    "the piece did not arrive whole ({e}); nothing of it was kept"
+                ))
+            }
         })?;
         if bytes.len() + chunk.len() > CHUNK_BYTES {
             return Err(too_large());
@@ -166,7 +175,7 @@ async fn upload_piece(
 ) -> Result<Response, ServerError> {
     let hash = parse_hash(&hash)?;
     let Query(PieceQuery { offset }) = query.map_err(|e| ServerError::BadRequest(e.body_text()))?;
-    let upload = find_upload(&shared, auth.device_id.clone(), &hash).await?;
+    let upload = find_upload(&shared, auth.clone(), &hash).await?;
     if upload.stored.is_some() {
         return Ok(Json(state_of(&shared, &hash, &upload).await?).into_response());
     }
@@ -174,8 +183,7 @@ async fn upload_piece(
     let bytes = piece(&headers, body).await?;
     // The rest runs as its own task: a phone that hangs up (or a timeout) cannot cancel it
     // half-way and let another request append beside a write still under way.
-    let device = auth.device_id.clone();
-    tokio::spawn(async move { take_piece(shared, device, hash, offset, bytes).await })
+    tokio::spawn(async move { take_piece(shared, auth, hash, offset, bytes).await })
         .await
         .map_err(|e| ServerError::Internal(format!("the upload task failed: {e}")))?
 }
@@ -183,14 +191,15 @@ async fn upload_piece(
 /// Appends one whole piece under the file's lock, and checks and keeps the file after its last.
 async fn take_piece(
     shared: Arc<Shared>,
-    device: String,
+    auth: DeviceAuth,
     hash: PhotoHash,
     offset: u64,
     bytes: Vec<u8>,
 ) -> Result<Response, ServerError> {
-    let _lock = shared.photos().lock(&hash).await;
-    // Again under the lock: another device may have finished the same file meanwhile.
-    let upload = find_upload(&shared, device.clone(), &hash).await?;
+    let ward = auth.ward_id.clone();
+    let _lock = shared.photos().lock(&ward, &hash).await;
+    // Again under the lock: another device of the ward may have finished the same file meanwhile.
+    let upload = find_upload(&shared, auth.clone(), &hash).await?;
     let state = state_of(&shared, &hash, &upload).await?;
     if state.stored {
         return Ok(Json(state).into_response());
@@ -214,22 +223,34 @@ async fn take_piece(
         let abandoned = shared
             .write(move |db| db.abandon_photo_uploads(before))
             .await?;
-        for h in abandoned.into_iter().filter(|h| *h != hash) {
+        for (w, h) in abandoned
+            .into_iter()
+            .filter(|(w, h)| (w, h) != (&ward, &hash))
+        {
             let me = shared.clone();
             blocking(move || {
-                me.photos().drop_partial(&h);
+                me.photos().drop_partial(&w, &h);
                 Ok(())
             })
             .await?;
         }
-        let (h, declared, quota) = (hash.clone(), upload.declared, shared.photos().ward_quota());
+        let (w, h, declared, quota) = (
+            ward.clone(),
+            hash.clone(),
+            upload.declared,
+            shared.photos().ward_quota(),
+        );
         shared
-            .write(move |db| db.start_photo_upload(&h, declared, quota, now))
+            .write(move |db| db.start_photo_upload(&w, &h, declared, quota, now))
             .await?;
     }
-    let (me, h) = (shared.clone(), hash.clone());
-    let received =
-        blocking(move || me.photos().append(&h, offset, &bytes).map_err(file_error)).await?;
+    let (me, h, w) = (shared.clone(), hash.clone(), ward.clone());
+    let received = blocking(move || {
+        me.photos()
+            .append(&w, &h, offset, &bytes)
+            .map_err(file_error)
+    })
+    .await?;
     if received < upload.declared {
         return Ok(Json(UploadState {
             received,
@@ -238,15 +259,15 @@ async fn take_piece(
         })
         .into_response());
     }
-    let (me, h) = (shared.clone(), hash.clone());
-    let blob = blocking(move || me.photos().finish(&h).map_err(file_error))
+    let (me, h, w) = (shared.clone(), hash.clone(), ward.clone());
+    let blob = blocking(move || me.photos().finish(&w, &h).map_err(file_error))
         .await
         .inspect_err(|e| {
-            tracing::warn!(photo = %hash, device = %device, error = %e, "photo refused");
+            tracing::warn!(photo = %hash, device = %auth.device_id, error = %e, "photo refused");
         })?;
     let h = hash.clone();
     shared
-        .write(move |db| db.mark_photo_stored(&h, blob, crate::clock::now()))
+        .write(move |db| db.mark_photo_stored(&ward, &h, blob, crate::clock::now()))
         .await?;
     tracing::info!(photo = %hash, bytes = blob.size, "photo stored");
     Ok(Json(UploadState {

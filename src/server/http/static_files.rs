@@ -67,9 +67,20 @@ pub fn service(
         .fallback(pages);
     let files = tower::service_fn(move |req: Request| {
         let files = files.clone();
-        async move { Ok::<_, Infallible>(files.oneshot(req).await?.map(Body::new)) }
+        async move {
+            // No file has such a name; the file server would answer a HEAD for it with a 500.
+            if unnameable(req.uri().path()) {
+                return Ok::<_, Infallible>(StatusCode::NOT_FOUND.into_response());
+            }
+            Ok::<_, Infallible>(files.oneshot(req).await?.map(Body::new))
+        }
     });
     middleware::from_fn(headers).layer(files)
+}
+
+/// A path no file can have: a NUL byte (sent as `%00`) or a part longer than a file name may be.
+fn unnameable(path: &str) -> bool {
+    path.contains("%00") || path.split('/').any(|part| part.len() > 255)
 }
 
 #[cfg(test)]

@@ -62,7 +62,9 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ServerError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RangeQuery {
+    #[serde(with = "crate::wire::ymd")]
     from: NaiveDate,
+    #[serde(with = "crate::wire::ymd")]
     to: NaiveDate,
 }
 
