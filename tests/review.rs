@@ -377,6 +377,18 @@ async fn each_role_reads_what_it_reaches_and_nothing_of_another_ward() {
         (&w2_m1, "t2", vec![]),
         (&w2_leader, "t2", vec![o4.as_str()]),
     ];
+    // Each device has its team's setup from its enrollment answer; a setup published since is
+    // pulled by its team's devices only.
+    server
+        .shared
+        .write(|db| {
+            for team in [TEAM1, TEAM2, "t2"] {
+                db.set_slots(team, &patrol::domain::shift::default_slots())?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
     for (device, team, want) in cases {
         let items = device.pull_after(0).await;
         assert_eq!(event_ids(&items), want, "{}", device.member);

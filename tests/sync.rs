@@ -351,8 +351,16 @@ async fn a_feed_item_the_phone_cannot_read_is_recorded_and_never_stops_the_pulls
     let server = start().await;
     let mut leader = phone(&server, "demo-m1").await;
     sync(&mut leader).await.unwrap();
-    // A kind this build does not know (as a newer server might send), and a setup that is no
-    // setup at all; then a real change after them.
+    // A real change first (a new setup replaces the team's earlier one in the feed); then a kind
+    // this build does not know (as a newer server might send), and a setup that is no setup at
+    // all; then a member's record after them.
+    let mut ward = leader.store.borrow().setup().unwrap().unwrap().ward;
+    ward.police_phone = "0243777888".into();
+    server
+        .shared
+        .write(move |db| db.upsert_ward(&ward))
+        .await
+        .unwrap();
     server
         .shared
         .write(|db| {
@@ -364,16 +372,15 @@ async fn a_feed_item_the_phone_cannot_read_is_recorded_and_never_stops_the_pulls
         })
         .await
         .unwrap();
-    let mut ward = leader.store.borrow().setup().unwrap().unwrap().ward;
-    ward.police_phone = "0243777888".into();
-    server
-        .shared
-        .write(move |db| db.upsert_ward(&ward))
-        .await
-        .unwrap();
+    let mut member = phone(&server, "demo-m2").await;
+    patrol(&mut member, 0);
+    sync(&mut member).await.unwrap();
     let report = sync(&mut leader).await.unwrap();
     assert_eq!(report.rejected, 2);
-    assert_eq!(report.pulled, 1, "the change after the bad items arrived");
+    assert_eq!(
+        report.pulled, 2,
+        "the setup before and the member's shift after the bad items arrived"
+    );
     let store = leader.store.borrow();
     assert_eq!(
         store.setup().unwrap().unwrap().ward.police_phone,

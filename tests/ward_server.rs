@@ -229,11 +229,13 @@ async fn pull_gives_members_the_setup_and_leaders_the_logs() {
             .collect::<Vec<_>>(),
         ["shift_started", "observed", "observed"]
     );
-    assert!(kinds.iter().any(|k| k == "setup"));
-    // A plain member sees only setups.
+    assert!(
+        !kinds.iter().any(|k| k == "setup"),
+        "the enrollment answer carried the setup; it is not pulled again"
+    );
+    // A plain member sees no one's events, and has its setup already.
     let (items, _) = pull_all(&server, &member.token, 0).await;
-    assert!(items.iter().all(|i| i.kind == "setup"));
-    assert!(!items.is_empty(), "the member receives the team's setup");
+    assert!(items.is_empty(), "{items:?}");
     // Nothing new since the leader's last page: no items, and the cursor stays.
     let empty = pull(&server, &leader.token, leader_cursor).await;
     assert!(empty.items.is_empty() && !empty.more);
@@ -281,6 +283,12 @@ async fn revoked_devices_and_other_wards_are_refused() {
         &outbox::pending(a.store.conn(), 100).unwrap(),
     )
     .await;
+    // A change of ward 2's team since b enrolled: b pulls it, and nothing of the demo team.
+    server
+        .shared
+        .write(|db| db.set_slots("t2", &patrol::domain::shift::default_slots()))
+        .await
+        .unwrap();
     let page = pull(&server, &b.token, 0).await;
     assert!(
         !page.items.is_empty(),
@@ -488,17 +496,96 @@ async fn a_ward_change_reaches_every_phone_of_its_teams() {
     }
     // The other ward's phones hear nothing of it.
     let other = enroll(&server, "w2-m1").await;
+    assert_eq!(
+        other.store.setup().unwrap().unwrap().ward.police_phone,
+        "0241"
+    );
     let (items, _) = pull_all(&server, &other.token, 0).await;
-    let seen: Vec<String> = items
-        .iter()
-        .filter_map(|i| match i.body() {
-            Ok(patrol::wire::feed::FeedBody::Setup(s)) => Some(s.ward.police_phone),
-            _ => None,
+    assert!(items.is_empty(), "{items:?}");
+}
+
+/// The feed carries a team's newest setup only, and not to a phone whose enrollment answer carried
+/// it (issue 23: 300 members added left 300 whole setups, 7.9 MB for a new phone on prepaid data).
+#[tokio::test]
+async fn a_new_phone_after_300_changes_downloads_one_setup() {
+    let server = start().await;
+    let leader = enroll(&server, "demo-m1").await;
+    let (_, mut leader_cursor) = pull_all(&server, &leader.token, 0).await;
+    for i in 0..300 {
+        let member = patrol::domain::ward::Member {
+            id: format!("m-{i:03}"),
+            name: format!("Nguyễn Văn Thành viên {i}"),
+            role: patrol::domain::ward::Role::Member,
+        };
+        server
+            .shared
+            .write(move |db| db.upsert_member("demo-team-1", &member))
+            .await
+            .unwrap();
+    }
+    let setups: i64 = server
+        .shared
+        .read(|conn| {
+            Ok(conn.query_row(
+                "SELECT COUNT(*) FROM feed WHERE kind = 'setup' AND team_id = 'demo-team-1'",
+                [],
+                |r| r.get(0),
+            )?)
         })
-        .collect();
+        .await
+        .unwrap();
+    assert_eq!(setups, 1, "one setup per team in the feed");
+    // A phone that was there all along gets the newest setup, with all 304 members.
+    let page = pull(&server, &leader.token, leader_cursor).await;
+    assert_eq!(page.items.len(), 1);
+    leader_cursor = page.cursor;
+    match page.items[0].body().unwrap() {
+        patrol::wire::feed::FeedBody::Setup(s) => assert_eq!(s.members.len(), 304),
+        other => panic!("expected a setup, got {other:?}"),
+    }
+    assert!(pull(&server, &leader.token, leader_cursor)
+        .await
+        .items
+        .is_empty());
+
+    // A new phone: its enrollment answer and its first pulls, as bytes of JSON.
+    let code = server.code("m-299", Duration::hours(1)).await;
+    let resp = post_enroll(&server, &code, "new-phone").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let enrolled = resp.bytes().await.unwrap();
+    let token = serde_json::from_slice::<EnrollResponse>(&enrolled)
+        .unwrap()
+        .token;
+    let mut pulled = 0;
+    let mut after = 0;
+    loop {
+        let resp = reqwest::Client::new()
+            .get(format!("{}/api/v1/pull?after={after}", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let body = resp.bytes().await.unwrap();
+        pulled += body.len();
+        let page: PullResponse = serde_json::from_slice(&body).unwrap();
+        assert!(
+            page.items.iter().all(|i| i.kind != "setup"),
+            "{:?}",
+            page.items
+        );
+        after = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    println!(
+        "a new phone in a team of 304 after 300 changes: enrollment answer {} bytes, pulls {pulled} bytes",
+        enrolled.len()
+    );
     assert!(
-        !seen.is_empty() && seen.iter().all(|p| p == "0241"),
-        "{seen:?}"
+        enrolled.len() + pulled <= 100 * 1024,
+        "{} + {pulled} bytes",
+        enrolled.len()
     );
 }
 
@@ -557,7 +644,14 @@ async fn a_panic_in_a_handler_or_a_database_task_is_the_servers_fault() {
 #[tokio::test]
 async fn health_and_pull_are_answered_while_the_writer_is_held() {
     let server = start().await;
-    let phone = enroll(&server, "demo-m1").await;
+    let mut phone = enroll(&server, "demo-m1").await;
+    observe(&mut phone, 1);
+    push(
+        &server,
+        &phone.token,
+        &outbox::pending(phone.store.conn(), 100).unwrap(),
+    )
+    .await;
     // A long push: the writer is held until the test lets go.
     let (release, held) = std::sync::mpsc::channel::<()>();
     let (started_tx, started) = tokio::sync::oneshot::channel::<()>();

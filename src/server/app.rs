@@ -179,7 +179,19 @@ impl Application {
         if self.tls.is_some() {
             app = app.layer(axum::middleware::map_response(strict_transport));
         }
-        serve::serve(self.listener, app, self.config.conn, self.tls, shutdown).await
+        let proxies = match &self.config.transport {
+            Transport::BehindProxy(p) => p.clone(),
+            _ => TrustedProxies::default(),
+        };
+        serve::serve(
+            self.listener,
+            app,
+            self.config.conn,
+            self.tls,
+            proxies,
+            shutdown,
+        )
+        .await
     }
 }
 

@@ -34,7 +34,7 @@ use crate::server::audience::Audience;
 use crate::server::photo_files::PHOTOS_DIR;
 use crate::store::migrate;
 use crate::store::StoreError;
-use crate::wire::feed::{setup_payload, SETUP_KIND};
+use crate::wire::feed::setup_payload;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 use std::io::Read;
@@ -338,10 +338,9 @@ fn restore_via(
                 path: file.to_path_buf(),
                 why: format!("team {team}: {e}"),
             })?;
-            super::feed::append(
+            super::feed::replace_setup(
                 &tx,
                 Audience::setup(team, &setup.ward.id),
-                SETUP_KIND,
                 &setup_payload(&setup),
             )?;
         }

@@ -5,6 +5,7 @@ use crate::domain::ward::Role;
 use crate::server::error::ServerError;
 use crate::server::secret;
 use crate::store::rows;
+use crate::wire::feed::SETUP_KIND;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -127,6 +128,13 @@ impl ServerDb {
             params![device_id, member_id, secret::hash(&token), now.to_rfc3339()],
         )?;
         let auth = authenticate(&tx, &token)?;
+        // The enrollment answer carries the team's current setup: its feed item is not pulled.
+        tx.execute(
+            "UPDATE device SET setup_seen = COALESCE(
+                 (SELECT MAX(cursor) FROM feed WHERE team_id = ?2 AND kind = ?3), 0)
+             WHERE id = ?1",
+            params![device_id, auth.team_id, SETUP_KIND],
+        )?;
         tx.commit()?;
         Ok((token, auth))
     }

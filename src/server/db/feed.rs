@@ -8,7 +8,7 @@ use crate::server::audience::{Audience, Reach};
 use crate::server::error::ServerError;
 use crate::store::rows;
 use crate::wire::api::PullResponse;
-use crate::wire::feed::FeedItem;
+use crate::wire::feed::{FeedItem, SETUP_KIND};
 use rusqlite::{params, Connection};
 
 /// An item just committed to the feed: its cursor and who reads it, for the announcements.
@@ -44,7 +44,24 @@ pub fn append(
     })
 }
 
-/// The feed after `after` for this device, read on any connection. A stored item whose payload
+/// Appends the team's new setup (`payload`) for `audience` and deletes the team's earlier setup
+/// items, inside the caller's transaction: the feed holds one setup per team, its newest.
+pub fn replace_setup(
+    conn: &Connection,
+    audience: Audience,
+    payload: &str,
+) -> rusqlite::Result<FeedNote> {
+    let note = append(conn, audience, SETUP_KIND, payload)?;
+    conn.prepare_cached("DELETE FROM feed WHERE team_id = ?1 AND kind = ?2 AND cursor < ?3")?
+        .execute(params![note.audience.team_id, SETUP_KIND, note.cursor])?;
+    Ok(note)
+}
+
+/// A page holds items of at most about this many bytes of payload (and always one item).
+pub const PAGE_BYTES: usize = 256 * 1024;
+
+/// The feed after `after` for this device, read on any connection: at most `limit` items and
+/// about [`PAGE_BYTES`]; no setup at or below the one its enrollment answer carried. A stored item whose payload
 /// is not JSON is a corrupt row named by its cursor, never sent as something else. The query is
 /// [`Audience::seen_by`] in SQL (the tests hold the two to each other).
 pub fn pull(
@@ -54,36 +71,43 @@ pub fn pull(
     limit: usize,
 ) -> Result<PullResponse, ServerError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT f.cursor, f.kind, f.payload FROM feed f JOIN team t ON t.id = f.team_id
+        "SELECT f.cursor, f.kind, f.payload, length(f.payload) FROM feed f
+           JOIN team t ON t.id = f.team_id
          WHERE f.cursor > ?1 AND t.ward_id = ?2
            AND (f.member_id = ?3
                 OR (f.leaders = 0 AND f.team_id = ?4)
                 OR (f.leaders = 1 AND ?5 = 'team' AND f.team_id = ?4)
                 OR (f.leaders = 1 AND ?5 = 'ward'))
+           AND NOT (f.kind = ?8 AND f.cursor <= COALESCE(
+                 (SELECT setup_seen FROM device WHERE id = ?7), 0))
          ORDER BY f.cursor LIMIT ?6",
     )?;
-    let mut items: Vec<FeedItem> = stmt
-        .query_map(
-            params![
-                after,
-                auth.ward_id,
-                auth.member_id,
-                auth.team_id,
-                Reach::of(auth.role).code(),
-                limit as i64 + 1
-            ],
-            |r| {
-                let cursor: i64 = r.get(0)?;
-                Ok(FeedItem {
-                    kind: r.get(1)?,
-                    payload: rows::json(r, 2, "feed", &cursor.to_string())?,
-                    cursor,
-                })
-            },
-        )?
-        .collect::<Result<_, _>>()?;
-    let more = items.len() > limit;
-    items.truncate(limit);
+    let (mut items, mut bytes, mut more) = (Vec::new(), 0usize, false);
+    let mut found = stmt.query(params![
+        after,
+        auth.ward_id,
+        auth.member_id,
+        auth.team_id,
+        Reach::of(auth.role).code(),
+        limit as i64 + 1,
+        auth.device_id,
+        SETUP_KIND
+    ])?;
+    while let Some(r) = found.next()? {
+        let size = r.get::<_, Option<i64>>(3)?.unwrap_or(0) as usize;
+        if items.len() == limit || (!items.is_empty() && bytes + size > PAGE_BYTES) {
+            more = true;
+            break;
+        }
+        bytes += size;
+        let cursor: i64 = r.get(0)?;
+        items.push(FeedItem {
+            kind: r.get(1)?,
+            payload: rows::json(r, 2, "feed", &cursor.to_string())?,
+            cursor,
+        });
+    }
+    drop(found);
     let cursor = items.last().map(|i| i.cursor).unwrap_or(after);
     Ok(PullResponse {
         epoch: super::epoch(conn)?,

@@ -72,6 +72,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_report_dirty",
         include_str!("../../../migrations/server_0011_report_dirty.sql"),
     ),
+    (
+        "0012_feed_setups",
+        include_str!("../../../migrations/server_0012_feed_setups.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.

@@ -402,16 +402,22 @@ fn touched(conn: &Connection, from: i64) -> Result<BTreeSet<(String, NaiveDate)>
         .query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     let mut out = BTreeSet::new();
+    // The shifts already looked up: a batch's records mostly name the same one.
+    let mut shifts_seen: BTreeSet<(String, String)> = BTreeSet::new();
     for (team, kind, payload) in new {
         match kind.as_str() {
             "shift_started" | "shift_ended" => {
                 if let Some(id) = payload_id(&payload) {
-                    shift_nights(conn, &team, &id, &mut out)?;
+                    if shifts_seen.insert((team.clone(), id.clone())) {
+                        shift_nights(conn, &team, &id, &mut out)?;
+                    }
                 }
             }
             "checked_in" | "observed" | "corrected" => {
                 if let Some(shift) = field(&payload, "shift_id") {
-                    shift_nights(conn, &team, &shift, &mut out)?;
+                    if shifts_seen.insert((team.clone(), shift.clone())) {
+                        shift_nights(conn, &team, &shift, &mut out)?;
+                    }
                 }
                 if kind == "corrected" {
                     if let Some(target) = field(&payload, "target_id") {

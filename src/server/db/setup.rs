@@ -8,7 +8,7 @@ use crate::domain::ward::{Checkpoint, Member, Team, Ward, WardSetup};
 use crate::server::audience::Audience;
 use crate::server::error::ServerError;
 use crate::store::rows::{self, write_member, write_route, write_team, write_ward};
-use crate::wire::feed::{setup_payload, SETUP_KIND};
+use crate::wire::feed::setup_payload;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 impl ServerDb {
@@ -237,13 +237,13 @@ pub fn team_setup(conn: &Connection, team_id: &str) -> Result<WardSetup, ServerE
     rows::team_setup(conn, team_id)?.ok_or_else(|| ServerError::NotFound(format!("team {team_id}")))
 }
 
-/// Appends the team's current setup to the feed, inside the transaction that changed it.
+/// Puts the team's current setup in the feed in place of its earlier one, inside the transaction
+/// that changed it.
 pub(super) fn publish_setup(tx: &Transaction<'_>, team_id: &str) -> Result<FeedNote, ServerError> {
     let setup = team_setup(tx, team_id)?;
-    Ok(feed::append(
+    Ok(feed::replace_setup(
         tx,
         Audience::setup(team_id, &setup.ward.id),
-        SETUP_KIND,
         &setup_payload(&setup),
     )?)
 }

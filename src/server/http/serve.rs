@@ -1,10 +1,14 @@
 //! The accept loop: at most `max_connections` open at once (the rest wait in the kernel's queue),
-//! a connection that completes no TLS handshake or sends no complete request head within
-//! `header_timeout` (idle keep-alive included) is closed, and on shutdown the requests in flight
-//! finish first. The header timeout times only the wait for a request head, never a response
+//! and at most `per_address` of them from one address (a trusted proxy's excepted: it speaks for
+//! many): a client past its share is closed as soon as it is accepted, so one address that opens
+//! thousands of sockets, or reopens each as soon as it is closed, never holds the slots phones
+//! and health checks need. A connection that completes no TLS handshake or sends no complete
+//! request head within `header_timeout` (idle keep-alive included) is closed, and on shutdown the
+//! requests in flight finish first. The header timeout times only the wait for a request head, never a response
 //! being written, so an announcement stream (see [`super::announce`]) lives on; each holds a
 //! connection slot, which is why their number is capped at half the slots.
 
+use super::proxy::TrustedProxies;
 use crate::server::tls::Tls;
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -13,9 +17,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::server::graceful::Watcher;
 use hyper_util::service::TowerToHyperService;
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -26,6 +31,8 @@ use tower::ServiceExt;
 pub struct ConnLimits {
     /// Open connections at most.
     pub max_connections: usize,
+    /// Open connections from one address at most (many phones may share a carrier's address).
+    pub per_address: usize,
     /// Time allowed for a request's head, and for an idle connection's next request.
     pub header_timeout: Duration,
     /// How long shutdown waits for requests in flight.
@@ -36,6 +43,7 @@ impl Default for ConnLimits {
     fn default() -> Self {
         ConnLimits {
             max_connections: 1_024,
+            per_address: 64,
             header_timeout: Duration::from_secs(20),
             drain: Duration::from_secs(10),
         }
@@ -63,15 +71,56 @@ async fn serve_io<I>(
     }
 }
 
-/// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown` resolves.
+/// The connections open per client address.
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+/// One open connection counted against its address; let go when dropped.
+struct Counted {
+    table: Arc<PerAddress>,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    /// Counts a connection from `ip`, unless it already holds `max`.
+    fn take(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<Counted> {
+        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Counted {
+            table: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut open = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown` resolves; `proxies`
+/// are not held to the per-address limit.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnLimits,
     tls: Option<Tls>,
+    proxies: TrustedProxies,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_address = Arc::new(PerAddress::default());
     let graceful = GracefulShutdown::new();
     // HTTP/1.1: phones reach the server directly or through a proxy that speaks it; hyper's timer
     // starts on a new connection and again while a kept-alive one waits for its next request.
@@ -81,10 +130,14 @@ pub async fn serve(
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
     tokio::pin!(shutdown);
+    let mut permit = None;
     loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
-            _ = &mut shutdown => break,
+        let held = match permit.take() {
+            Some(p) => p,
+            None => tokio::select! {
+                p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+                _ = &mut shutdown => break,
+            },
         };
         let (stream, remote) = tokio::select! {
             r = listener.accept() => match r {
@@ -98,6 +151,21 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
+        let counted = if proxies.trusts(remote.ip()) {
+            None
+        } else {
+            match per_address.take(remote.ip(), limits.per_address.max(1)) {
+                Some(c) => Some(c),
+                None => {
+                    // Past its share: closed at once, and the slot is kept for the next one.
+                    tracing::debug!(%remote, "too many connections from one address; closed");
+                    drop(stream);
+                    permit = Some(held);
+                    continue;
+                }
+            }
+        };
+        let permit = held;
         let _ = stream.set_nodelay(true);
         let (app, builder, watcher, tls) = (
             app.clone(),
@@ -106,7 +174,7 @@ pub async fn serve(
             tls.clone(),
         );
         tokio::spawn(async move {
-            let _permit = permit;
+            let _permit = (permit, counted);
             let Some(tls) = tls else {
                 return serve_io(stream, app, remote, builder, watcher).await;
             };

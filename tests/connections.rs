@@ -1,0 +1,105 @@
+//! Connection fairness against a real ward server on 127.0.0.1 (issue 23), in a test binary of its
+//! own so the flood it makes shares the machine with no other test: 3,000 sockets from one
+//! address, each opened again as soon as the server closes it. Before, they held every connection
+//! slot and health went unanswered for 6 to 30 s; now one address holds at most its share, and a
+//! phone on another address pushes and pulls, and health answers, each within a second (a bound
+//! far above the milliseconds they take unloaded).
+
+mod common;
+
+use common::client::Device;
+use patrol::wire::event::EventKind;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+
+/// Sockets the flood keeps open (or reopens) from 127.0.0.2.
+const SOCKETS: usize = 3_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_reconnecting_sockets_from_one_address_starve_nobody() {
+    let server = common::start().await;
+    let mut leader = Device::enroll(&server, "demo-m1").await;
+    let target: std::net::SocketAddr = server.url.trim_start_matches("http://").parse().unwrap();
+    let (stop, opened) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let mut flood = Vec::new();
+    for _ in 0..SOCKETS {
+        let (stop, opened) = (stop.clone(), opened.clone());
+        flood.push(tokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            while !stop.load(Ordering::Relaxed) {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+                let Ok(mut conn) = socket.connect(target).await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                opened.fetch_add(1, Ordering::Relaxed);
+                // Idle until the server lets go, then straight back.
+                tokio::select! {
+                    _ = conn.read(&mut buf) => {}
+                    _ = async {
+                        while !stop.load(Ordering::Relaxed) {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    } => {}
+                }
+            }
+        }));
+    }
+    // Every socket opened, and most of them opened again after the server closed them.
+    while opened.load(Ordering::Relaxed) < 2 * SOCKETS {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = Duration::from_secs(1);
+    let http = reqwest::Client::new();
+    let mut after = 0;
+    for round in 0..5 {
+        let health = tokio::time::timeout(
+            second,
+            http.get(format!("{}/api/v1/health", server.url)).send(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("round {round}: health took longer than 1 s"))
+        .unwrap();
+        assert_eq!(health.status(), StatusCode::OK, "round {round}");
+        let id = format!("o-{round}");
+        let e = leader.event(
+            EventKind::Observed,
+            &id,
+            json!({
+                "id": id, "shift_id": "s-1", "category": "fire_hazard",
+                "description": "Dây điện chập chờn", "plate": null, "people": null,
+                "action": null, "urgent": false, "fix": null,
+                "at": "2026-12-05T15:00:00Z", "photos": []
+            }),
+        );
+        let pushed = tokio::time::timeout(second, leader.push(std::slice::from_ref(&e)))
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: a push took longer than 1 s"));
+        assert_eq!(pushed.status(), StatusCode::OK, "round {round}");
+        let page = tokio::time::timeout(second, leader.pull_after(after))
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: a pull took longer than 1 s"));
+        assert!(
+            page.iter()
+                .any(|i| i.payload["event_id"] == e.event_id.as_str()),
+            "{page:?}"
+        );
+        after = page.last().map_or(after, |i| i.cursor);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for f in flood {
+        f.await.unwrap();
+    }
+    assert_eq!(
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
+        (5, 5)
+    );
+}
