@@ -489,3 +489,75 @@ async fn after_a_restore_every_phone_syncs_on_and_every_event_is_on_the_server_o
     assert!(seen.iter().all(|id| team.contains(id)));
     server.stop().await;
 }
+
+/// An off-site copy restored on a new machine (an empty data directory, through the admin
+/// command as an administrator runs it): a leader whose phone kept a cursor above the backup's
+/// feed pulls everything that comes after the restore, the re-sent records included. Before, the
+/// restored feed went on from the backup's cursors, below the one the leader held, and its pulls
+/// returned nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_on_a_new_machine_keeps_every_kept_cursor_working() {
+    let data = tempfile::tempdir().unwrap();
+    common::seed(data.path());
+    let server = run(data.path()).await;
+    let url = server.url.clone();
+    let a = phone(&url, &server.code("demo-m2").await).await;
+    let leader = phone(&url, &server.code("demo-m1").await).await;
+    patrol(&a, 5);
+    sync(&a).await.unwrap();
+    sync(&leader).await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("ward-backup.db");
+    {
+        let (d, f) = (data.path().to_path_buf(), file.clone());
+        tokio::task::spawn_blocking(move || admin(&d, backup_cmd(&f, false)).unwrap())
+            .await
+            .unwrap();
+    }
+    // After the backup: more records, the team's route edited ten times; the leader pulls all.
+    patrol(&a, 20);
+    sync(&a).await.unwrap();
+    for i in 0..10 {
+        let route = patrol::server::import::checkpoints_from_csv(&format!(
+            "name,lat,lon\nCầu {i},10.77,106.70\n"
+        ))
+        .unwrap();
+        server
+            .shared
+            .write(move |db| db.set_route("demo-team-1", &route))
+            .await
+            .unwrap();
+    }
+    sync(&leader).await.unwrap();
+    let leader_cursor = leader.store.borrow().cursor().unwrap();
+    server.stop().await;
+
+    // A new machine: the copy restored into an empty data directory, served on the same address.
+    let fresh = tempfile::tempdir().unwrap();
+    {
+        let (d, f) = (fresh.path().to_path_buf(), file.clone());
+        tokio::task::spawn_blocking(move || admin(&d, AdminCommand::Restore { file: f }).unwrap())
+            .await
+            .unwrap();
+    }
+    let restored_high: i64 = Connection::open(fresh.path().join("ward.db"))
+        .unwrap()
+        .query_row("SELECT MAX(cursor) FROM feed", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        restored_high > leader_cursor,
+        "new cursors start above any a phone holds: {restored_high} against {leader_cursor}"
+    );
+    let server = run_on(fresh.path(), url.trim_start_matches("http://")).await;
+    // The member re-sends all it holds (the new epoch); the leader, with nothing to send, pulls
+    // from the cursor it kept and gets every one of the member's records.
+    patrol(&a, 1);
+    sync(&a).await.unwrap();
+    sync(&leader).await.unwrap();
+    let missing: Vec<String> = recorded(&a).difference(&pulled(&leader)).cloned().collect();
+    assert!(missing.is_empty(), "the leader lacks {missing:?}");
+    let (on_server, copies) = stored(&fresh.path().join("ward.db"));
+    assert_eq!(copies, on_server.len(), "each event once");
+    assert_eq!(on_server, recorded(&a));
+    server.stop().await;
+}

@@ -432,10 +432,19 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
                     r.photos.missing.len()
                 );
             }
-            println!(
-                "Kept {} device(s) and {} member(s) enrolled after the backup; new feed items start above cursor {}.",
-                r.devices_carried, r.members_carried, r.feed_cursor_floor
-            );
+            if r.history_known {
+                println!(
+                    "Kept {} device(s) and {} member(s) enrolled after the backup; new feed items start above cursor {}.",
+                    r.devices_carried, r.members_carried, r.feed_cursor_floor
+                );
+            } else {
+                println!(
+                    "No database here carried on from the backup: new feed items start above cursor {}, past any cursor a phone holds. \
+                     Phones enrolled (or enrolled again) after the backup are not known: they say so and must be enrolled again, keeping what they recorded. \
+                     Devices revoked and members who left after the backup are as the backup has them: check list-devices and revoke again.",
+                    r.feed_cursor_floor
+                );
+            }
             Ok(())
         }
     }

@@ -159,6 +159,10 @@ pub struct RestoreReport {
     pub members_carried: usize,
     /// The cursor the restored feed continues above.
     pub feed_cursor_floor: i64,
+    /// Whether the replaced database carried on from the backup. When not (a new machine), new
+    /// cursors start [`UNKNOWN_HISTORY_GAP`] above the backup's, and whatever happened after the
+    /// backup (devices enrolled, revoked, members who left) is as the backup has it.
+    pub history_known: bool,
     /// Photo files put back into the data directory, and those found nowhere (marked as not
     /// uploaded).
     pub photos: PhotoCopies,
@@ -295,6 +299,7 @@ fn restore_via(
             why: format!("migrating it failed: {other}"),
         },
     })?;
+    let backup_high = highest_cursor(&restored, "main", "feed")?;
     drop(restored);
 
     let mut carried = (0, 0);
@@ -320,6 +325,7 @@ fn restore_via(
     }
 
     // The new epoch and every team's setup, on the restored copy.
+    let mut history_known = true;
     let mut restored = Connection::open(tmp)?;
     let epoch = uuid::Uuid::now_v7().to_string();
     let events: i64 = {
@@ -329,6 +335,17 @@ fn restore_via(
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [&epoch],
         )?;
+        // No database here carries on from the backup (a new machine, an emptied directory):
+        // the cursors handed out after it are unknown, and phones may hold some. New cursors
+        // start past any of them, so a phone's kept cursor never hides what comes next.
+        if !(floor > 0 && floor >= backup_high) {
+            for table in ["feed", "event"] {
+                let high = highest_cursor(&tx, "main", table)?;
+                raise_sequence(&tx, "main", table, high + UNKNOWN_HISTORY_GAP)?;
+            }
+            floor = highest_cursor(&tx, "main", "feed")?;
+            history_known = false;
+        }
         let teams: Vec<String> = tx
             .prepare("SELECT id FROM team ORDER BY id")?
             .query_map([], |r| r.get(0))?
@@ -400,8 +417,42 @@ fn restore_via(
         devices_carried: carried.0,
         members_carried: carried.1,
         feed_cursor_floor: floor,
+        history_known,
         photos,
     })
+}
+
+/// Cursors left unused above a restored feed when the cursors handed out after the backup are
+/// unknown: more than a feed hands out between two backups (10,000 a day for over a thousand
+/// years), and far below 2^53, so every JSON reader keeps cursors exact.
+pub const UNKNOWN_HISTORY_GAP: i64 = 1 << 32;
+
+/// The highest cursor `schema.table` ever handed out, whether or not its row is still there.
+fn highest_cursor(c: &Connection, schema: &str, table: &str) -> rusqlite::Result<i64> {
+    c.query_row(
+        &format!(
+            "SELECT MAX(COALESCE((SELECT seq FROM {schema}.sqlite_sequence WHERE name = ?1), 0),
+                        COALESCE((SELECT MAX(cursor) FROM {schema}.{table}), 0))"
+        ),
+        [table],
+        |r| r.get(0),
+    )
+}
+
+/// Makes `schema.table`'s next cursor come after `floor`.
+fn raise_sequence(c: &Connection, schema: &str, table: &str, floor: i64) -> rusqlite::Result<()> {
+    c.execute(
+        &format!("UPDATE {schema}.sqlite_sequence SET seq = MAX(seq, ?2) WHERE name = ?1"),
+        params![table, floor],
+    )?;
+    c.execute(
+        &format!(
+            "INSERT INTO {schema}.sqlite_sequence(name, seq) SELECT ?1, ?2
+             WHERE NOT EXISTS (SELECT 1 FROM {schema}.sqlite_sequence WHERE name = ?1)"
+        ),
+        params![table, floor],
+    )?;
+    Ok(())
 }
 
 /// Puts the photo files the `restored` database holds as stored back into the data directory of
@@ -532,24 +583,8 @@ fn carry_over(conn: &Connection) -> rusqlite::Result<((usize, usize), i64)> {
     }
     let mut floor = 0;
     for table in ["feed", "event"] {
-        // The highest cursor ever handed out, whether or not its row is still there.
-        let high: i64 = tx.query_row(
-            &format!(
-                "SELECT MAX(COALESCE((SELECT seq FROM main.sqlite_sequence WHERE name = ?1), 0),
-                            COALESCE((SELECT MAX(cursor) FROM main.{table}), 0))"
-            ),
-            [table],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "UPDATE restored.sqlite_sequence SET seq = MAX(seq, ?2) WHERE name = ?1",
-            params![table, high],
-        )?;
-        tx.execute(
-            "INSERT INTO restored.sqlite_sequence(name, seq) SELECT ?1, ?2
-             WHERE NOT EXISTS (SELECT 1 FROM restored.sqlite_sequence WHERE name = ?1)",
-            params![table, high],
-        )?;
+        let high = highest_cursor(&tx, "main", table)?;
+        raise_sequence(&tx, "restored", table, high)?;
         if table == "feed" {
             floor = high;
         }
