@@ -46,7 +46,12 @@ impl SyncError {
             SyncError::Network(_) => "network",
             SyncError::Server { status: 403, .. } => "revoked",
             SyncError::Server { status: 401, .. } => "unauthorized",
-            SyncError::Server { status: 429, .. } => "busy",
+            // Too many requests, or the server too busy to start this one (503 `busy`).
+            SyncError::Server {
+                status: 429 | 503, ..
+            } => "busy",
+            // The request took longer than the server waits: a slow link, as a lost one.
+            SyncError::Server { status: 408, .. } => "network",
             SyncError::Server { status, .. } if *status >= 500 => "server_down",
             SyncError::Server { .. } => "refused",
             SyncError::NotEnrolled => "not_enrolled",
@@ -54,11 +59,11 @@ impl SyncError {
         }
     }
 
-    /// Whether trying again later can help (network, 429, 5xx).
+    /// Whether trying again later can help (network, 408, 429, 5xx).
     pub fn retryable(&self) -> bool {
         match self {
             SyncError::Network(_) => true,
-            SyncError::Server { status, .. } => *status == 429 || *status >= 500,
+            SyncError::Server { status, .. } => matches!(*status, 408 | 429) || *status >= 500,
             _ => false,
         }
     }
@@ -375,4 +380,35 @@ pub async fn sync_once<S: Shared<Store>, T: Transport>(
         store.with(|s| s.set_sync_error(Some(e.code())))?;
     }
     result.map(|_| report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(status: u16) -> SyncError {
+        SyncError::Server {
+            status,
+            body: ErrorBody {
+                error: "x".into(),
+                message: "x".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_busy_or_slow_server_is_tried_again_and_said_as_such() {
+        for (status, code, again) in [
+            (503, "busy", true),
+            (429, "busy", true),
+            (408, "network", true),
+            (500, "server_down", true),
+            (400, "refused", false),
+            (401, "unauthorized", false),
+            (403, "revoked", false),
+        ] {
+            let e = server(status);
+            assert_eq!((e.code(), e.retryable()), (code, again), "{status}");
+        }
+    }
 }
