@@ -49,6 +49,13 @@ pub struct NamedPhotos {
     pub removed: Vec<PhotoHash>,
 }
 
+impl NamedPhotos {
+    /// Whether the record names no photo and takes none off.
+    pub fn is_empty(&self) -> bool {
+        self.refs.is_empty() && self.removed.is_empty()
+    }
+}
+
 /// The decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {

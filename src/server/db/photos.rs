@@ -10,7 +10,7 @@ use crate::server::push_rules::NamedPhotos;
 use crate::store::rows;
 use crate::wire::photo::PhotoRefusal;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// What one device may upload of one file: the size its record declares, and the file as the
 /// server holds it.
@@ -37,11 +37,7 @@ pub struct StoredBlob {
 /// forgets those a correction took off, in the push's transaction; a file already named keeps
 /// its first row. The ward's copy is made unstored when the ward has none: a hash another ward
 /// stored gives this ward nothing until one of its own devices sends the bytes.
-pub fn record(
-    tx: &Transaction<'_>,
-    auth: &DeviceAuth,
-    named: &NamedPhotos,
-) -> Result<(), ServerError> {
+pub fn record(tx: &Connection, auth: &DeviceAuth, named: &NamedPhotos) -> Result<(), ServerError> {
     let mut photo = tx.prepare_cached(
         "INSERT OR IGNORE INTO photo(hash, observation_id, device_id, team_id, ward_id, size, is_thumb, pair)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

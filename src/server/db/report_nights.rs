@@ -125,12 +125,33 @@ pub fn catch_up(
     every_team: bool,
     now: DateTime<Utc>,
 ) -> Result<(), ServerError> {
+    catch_up_after(conn, every_team, now, None)
+}
+
+/// [`catch_up`] for a push: `stored` are the records it stored (team, kind code, payload), all
+/// of them after cursor `before`. When nothing else waited (`report_through` was `before`), their
+/// nights are read from them as they are, without reading them back.
+pub fn catch_up_push(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    before: i64,
+    stored: &[(&str, &str, &serde_json::Value)],
+) -> Result<(), ServerError> {
+    catch_up_after(conn, false, now, Some((before, stored)))
+}
+
+fn catch_up_after(
+    conn: &Connection,
+    every_team: bool,
+    now: DateTime<Utc>,
+    pushed: Option<(i64, &[(&str, &str, &serde_json::Value)])>,
+) -> Result<(), ServerError> {
     let (from, to) = (through(conn)?, last_cursor(conn)?);
     let rebuild = to - from > REBUILD_AFTER;
-    let nights = if to > from && !rebuild {
-        touched(conn, from)?
-    } else {
-        BTreeSet::new()
+    let nights = match pushed {
+        _ if to <= from || rebuild => BTreeSet::new(),
+        Some((before, stored)) if before == from => nights_of(conn, stored.iter().copied())?,
+        _ => touched(conn, from)?,
     };
     let teams: BTreeSet<String> = if every_team || rebuild {
         conn.prepare_cached("SELECT id FROM team")?
@@ -401,32 +422,51 @@ fn touched(conn: &Connection, from: i64) -> Result<BTreeSet<(String, NaiveDate)>
         )?
         .query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
+    let parsed: Vec<(String, String, serde_json::Value)> = new
+        .into_iter()
+        .map(|(team, kind, payload)| {
+            let v = serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null);
+            (team, kind, v)
+        })
+        .collect();
+    nights_of(
+        conn,
+        parsed.iter().map(|(t, k, v)| (t.as_str(), k.as_str(), v)),
+    )
+}
+
+/// The (team, night)s these records (team, kind code, payload) bear on.
+fn nights_of<'a>(
+    conn: &Connection,
+    records: impl Iterator<Item = (&'a str, &'a str, &'a serde_json::Value)>,
+) -> Result<BTreeSet<(String, NaiveDate)>, ServerError> {
+    let text = |v: &serde_json::Value, name: &str| v.get(name)?.as_str().map(str::to_string);
     let mut out = BTreeSet::new();
     // The shifts already looked up: a batch's records mostly name the same one.
     let mut shifts_seen: BTreeSet<(String, String)> = BTreeSet::new();
-    for (team, kind, payload) in new {
-        match kind.as_str() {
+    for (team, kind, payload) in records {
+        match kind {
             "shift_started" | "shift_ended" => {
-                if let Some(id) = payload_id(&payload) {
-                    if shifts_seen.insert((team.clone(), id.clone())) {
-                        shift_nights(conn, &team, &id, &mut out)?;
+                if let Some(id) = text(payload, "id") {
+                    if shifts_seen.insert((team.to_string(), id.clone())) {
+                        shift_nights(conn, team, &id, &mut out)?;
                     }
                 }
             }
             "checked_in" | "observed" | "corrected" => {
-                if let Some(shift) = field(&payload, "shift_id") {
-                    if shifts_seen.insert((team.clone(), shift.clone())) {
-                        shift_nights(conn, &team, &shift, &mut out)?;
+                if let Some(shift) = text(payload, "shift_id") {
+                    if shifts_seen.insert((team.to_string(), shift.clone())) {
+                        shift_nights(conn, team, &shift, &mut out)?;
                     }
                 }
                 if kind == "corrected" {
-                    if let Some(target) = field(&payload, "target_id") {
-                        observation_nights(conn, &team, &target, &mut out)?;
+                    if let Some(target) = text(payload, "target_id") {
+                        observation_nights(conn, team, &target, &mut out)?;
                     }
                 }
             }
             "tip_followed_up" => {
-                if let Some(o) = field(&payload, "observation_id") {
+                if let Some(o) = text(payload, "observation_id") {
                     let teams: Vec<String> = conn
                         .prepare_cached(
                             "SELECT DISTINCT team_id FROM event WHERE kind = 'observed' AND entity_id = ?1",

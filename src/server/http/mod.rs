@@ -12,13 +12,14 @@ pub mod serve;
 pub mod static_files;
 pub mod team;
 
-use super::db::{self, ReadPool, ServerDb};
+use super::db::{self, DeviceAuth, ReadPool, ServerDb};
 use super::error::ServerError;
 use crate::server::photo_files::PhotoFiles;
 use crate::wire::api::{
     EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, MAX_BATCH,
     MAX_BODY_BYTES,
 };
+use crate::wire::event::Event;
 use announce::{AnnounceLimits, Announcer};
 use auth::{Client, Device};
 use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
@@ -93,6 +94,8 @@ pub struct Shared {
     readers: ReadPool,
     /// Reads under way at most ([`READERS`]): each holds a connection of the pool and a thread.
     read_slots: Arc<tokio::sync::Semaphore>,
+    /// Pushes waiting for the writer, stored a group at a time ([`store_pushes`]).
+    pushes: tokio::sync::mpsc::Sender<PushJob>,
     limits: Limits,
     proxies: TrustedProxies,
     addr_buckets: Buckets<IpAddr>,
@@ -113,10 +116,12 @@ impl Shared {
         announce: AnnounceLimits,
     ) -> Arc<Self> {
         let readers = ReadPool::new(db.path());
-        Arc::new(Shared {
+        let (pushes, queued) = tokio::sync::mpsc::channel(PUSH_QUEUE);
+        let shared = Arc::new(Shared {
             writer: Arc::new(tokio::sync::Mutex::new(db)),
             readers,
             read_slots: Arc::new(tokio::sync::Semaphore::new(READERS)),
+            pushes,
             limits,
             proxies,
             addr_buckets: Buckets::new(limits.max_tracked),
@@ -124,7 +129,34 @@ impl Shared {
             device_buckets: Buckets::new(limits.max_tracked),
             announcer: Announcer::new(announce),
             photos,
-        })
+        });
+        tokio::spawn(store_pushes(Arc::downgrade(&shared), queued));
+        shared
+    }
+
+    /// Stores a pushed batch with the others waiting (one transaction for the group, each batch
+    /// in its own savepoint): the device's answer. A batch that finds the queue full, or waits
+    /// past [`WRITE_WAIT`], is answered [`ServerError::Busy`] with nothing stored.
+    pub async fn push(
+        self: &Arc<Self>,
+        auth: DeviceAuth,
+        sent_at: chrono::DateTime<chrono::Utc>,
+        events: Vec<Event>,
+    ) -> Result<PushResponse, ServerError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = PushJob {
+            auth,
+            sent_at,
+            events,
+            asked: std::time::Instant::now(),
+            reply,
+        };
+        self.pushes
+            .try_send(job)
+            .map_err(|_| ServerError::Busy(RETRY_AFTER_BUSY))?;
+        answer
+            .await
+            .map_err(|_| ServerError::Internal("the push queue stopped".into()))?
     }
 
     /// The photo files.
@@ -177,6 +209,90 @@ impl Shared {
             out
         })
         .await
+    }
+}
+
+/// A push waiting for the writer.
+struct PushJob {
+    auth: DeviceAuth,
+    sent_at: chrono::DateTime<chrono::Utc>,
+    events: Vec<Event>,
+    asked: std::time::Instant,
+    reply: tokio::sync::oneshot::Sender<Result<PushResponse, ServerError>>,
+}
+
+/// Pushes that may wait for the writer at once; one more is answered `busy`.
+const PUSH_QUEUE: usize = 256;
+/// Batches stored in one transaction at most, and events: a group commits (and syncs to disk)
+/// once, so a busy night costs one commit per group rather than per phone.
+const GROUP_BATCHES: usize = 64;
+const GROUP_EVENTS: usize = 5_000;
+
+/// Takes the waiting pushes a group at a time and stores each group in one transaction on the
+/// writer; runs until the server's state is dropped.
+async fn store_pushes(
+    shared: std::sync::Weak<Shared>,
+    mut queued: tokio::sync::mpsc::Receiver<PushJob>,
+) {
+    while let Some(first) = queued.recv().await {
+        let mut events = first.events.len();
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP_BATCHES && events < GROUP_EVENTS {
+            match queued.try_recv() {
+                Ok(job) => {
+                    events += job.events.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let (late, jobs): (Vec<PushJob>, Vec<PushJob>) = jobs
+            .into_iter()
+            .partition(|j| j.asked.elapsed() > WRITE_WAIT);
+        for job in late {
+            let _ = job.reply.send(Err(ServerError::Busy(RETRY_AFTER_BUSY)));
+        }
+        if jobs.is_empty() {
+            continue;
+        }
+        let (inputs, replies): (Vec<_>, Vec<_>) = jobs
+            .into_iter()
+            .map(|j| ((j.auth, j.sent_at, j.events), j.reply))
+            .unzip();
+        let stored = shared
+            .write(move |db| {
+                let batches: Vec<db::events::PushBatch<'_>> = inputs
+                    .iter()
+                    .map(|(auth, sent_at, events)| db::events::PushBatch {
+                        auth,
+                        sent_at: *sent_at,
+                        events,
+                    })
+                    .collect();
+                db.push_group(&batches, crate::clock::now())
+            })
+            .await;
+        match stored {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, batches = replies.len(), "a group of pushes was not stored");
+                for reply in replies {
+                    let _ = reply.send(Err(match &e {
+                        ServerError::Busy(secs) => ServerError::Busy(*secs),
+                        other => {
+                            ServerError::Internal(format!("the batch was not stored: {other}"))
+                        }
+                    }));
+                }
+            }
+        }
     }
 }
 
@@ -408,11 +524,7 @@ async fn push(
             req.events.len()
         )));
     }
-    Ok(Json(
-        shared
-            .write(move |db| db.push(&auth, req.sent_at, &req.events, crate::clock::now()))
-            .await?,
-    ))
+    Ok(Json(shared.push(auth, req.sent_at, req.events).await?))
 }
 
 #[derive(Deserialize)]
