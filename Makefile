@@ -32,9 +32,10 @@ test-e2e: ## the full shift in headless Chromium, offline (served by the ward se
 	cargo build --bin ward-server
 	node --test --test-concurrency=1 tests/e2e/
 
-bench: web setup-test ## save latency (native and browser), bundle size, push throughput, a district's yearly report
+bench: web setup-test ## save latency (native and browser), bundle size, push throughput, 3 minutes of 50 and 200 phones pushing, a new phone's download, a district's yearly report
 	cargo bench --bench save_observation
 	cargo bench --bench push_throughput
 	cargo bench --bench push_sustained
+	cargo bench --bench feed_bytes
 	cargo bench --bench report
 	node tests/e2e/bench.mjs

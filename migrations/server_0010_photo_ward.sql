@@ -14,7 +14,15 @@ CREATE TABLE photo_blob_by_ward (
 ) WITHOUT ROWID;
 INSERT INTO photo_blob_by_ward(ward_id, hash, size, mime, stored_at, started_at)
     SELECT ward_id, hash, size, mime, stored_at, started_at FROM photo_blob;
--- Other wards that named a file first stored by another: their own copy, not yet sent.
+-- A file stored before now is stored for every ward that names it: the server did not record who
+-- sent it (its row named the first ward to name it, not the sender), and each of those wards'
+-- phones was told it was stored and may have dropped its full-size copy since. From now on a
+-- ward's copy is stored only by its own devices.
+INSERT OR IGNORE INTO photo_blob_by_ward(ward_id, hash, size, mime, stored_at)
+    SELECT DISTINCT p.ward_id, b.hash, b.size, b.mime, b.stored_at
+      FROM photo p JOIN photo_blob b ON b.hash = p.hash
+     WHERE b.stored_at IS NOT NULL;
+-- Other wards naming a file not stored yet: their own copy, not yet sent.
 INSERT OR IGNORE INTO photo_blob_by_ward(ward_id, hash, size)
     SELECT p.ward_id, p.hash, p.size FROM photo p ORDER BY p.id;
 DROP TABLE photo_blob;

@@ -561,3 +561,32 @@ async fn a_restore_on_a_new_machine_keeps_every_kept_cursor_working() {
     assert_eq!(on_server, recorded(&a));
     server.stop().await;
 }
+
+/// The daily backup timer's unit names each run's file by its UTC time to the second: a second
+/// run in one day (by hand, or after a missed one) makes its own file. Before, the name held the
+/// day only, and `backup` refuses a file that exists, so the second run failed (and its pruning
+/// with it).
+#[test]
+fn each_run_of_the_backup_timer_writes_a_file_of_its_own() {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/ward-backup.service"),
+    )
+    .unwrap();
+    let exec = unit
+        .lines()
+        .find(|l| l.starts_with("ExecStart="))
+        .expect("an ExecStart line");
+    let format = exec
+        .split("$(date -u +")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("the file is named by `date -u`")
+        .replace("%%", "%");
+    let name = |at: DateTime<Utc>| at.format(&format).to_string();
+    let (morning, again) = (
+        Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 1).unwrap(),
+    );
+    assert_ne!(name(morning), name(again), "{format}");
+    assert!(exec.contains("ward-server backup"), "{exec}");
+}

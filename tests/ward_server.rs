@@ -1030,3 +1030,77 @@ async fn the_edges_of_http_answer_in_json_and_read_names_in_any_case() {
         }
     }
 }
+
+/// Pushes stored a group at a time: one batch that fails inside the group's transaction is rolled
+/// back alone (its savepoint), and the others of the group are stored and answered.
+#[tokio::test]
+async fn a_batch_that_fails_in_a_group_leaves_the_others_stored() {
+    let server = start().await;
+    let mut a = enroll(&server, "demo-m2").await;
+    let mut b = enroll(&server, "demo-m3").await;
+    observe(&mut a, 3);
+    observe(&mut b, 2);
+    let (ea, eb) = (
+        outbox::pending(a.store.conn(), 100).unwrap(),
+        outbox::pending(b.store.conn(), 100).unwrap(),
+    );
+    let auth = |token: String| {
+        let shared = server.shared.clone();
+        async move {
+            shared
+                .read(move |conn| patrol::server::db::enrollment::authenticate(conn, &token))
+                .await
+                .unwrap()
+        }
+    };
+    let (auth_a, auth_b) = (auth(a.token.clone()).await, auth(b.token.clone()).await);
+    // A device the database does not hold: its batch fails half-way (its events inserted, then
+    // its sequence looked up), between two good ones.
+    let ghost = patrol::server::db::DeviceAuth {
+        device_id: "no-such-device".into(),
+        ..auth_b.clone()
+    };
+    let mut ghost_events = eb.clone();
+    for (i, e) in ghost_events.iter_mut().enumerate() {
+        e.device_id = "no-such-device".into();
+        e.event_id = format!("ghost-{i}");
+    }
+    let answers = server
+        .shared
+        .write(move |db| {
+            use patrol::server::db::events::PushBatch;
+            let now = Utc::now();
+            let batches = [
+                PushBatch {
+                    auth: &auth_a,
+                    sent_at: now,
+                    events: &ea,
+                },
+                PushBatch {
+                    auth: &ghost,
+                    sent_at: now,
+                    events: &ghost_events,
+                },
+                PushBatch {
+                    auth: &auth_b,
+                    sent_at: now,
+                    events: &eb,
+                },
+            ];
+            Ok(db
+                .push_group(&batches, now)?
+                .into_iter()
+                .map(|r| r.map(|p| p.stored.len()).map_err(|e| e.to_string()))
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+    assert_eq!(answers[0], Ok(4), "a's shift and three observations");
+    assert!(answers[1].is_err(), "{:?}", answers[1]);
+    assert_eq!(answers[2], Ok(3), "b's shift and two observations");
+    assert_eq!(
+        server.shared.write(|db| db.event_counts()).await.unwrap(),
+        (7, 7),
+        "nothing of the failed batch stays"
+    );
+}

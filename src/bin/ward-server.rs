@@ -55,6 +55,11 @@ enum Command {
         /// Open connections at most; more wait their turn.
         #[arg(long, default_value_t = 1024)]
         max_connections: usize,
+        /// Open connections from one client address at most (an IPv6 /64 counts as one; a proxy
+        /// named with --behind-proxy is not held to it); more are closed as they come. Raise it
+        /// when many phones reach the server through one carrier address.
+        #[arg(long, default_value_t = 64)]
+        max_connections_per_address: usize,
         /// Stored photos each ward may hold, in MiB (uploads past it are refused: 507 ward_quota).
         #[arg(long, env = "WARD_PHOTO_QUOTA_MIB", default_value_t = 5 * 1024)]
         photo_quota_mib: u64,
@@ -171,6 +176,7 @@ async fn main() -> Result<()> {
             push_rate,
             address_rate,
             max_connections,
+            max_connections_per_address,
             photo_quota_mib,
             https,
         } => {
@@ -188,6 +194,7 @@ async fn main() -> Result<()> {
                 per_second: address_rate.max(0.1),
             };
             config.conn.max_connections = max_connections.max(1);
+            config.conn.per_address = max_connections_per_address.max(1);
             config.photo_quota = photo_quota_mib.saturating_mul(1024 * 1024);
             config.transport = https.transport(&cli.data);
             if !dist.join("index.html").exists() {

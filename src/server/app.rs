@@ -112,6 +112,14 @@ impl Application {
             _ => None,
         };
         let db = ServerDb::open(&config.data)?;
+        let photos = PhotoFiles::new(&config.data, config.photo_quota);
+        let dropped = photos.drop_unowned_partials();
+        if dropped > 0 {
+            tracing::info!(
+                dropped,
+                "partial photo uploads of the old layout dropped; phones send them again"
+            );
+        }
         let proxies = match &config.transport {
             Transport::BehindProxy(p) => p.clone(),
             _ => TrustedProxies::default(),
@@ -121,7 +129,7 @@ impl Application {
             local,
             shared: Shared::new(
                 db,
-                PhotoFiles::new(&config.data, config.photo_quota),
+                photos,
                 config.limits,
                 proxies,
                 AnnounceLimits {
@@ -164,10 +172,10 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let shared = self.shared.clone();
-        let settling = tokio::spawn(settle_nights(self.shared.clone()));
+        // Stopped with the server, however it stops.
+        let settling = AbortOnDrop(tokio::spawn(settle_nights(self.shared.clone())));
         let shutdown = async move {
             shutdown.await;
-            settling.abort();
             shared.announcer().close();
         };
         let mut app = http::router(
@@ -183,7 +191,7 @@ impl Application {
             Transport::BehindProxy(p) => p.clone(),
             _ => TrustedProxies::default(),
         };
-        serve::serve(
+        let served = serve::serve(
             self.listener,
             app,
             self.config.conn,
@@ -191,7 +199,9 @@ impl Application {
             proxies,
             shutdown,
         )
-        .await
+        .await;
+        drop(settling);
+        served
     }
 }
 
@@ -227,4 +237,13 @@ async fn strict_transport(mut res: axum::response::Response) -> axum::response::
         axum::http::HeaderValue::from_static("max-age=31536000"),
     );
     res
+}
+
+/// A background task stopped when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -134,6 +134,28 @@ impl PhotoFiles {
         }
     }
 
+    /// Drops the partial copies kept under their hash alone, before uploads were kept per ward:
+    /// nothing continues them (their phones start again from 0). Gives how many.
+    pub fn drop_unowned_partials(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.root.join(PARTIAL_DIR)) else {
+            return 0;
+        };
+        let mut dropped = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.len() == 64 && name.parse::<PhotoHash>().is_ok() {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => dropped += 1,
+                    Err(e) => {
+                        tracing::warn!(path = %entry.path().display(), error = %e, "cannot drop a partial photo")
+                    }
+                }
+            }
+        }
+        dropped
+    }
+
     /// The bytes of stored photos a ward may hold.
     pub fn ward_quota(&self) -> u64 {
         self.ward_quota

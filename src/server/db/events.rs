@@ -13,7 +13,7 @@ use crate::wire::api::{EventRefusal, PushResponse, CLOCK_FLAG_MS};
 use crate::wire::event::{Event, EventKind};
 use crate::wire::feed::event_payload;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
 /// One batch to store: the device that sent it (from its token), when it says it sent it, and
@@ -57,7 +57,11 @@ impl ServerDb {
         now: DateTime<Utc>,
     ) -> Result<Vec<Result<PushResponse, ServerError>>, ServerError> {
         let epoch = super::epoch(&self.conn)?;
-        let mut tx = self.conn.transaction()?;
+        // Immediate: the write lock from the start, so a commit by another process (an admin
+        // command) cannot fail every batch's first write half-way.
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before: i64 = tx
             .prepare_cached("SELECT COALESCE(MAX(cursor), 0) FROM event")?
             .query_row([], |r| r.get(0))?;
@@ -76,8 +80,16 @@ impl ServerDb {
                     }));
                     answers.push(Ok(answer));
                 }
-                // Dropped, the savepoint rolls this batch back alone.
-                Err(e) => answers.push(Err(e)),
+                Err(e) => {
+                    drop(sp);
+                    // Dropped, the savepoint rolls this batch back alone, unless SQLite already
+                    // rolled back the whole transaction (a full disk, an I/O error): then nothing
+                    // of the group is stored, and the group fails as one.
+                    if tx.is_autocommit() {
+                        return Err(e);
+                    }
+                    answers.push(Err(e));
+                }
             }
         }
         // The nights these events bear on are marked in the same transaction: no report sees

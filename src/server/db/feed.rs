@@ -71,7 +71,7 @@ pub fn pull(
     limit: usize,
 ) -> Result<PullResponse, ServerError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT f.cursor, f.kind, f.payload, length(f.payload) FROM feed f
+        "SELECT f.cursor, f.kind, f.payload, length(CAST(f.payload AS BLOB)) FROM feed f
            JOIN team t ON t.id = f.team_id
          WHERE f.cursor > ?1 AND t.ward_id = ?2
            AND (f.member_id = ?3

@@ -284,3 +284,59 @@ pub fn stored_hashes(conn: &Connection) -> rusqlite::Result<Vec<String>> {
         .query_map([], |r| r.get(0))?
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::migrate;
+    use rusqlite::Connection;
+
+    /// A database from before photos belonged to wards: a file stored (named by wards 1 and 2),
+    /// one under way (named by ward 1), and a partial upload. Migrated, the stored file is stored
+    /// for both wards that name it (their phones were told so), the other is each ward's own copy
+    /// still to send, and the upload under way keeps its start.
+    #[test]
+    fn the_migration_keeps_what_each_ward_was_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("ward.db")).unwrap();
+        migrate::run(&mut conn, super::super::MIGRATIONS, 9).unwrap();
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        conn.execute_batch(&format!(
+            "INSERT INTO ward(id, name, tz, police_phone, demo) VALUES
+               ('w1', 'W1', 'Asia/Ho_Chi_Minh', '113', 0), ('w2', 'W2', 'Asia/Ho_Chi_Minh', '113', 0);
+             INSERT INTO team VALUES ('t1', 'w1', 'T1', '090', '[]'), ('t2', 'w2', 'T2', '090', '[]');
+             INSERT INTO member VALUES ('m1', 't1', 'M1', 'member', NULL), ('m2', 't2', 'M2', 'member', NULL);
+             INSERT INTO device(id, member_id, token_hash, enrolled_at)
+               VALUES ('d1', 'm1', 'h1', 'x'), ('d2', 'm2', 'h2', 'x');
+             INSERT INTO photo_blob(hash, size, mime, ward_id, stored_at, started_at) VALUES
+               ('{a}', 100, 'image/jpeg', 'w1', '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z'),
+               ('{b}', 200, NULL, 'w1', NULL, '2026-12-02T00:00:00Z');
+             INSERT INTO photo(hash, observation_id, device_id, team_id, ward_id, size, is_thumb, pair) VALUES
+               ('{a}', 'o1', 'd1', 't1', 'w1', 100, 0, NULL),
+               ('{a}', 'o2', 'd2', 't2', 'w2', 100, 0, NULL),
+               ('{b}', 'o1', 'd1', 't1', 'w1', 200, 0, NULL),
+               ('{b}', 'o3', 'd2', 't2', 'w2', 201, 0, NULL);"
+        ))
+        .unwrap();
+        migrate::run(&mut conn, super::super::MIGRATIONS, 10).unwrap();
+        let rows: Vec<(String, String, i64, Option<String>, Option<String>)> = conn
+            .prepare(
+                "SELECT ward_id, substr(hash, 1, 1), size, stored_at, started_at FROM photo_blob
+                 ORDER BY hash, ward_id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let stored = Some("2026-12-01T00:00:00Z".to_string());
+        assert_eq!(
+            rows,
+            [
+                ("w1".into(), "a".into(), 100, stored.clone(), stored.clone()),
+                ("w2".into(), "a".into(), 100, stored, None),
+                ("w1".into(), "b".into(), 200, None, Some("2026-12-02T00:00:00Z".into())),
+                ("w2".into(), "b".into(), 201, None, None),
+            ]
+        );
+    }
+}

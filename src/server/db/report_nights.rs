@@ -147,11 +147,15 @@ fn catch_up_after(
     pushed: Option<(i64, &[(&str, &str, &serde_json::Value)])>,
 ) -> Result<(), ServerError> {
     let (from, to) = (through(conn)?, last_cursor(conn)?);
-    let rebuild = to - from > REBUILD_AFTER;
-    let nights = match pushed {
-        _ if to <= from || rebuild => BTreeSet::new(),
-        Some((before, stored)) if before == from => nights_of(conn, stored.iter().copied())?,
-        _ => touched(conn, from)?,
+    // A push's own records are always read as they are, however many (a group of pushes may
+    // hold thousands): a rebuild is for events stored by other means.
+    let own = pushed.filter(|(before, _)| *before == from);
+    let rebuild = own.is_none() && to - from > REBUILD_AFTER;
+    let nights = match own {
+        _ if to <= from => BTreeSet::new(),
+        Some((_, stored)) => nights_of(conn, stored.iter().copied())?,
+        None if rebuild => BTreeSet::new(),
+        None => touched(conn, from)?,
     };
     let teams: BTreeSet<String> = if every_team || rebuild {
         conn.prepare_cached("SELECT id FROM team")?
@@ -268,18 +272,24 @@ pub fn settle_quiet(
             .prepare_cached("SELECT setup_key FROM report_team WHERE team_id = ?1")?
             .query_row([team], |r| r.get(0))
             .optional()?;
-        // A team gone, unreadable or with another setup since is worked out afresh by the next
-        // catch-up that meets it; its mark has no use.
-        if let (Ok(setup), Ok(day)) = (setup, night.parse::<NaiveDate>()) {
-            if key.as_deref() == Some(setup_key(&setup).as_str()) {
-                match work_out(&tx, team, &setup, day)? {
-                    Some(n) => write(&tx, team, &n)?,
-                    None => {
-                        tx.prepare_cached(
-                            "DELETE FROM report_night WHERE team_id = ?1 AND night = ?2",
-                        )?
-                        .execute(params![team, night])?;
-                    }
+        // A team gone, unreadable or with another setup since has no kept figures it can trust:
+        // they are dropped, so reports read its records until a catch-up works it out afresh
+        // (a mark dropped with its row kept would leave that row stale).
+        let current = match (&setup, night.parse::<NaiveDate>()) {
+            (Ok(s), Ok(_)) => key.as_deref() == Some(setup_key(s).as_str()),
+            _ => false,
+        };
+        if !current {
+            tx.execute("DELETE FROM report_team WHERE team_id = ?1", [team])?;
+        }
+        if let (true, Ok(setup), Ok(day)) = (current, setup, night.parse::<NaiveDate>()) {
+            match work_out(&tx, team, &setup, day)? {
+                Some(n) => write(&tx, team, &n)?,
+                None => {
+                    tx.prepare_cached(
+                        "DELETE FROM report_night WHERE team_id = ?1 AND night = ?2",
+                    )?
+                    .execute(params![team, night])?;
                 }
             }
         }

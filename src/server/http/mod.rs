@@ -94,6 +94,8 @@ pub struct Shared {
     readers: ReadPool,
     /// Reads under way at most ([`READERS`]): each holds a connection of the pool and a thread.
     read_slots: Arc<tokio::sync::Semaphore>,
+    /// Long reads under way at most ([`LONG_READS`]), so reports never hold every read slot.
+    long_slots: Arc<tokio::sync::Semaphore>,
     /// Pushes waiting for the writer, stored a group at a time ([`store_pushes`]).
     pushes: tokio::sync::mpsc::Sender<PushJob>,
     limits: Limits,
@@ -121,6 +123,7 @@ impl Shared {
             writer: Arc::new(tokio::sync::Mutex::new(db)),
             readers,
             read_slots: Arc::new(tokio::sync::Semaphore::new(READERS)),
+            long_slots: Arc::new(tokio::sync::Semaphore::new(LONG_READS)),
             pushes,
             limits,
             proxies,
@@ -151,9 +154,12 @@ impl Shared {
             asked: std::time::Instant::now(),
             reply,
         };
-        self.pushes
-            .try_send(job)
-            .map_err(|_| ServerError::Busy(RETRY_AFTER_BUSY))?;
+        self.pushes.try_send(job).map_err(|e| match e {
+            tokio::sync::mpsc::error::TrySendError::Full(_) => ServerError::Busy(RETRY_AFTER_BUSY),
+            tokio::sync::mpsc::error::TrySendError::Closed(_) => {
+                ServerError::Internal("the push queue stopped".into())
+            }
+        })?;
         answer
             .await
             .map_err(|_| ServerError::Internal("the push queue stopped".into()))?
@@ -189,6 +195,19 @@ impl Shared {
             out
         })
         .await
+    }
+
+    /// [`Shared::read`] for a read that may take long (a report over many records): at most
+    /// [`LONG_READS`] of them at once, so the token checks of every request keep read slots.
+    pub async fn read_long<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
+        let _long = tokio::time::timeout(WRITE_WAIT, self.long_slots.clone().acquire_owned())
+            .await
+            .map_err(|_| ServerError::Busy(RETRY_AFTER_BUSY))?
+            .map_err(|_| ServerError::Internal("the server is stopping".into()))?;
+        self.read(f).await
     }
 
     /// Runs `f` on a read-only connection of the pool, off the async threads; at most
@@ -234,14 +253,27 @@ async fn store_pushes(
     shared: std::sync::Weak<Shared>,
     mut queued: tokio::sync::mpsc::Receiver<PushJob>,
 ) {
-    while let Some(first) = queued.recv().await {
+    // A job that would have taken the last group past its events: the next group's first.
+    let mut carried: Option<PushJob> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match queued.recv().await {
+                Some(job) => job,
+                None => return,
+            },
+        };
         let mut events = first.events.len();
         let mut jobs = vec![first];
-        while jobs.len() < GROUP_BATCHES && events < GROUP_EVENTS {
+        while jobs.len() < GROUP_BATCHES {
             match queued.try_recv() {
-                Ok(job) => {
+                Ok(job) if events + job.events.len() <= GROUP_EVENTS => {
                     events += job.events.len();
                     jobs.push(job);
+                }
+                Ok(job) => {
+                    carried = Some(job);
+                    break;
                 }
                 Err(_) => break,
             }
@@ -304,6 +336,8 @@ pub const RETRY_AFTER_BUSY: u64 = 5;
 /// Reads under way at once, at most: SQLite reads in WAL run beside the writer, and more than a
 /// few per core only add connections (each with its own page cache) and threads.
 pub const READERS: usize = 8;
+/// Long reads (reports) under way at once, at most: they take read slots from nobody else's share.
+pub const LONG_READS: usize = 2;
 
 /// Runs blocking work on tokio's blocking threads; a panic there is the server's fault (500).
 pub(super) async fn blocking<T: Send + 'static>(

@@ -24,7 +24,7 @@ async fn report(
     let Query(q) = query.map_err(|e| ServerError::BadRequest(e.body_text()))?;
     Ok(Json(
         shared
-            .read(move |conn| db::report::answer(conn, &auth, &q, crate::clock::now()))
+            .read_long(move |conn| db::report::answer(conn, &auth, &q, crate::clock::now()))
             .await?,
     ))
 }

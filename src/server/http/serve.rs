@@ -1,6 +1,6 @@
 //! The accept loop: at most `max_connections` open at once (the rest wait in the kernel's queue),
-//! and at most `per_address` of them from one address (a trusted proxy's excepted: it speaks for
-//! many): a client past its share is closed as soon as it is accepted, so one address that opens
+//! and at most `per_address` of them from one address (an IPv6 /64 counting as one; a trusted
+//! proxy excepted: it speaks for many): a client past its share is closed as soon as it is accepted, so one address that opens
 //! thousands of sockets, or reopens each as soon as it is closed, never holds the slots phones
 //! and health checks need. A connection that completes no TLS handshake or sends no complete
 //! request head within `header_timeout` (idle keep-alive included) is closed, and on shutdown the
@@ -8,6 +8,7 @@
 //! being written, so an announcement stream (see [`super::announce`]) lives on; each holds a
 //! connection slot, which is why their number is capped at half the slots.
 
+use super::limit::client_key;
 use super::proxy::TrustedProxies;
 use crate::server::tls::Tls;
 use axum::extract::ConnectInfo;
@@ -154,7 +155,8 @@ pub async fn serve(
         let counted = if proxies.trusts(remote.ip()) {
             None
         } else {
-            match per_address.take(remote.ip(), limits.per_address.max(1)) {
+            // Keyed as the rate limits are: IPv4 as it is, IPv6 by its /64.
+            match per_address.take(client_key(remote.ip()), limits.per_address.max(1)) {
                 Some(c) => Some(c),
                 None => {
                     // Past its share: closed at once, and the slot is kept for the next one.
