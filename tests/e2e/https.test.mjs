@@ -1,7 +1,9 @@
 // A phone on a real origin: the ward server speaks HTTPS with a certificate made for this test,
 // and Chromium reaches it at https://ward.test (mapped to 127.0.0.1, so nothing else is touched and
-// the origin is not localhost). The app installs, works offline, enrolls and syncs. The same host
-// name over plain HTTP is not a secure context: the app says to open it over https://.
+// the origin is not localhost). The app installs, works offline, enrolls and syncs. The server
+// tells the browser to come back over HTTPS only (HSTS), so ward.test over plain HTTP is not even
+// tried; another host name over plain HTTP is not a secure context: the app says to open it over
+// https://.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
@@ -37,7 +39,10 @@ test("over HTTPS at ward.test the app installs, works offline, enrolls and syncs
   assert.ok(link.startsWith(origin), link);
   const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-https-profile-"));
   const ctx = await launch(profile, CP1, {
-    args: ["--host-resolver-rules=MAP ward.test 127.0.0.1", `--ignore-certificate-errors-spki-list=${spki}`],
+    args: [
+      "--host-resolver-rules=MAP ward.test 127.0.0.1, MAP plain.ward.test 127.0.0.1",
+      `--ignore-certificate-errors-spki-list=${spki}`,
+    ],
   });
   try {
     const { page, errors } = await watchedPage(ctx);
@@ -75,11 +80,16 @@ test("over HTTPS at ward.test the app installs, works offline, enrolls and syncs
     wardAdmin(server.data, ["backup", backup]);
     assert.ok(statSync(backup).size > 0);
 
-    // The same host name over plain HTTP: the app explains instead of blaming the browser.
+    // The same host name over plain HTTP: the browser, told so over HTTPS (Strict-Transport-
+    // Security), asks for it over HTTPS only, which the plain server cannot answer.
+    const upgraded = await ctx.newPage();
+    await assert.rejects(upgraded.goto(`http://ward.test:${plain.port}/`), /ERR_SSL_PROTOCOL_ERROR/);
+    await upgraded.close();
+    // Another host name over plain HTTP: the app explains instead of blaming the browser.
     const insecure = await ctx.newPage();
-    await insecure.goto(`http://ward.test:${plain.port}/`);
+    await insecure.goto(`http://plain.ward.test:${plain.port}/`);
     const text = await waitText(insecure, "needs-https", "https://", 60_000);
-    assert.match(text, /http:\/\/ward\.test/);
+    assert.match(text, /http:\/\/plain\.ward\.test/);
     assert.match(text, /Open the app at its address starting with https:\/\//);
     await shot(insecure, "31-needs-https");
 
