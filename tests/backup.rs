@@ -92,6 +92,31 @@ fn admin(data: &Path, cmd: AdminCommand) -> Result<(), AdminError> {
     admin::run(&mut db, cmd)
 }
 
+/// `ward-server backup FILE` on `data`, beside the running server, as the daily timer runs it.
+async fn take_backup(data: &Path, file: &Path) {
+    let (d, f) = (data.to_path_buf(), file.to_path_buf());
+    tokio::task::spawn_blocking(move || admin(&d, backup_cmd(&f, false)).unwrap())
+        .await
+        .unwrap();
+}
+
+/// Ten route edits of `team` (feed items no phone re-sends).
+async fn edit_route_ten_times(
+    shared: &std::sync::Arc<patrol::server::http::Shared>,
+    team: &'static str,
+) {
+    for i in 0..10 {
+        let route = patrol::server::import::checkpoints_from_csv(&format!(
+            "name,lat,lon\nCầu {i},10.77,106.70\n"
+        ))
+        .unwrap();
+        shared
+            .write(move |db| db.set_route(team, &route))
+            .await
+            .unwrap();
+    }
+}
+
 fn backup_cmd(file: &Path, force: bool) -> AdminCommand {
     AdminCommand::Backup {
         file: file.to_path_buf(),
@@ -360,12 +385,7 @@ async fn after_a_restore_every_phone_syncs_on_and_every_event_is_on_the_server_o
 
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("ward-backup.db");
-    {
-        let (d, f) = (data.path().to_path_buf(), file.clone());
-        tokio::task::spawn_blocking(move || admin(&d, backup_cmd(&f, false)).unwrap())
-            .await
-            .unwrap();
-    }
+    take_backup(data.path(), &file).await;
 
     // After the backup: more records, a phone revoked, route edits (feed items no phone
     // re-sends), a new member, and two phones enrolled: one of a member the backup knows, one of
@@ -380,17 +400,7 @@ async fn after_a_restore_every_phone_syncs_on_and_every_event_is_on_the_server_o
         .write(move |db| db.revoke(&rid, t0()))
         .await
         .unwrap();
-    for i in 0..10 {
-        let route = patrol::server::import::checkpoints_from_csv(&format!(
-            "name,lat,lon\nCầu {i},10.77,106.70\n"
-        ))
-        .unwrap();
-        server
-            .shared
-            .write(move |db| db.set_route("t2", &route))
-            .await
-            .unwrap();
-    }
+    edit_route_ten_times(&server.shared, "t2").await;
     server
         .shared
         .write(|db| {
@@ -508,26 +518,11 @@ async fn a_restore_on_a_new_machine_keeps_every_kept_cursor_working() {
     sync(&leader).await.unwrap();
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("ward-backup.db");
-    {
-        let (d, f) = (data.path().to_path_buf(), file.clone());
-        tokio::task::spawn_blocking(move || admin(&d, backup_cmd(&f, false)).unwrap())
-            .await
-            .unwrap();
-    }
+    take_backup(data.path(), &file).await;
     // After the backup: more records, the team's route edited ten times; the leader pulls all.
     patrol(&a, 20);
     sync(&a).await.unwrap();
-    for i in 0..10 {
-        let route = patrol::server::import::checkpoints_from_csv(&format!(
-            "name,lat,lon\nCầu {i},10.77,106.70\n"
-        ))
-        .unwrap();
-        server
-            .shared
-            .write(move |db| db.set_route("demo-team-1", &route))
-            .await
-            .unwrap();
-    }
+    edit_route_ten_times(&server.shared, "demo-team-1").await;
     sync(&leader).await.unwrap();
     let leader_cursor = leader.store.borrow().cursor().unwrap();
     server.stop().await;

@@ -324,7 +324,9 @@ mod tests {
                  ORDER BY hash, ward_id",
             )
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
@@ -334,7 +336,13 @@ mod tests {
             [
                 ("w1".into(), "a".into(), 100, stored.clone(), stored.clone()),
                 ("w2".into(), "a".into(), 100, stored, None),
-                ("w1".into(), "b".into(), 200, None, Some("2026-12-02T00:00:00Z".into())),
+                (
+                    "w1".into(),
+                    "b".into(),
+                    200,
+                    None,
+                    Some("2026-12-02T00:00:00Z".into())
+                ),
                 ("w2".into(), "b".into(), 201, None, None),
             ]
         );

@@ -203,10 +203,7 @@ impl Shared {
         self: &Arc<Self>,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
-        let _long = tokio::time::timeout(WRITE_WAIT, self.long_slots.clone().acquire_owned())
-            .await
-            .map_err(|_| ServerError::Busy(RETRY_AFTER_BUSY))?
-            .map_err(|_| ServerError::Internal("the server is stopping".into()))?;
+        let _long = turn(&self.long_slots).await?;
         self.read(f).await
     }
 
@@ -217,10 +214,7 @@ impl Shared {
         self: &Arc<Self>,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
-        let slot = tokio::time::timeout(WRITE_WAIT, self.read_slots.clone().acquire_owned())
-            .await
-            .map_err(|_| ServerError::Busy(RETRY_AFTER_BUSY))?
-            .map_err(|_| ServerError::Internal("the server is stopping".into()))?;
+        let slot = turn(&self.read_slots).await?;
         let me = self.clone();
         blocking(move || {
             let out = me.readers.read(f);
@@ -229,6 +223,16 @@ impl Shared {
         })
         .await
     }
+}
+
+/// One of `slots`, waited for in turn at most [`WRITE_WAIT`] (then [`ServerError::Busy`]).
+async fn turn(
+    slots: &Arc<tokio::sync::Semaphore>,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ServerError> {
+    tokio::time::timeout(WRITE_WAIT, slots.clone().acquire_owned())
+        .await
+        .map_err(|_| ServerError::Busy(RETRY_AFTER_BUSY))?
+        .map_err(|_| ServerError::Internal("the server is stopping".into()))
 }
 
 /// A push waiting for the writer.
