@@ -519,10 +519,12 @@ async fn a_restore_on_a_new_machine_keeps_every_kept_cursor_working() {
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("ward-backup.db");
     take_backup(data.path(), &file).await;
-    // After the backup: more records, the team's route edited ten times; the leader pulls all.
+    // After the backup: more records (the leader's own too), the team's route edited ten times;
+    // the leader sends and pulls all.
     patrol(&a, 20);
     sync(&a).await.unwrap();
     edit_route_ten_times(&server.shared, "demo-team-1").await;
+    patrol(&leader, 3);
     sync(&leader).await.unwrap();
     let leader_cursor = leader.store.borrow().cursor().unwrap();
     server.stop().await;
@@ -544,16 +546,20 @@ async fn a_restore_on_a_new_machine_keeps_every_kept_cursor_working() {
         "new cursors start above any a phone holds: {restored_high} against {leader_cursor}"
     );
     let server = run_on(fresh.path(), url.trim_start_matches("http://")).await;
-    // The member re-sends all it holds (the new epoch); the leader, with nothing to send, pulls
-    // from the cursor it kept and gets every one of the member's records.
+    // The member re-sends all it holds (the new epoch in its push's reply). The leader, with
+    // nothing left to send, learns of the new epoch from its first pull and sends again what it
+    // recorded; it pulls from the cursor it kept and gets every one of the member's records.
     patrol(&a, 1);
     sync(&a).await.unwrap();
-    sync(&leader).await.unwrap();
+    assert_eq!(outbox::pending_count(leader.store.borrow().conn()).unwrap(), 0);
+    let report = sync(&leader).await.unwrap();
+    assert_eq!(report.requeued, recorded(&leader).len(), "{report:?}");
     let missing: Vec<String> = recorded(&a).difference(&pulled(&leader)).cloned().collect();
     assert!(missing.is_empty(), "the leader lacks {missing:?}");
     let (on_server, copies) = stored(&fresh.path().join("ward.db"));
     assert_eq!(copies, on_server.len(), "each event once");
-    assert_eq!(on_server, recorded(&a));
+    let everything: BTreeSet<String> = recorded(&a).union(&recorded(&leader)).cloned().collect();
+    assert_eq!(on_server, everything);
     server.stop().await;
 }
 

@@ -109,6 +109,28 @@ pub struct PullApplied {
     pub applied: usize,
     /// Items this device could not read, recorded in `feed_rejected`.
     pub rejected: usize,
+    /// Events queued again: the page came from a new epoch (a restored server).
+    pub requeued: usize,
+}
+
+/// When `epoch` is not the one this device knows (the server was restored from a backup), puts
+/// back in the queue everything it still holds, photos included (the restored server may lack
+/// them; asking costs one request each, and a file it holds is not sent again); gives how many
+/// events. The caller stores the new epoch in the same transaction.
+fn requeue_on_new_epoch(tx: &rusqlite::Connection, epoch: &str) -> Result<usize, StoreError> {
+    let known = get(tx, SyncKey::Epoch)?;
+    if known.as_deref().is_none_or(|e| e == epoch) {
+        return Ok(0);
+    }
+    let events = tx.execute(
+        "UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL",
+        [],
+    )?;
+    tx.execute(
+        "UPDATE photo SET uploaded_at = NULL WHERE uploaded_at IS NOT NULL AND data IS NOT NULL",
+        [],
+    )?;
+    Ok(events)
 }
 
 impl Store {
@@ -198,20 +220,7 @@ impl Store {
     ) -> Result<PushApplied, StoreError> {
         let tx = self.conn.transaction()?;
         let mut applied = PushApplied::default();
-        let known_epoch = get(&tx, SyncKey::Epoch)?;
-        if known_epoch.as_deref().is_some_and(|e| e != reply.epoch) {
-            // Restored from a backup: everything this device still holds goes again.
-            applied.requeued = tx.execute(
-                "UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL",
-                [],
-            )?;
-            // Its photos too: the restored server may lack their files. Asking costs one request
-            // each; a file it holds is not sent again.
-            tx.execute(
-                "UPDATE photo SET uploaded_at = NULL WHERE uploaded_at IS NOT NULL AND data IS NOT NULL",
-                [],
-            )?;
-        }
+        applied.requeued = requeue_on_new_epoch(&tx, &reply.epoch)?;
         let acked = get_i64(&tx, SyncKey::AckedThrough)?;
         if reply.stored_through < acked {
             applied.requeued += outbox::unmark_sent_after(&tx, reply.stored_through)?;
@@ -242,7 +251,12 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<PullApplied, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut done = PullApplied::default();
+        let mut done = PullApplied {
+            // A device with nothing to push learns of a restore here.
+            requeued: requeue_on_new_epoch(&tx, &page.epoch)?,
+            ..PullApplied::default()
+        };
+        set(&tx, SyncKey::Epoch, &page.epoch)?;
         for item in &page.items {
             match item.body() {
                 Ok(FeedBody::Setup(setup)) => {

@@ -323,7 +323,8 @@ pub async fn enroll<S: Shared<Store>, T: Transport>(
     Ok(())
 }
 
-/// One round: push until the queue is empty (or stuck), then pull until the feed is exhausted.
+/// One round: push until the queue is empty (or stuck), then pull until the feed is exhausted;
+/// once more when a page came from a new epoch (a restored server: what it lost goes again).
 pub async fn sync_once<S: Shared<Store>, T: Transport>(
     store: &S,
     transport: &T,
@@ -332,44 +333,9 @@ pub async fn sync_once<S: Shared<Store>, T: Transport>(
     let token = token(store)?;
     let mut report = Report::default();
     let result = async {
-        loop {
-            let (batch, before) = store.with(|s| {
-                Ok::<_, StoreError>((
-                    outbox::pending(s.conn(), BATCH)?,
-                    outbox::pending_count(s.conn())?,
-                ))
-            })?;
-            if batch.is_empty() {
-                break;
-            }
-            let reply = transport
-                .push(
-                    &token,
-                    &PushRequest {
-                        sent_at: now(),
-                        events: batch,
-                    },
-                )
-                .await?;
-            let (applied, after) = store.with(|s| {
-                let applied = s.apply_push(&reply, now())?;
-                Ok::<_, StoreError>((applied, outbox::pending_count(s.conn())?))
-            })?;
-            report.sent += applied.marked_sent;
-            report.refused += applied.refused;
-            report.requeued += applied.requeued;
-            // A gap the server cannot fill (it lost events this device no longer has) would loop forever.
-            if after >= before && applied.requeued == 0 {
-                break;
-            }
-        }
-        loop {
-            let after = store.with(|s| s.cursor())?;
-            let page = transport.pull(&token, after).await?;
-            let applied = store.with(|s| s.apply_pull(&page, now()))?;
-            report.pulled += applied.applied;
-            report.rejected += applied.rejected;
-            if !page.more {
+        for _pass in 0..2 {
+            push_all(store, transport, &token, &now, &mut report).await?;
+            if !pull_all(store, transport, &token, &now, &mut report).await? {
                 break;
             }
         }
@@ -380,6 +346,72 @@ pub async fn sync_once<S: Shared<Store>, T: Transport>(
         store.with(|s| s.set_sync_error(Some(e.code())))?;
     }
     result.map(|_| report)
+}
+
+/// Pushes until the queue is empty (or stuck).
+async fn push_all<S: Shared<Store>, T: Transport>(
+    store: &S,
+    transport: &T,
+    token: &str,
+    now: &impl Fn() -> DateTime<Utc>,
+    report: &mut Report,
+) -> Result<(), SyncError> {
+    loop {
+        let (batch, before) = store.with(|s| {
+            Ok::<_, StoreError>((
+                outbox::pending(s.conn(), BATCH)?,
+                outbox::pending_count(s.conn())?,
+            ))
+        })?;
+        if batch.is_empty() {
+            break;
+        }
+        let reply = transport
+            .push(
+                token,
+                &PushRequest {
+                    sent_at: now(),
+                    events: batch,
+                },
+            )
+            .await?;
+        let (applied, after) = store.with(|s| {
+            let applied = s.apply_push(&reply, now())?;
+            Ok::<_, StoreError>((applied, outbox::pending_count(s.conn())?))
+        })?;
+        report.sent += applied.marked_sent;
+        report.refused += applied.refused;
+        report.requeued += applied.requeued;
+        // A gap the server cannot fill (it lost events this device no longer has) would loop forever.
+        if after >= before && applied.requeued == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Pulls until the feed is exhausted; gives whether a page came from a new epoch and put events
+/// back in the queue.
+async fn pull_all<S: Shared<Store>, T: Transport>(
+    store: &S,
+    transport: &T,
+    token: &str,
+    now: &impl Fn() -> DateTime<Utc>,
+    report: &mut Report,
+) -> Result<bool, SyncError> {
+    let mut requeued = false;
+    loop {
+        let after = store.with(|s| s.cursor())?;
+        let page = transport.pull(token, after).await?;
+        let applied = store.with(|s| s.apply_pull(&page, now()))?;
+        report.pulled += applied.applied;
+        report.rejected += applied.rejected;
+        report.requeued += applied.requeued;
+        requeued |= applied.requeued > 0;
+        if !page.more {
+            return Ok(requeued);
+        }
+    }
 }
 
 #[cfg(test)]
