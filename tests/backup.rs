@@ -551,7 +551,10 @@ async fn a_restore_on_a_new_machine_keeps_every_kept_cursor_working() {
     // recorded; it pulls from the cursor it kept and gets every one of the member's records.
     patrol(&a, 1);
     sync(&a).await.unwrap();
-    assert_eq!(outbox::pending_count(leader.store.borrow().conn()).unwrap(), 0);
+    assert_eq!(
+        outbox::pending_count(leader.store.borrow().conn()).unwrap(),
+        0
+    );
     let report = sync(&leader).await.unwrap();
     assert_eq!(report.requeued, recorded(&leader).len(), "{report:?}");
     let missing: Vec<String> = recorded(&a).difference(&pulled(&leader)).cloned().collect();

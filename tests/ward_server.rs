@@ -8,7 +8,9 @@ use common::{start, Server};
 use patrol::domain::observation::Category;
 use patrol::domain::records::ObservationInput;
 use patrol::store::{outbox, Store};
-use patrol::wire::api::{EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse};
+use patrol::wire::api::{
+    CodeRefusal, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
+};
 use patrol::wire::feed::FeedItem;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -131,6 +133,18 @@ async fn enrollment_codes_work_once_and_expire() {
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
     let body: ErrorBody = replay.json().await.unwrap();
     assert_eq!(body.message, "the enrollment code is already used");
+    assert_eq!(body.reason, Some(CodeRefusal::Used));
+    // The phone says why in its own words: Vietnamese, with nothing of the server's English.
+    let said = |body: ErrorBody| {
+        let e = patrol::service::error::ApiError::from(patrol::sync::engine::SyncError::Server {
+            status: 400,
+            body,
+        });
+        patrol::i18n::tf(patrol::i18n::Lang::Vi, &e.key, &e.args)
+    };
+    let words = said(body);
+    assert!(words.contains("đã được dùng"), "{words}");
+    assert!(!words.contains("already"), "{words}");
 
     let expired = server.code("demo-m3", Duration::seconds(-1)).await;
     let r = client
@@ -140,9 +154,24 @@ async fn enrollment_codes_work_once_and_expire() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        r.json::<ErrorBody>().await.unwrap().message,
-        "the enrollment code is expired"
+    let body = r.json::<ErrorBody>().await.unwrap();
+    assert_eq!(body.message, "the enrollment code is expired");
+    assert_eq!(body.reason, Some(CodeRefusal::Expired));
+    assert!(said(body).contains("hết hạn"));
+    let unknown = post_enroll(&server, "ZZZZZZZZZZ", "dev-d").await;
+    let body = unknown.json::<ErrorBody>().await.unwrap();
+    assert_eq!(body.reason, Some(CodeRefusal::Unknown));
+    assert!(said(body).contains("không đúng"));
+    // A reason a newer server gives: the phone's general words, still its own.
+    let newer: ErrorBody = serde_json::from_str(
+        r#"{"error":"bad_code","message":"the code is paused","reason":"paused"}"#,
+    )
+    .unwrap();
+    assert_eq!(newer.reason, Some(CodeRefusal::Other));
+    let words = said(newer);
+    assert!(
+        words.contains("không dùng được") && !words.contains("paused"),
+        "{words}"
     );
 }
 

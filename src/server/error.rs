@@ -2,6 +2,7 @@
 //! fault of the server is never blamed on the client.
 
 use crate::store::StoreError;
+use crate::wire::api::CodeRefusal;
 use crate::wire::photo::PhotoRefusal;
 use crate::wire::WireError;
 use thiserror::Error;
@@ -19,8 +20,8 @@ pub enum ServerError {
     #[error("this device was revoked")]
     Revoked,
     /// The enrollment code is unknown, used or expired.
-    #[error("the enrollment code is {0}")]
-    Code(&'static str),
+    #[error("the enrollment code is {}", .0.words())]
+    Code(CodeRefusal),
     /// The device id is enrolled for another member.
     #[error("this device id is already enrolled for another member")]
     DeviceTaken,

@@ -12,6 +12,7 @@ use crate::store::sync_state::SyncKey;
 use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, Shared, SyncError, Transport};
 use crate::sync::schedule::Outcome;
+use crate::wire::api::CodeRefusal;
 #[cfg(team_api)]
 use crate::wire::api::ReportQuery;
 #[cfg(team_api)]
@@ -32,12 +33,18 @@ impl From<SyncError> for ApiError {
             SyncError::Network(detail) => ApiError::new("err.sync_network").arg("detail", detail),
             SyncError::Server { status: 403, .. } => ApiError::new("err.sync_revoked"),
             SyncError::Server { status: 401, .. } => ApiError::new("err.not_enrolled"),
+            // Said in the phone's words, never the server's English sentence.
             SyncError::Server { body, .. } if body.error == "bad_code" => {
-                ApiError::new("err.enroll_code").arg("detail", body.message)
+                ApiError::new(match body.reason {
+                    Some(CodeRefusal::Unknown) => "err.enroll_code_unknown",
+                    Some(CodeRefusal::Used) => "err.enroll_code_used",
+                    Some(CodeRefusal::Expired) => "err.enroll_code_expired",
+                    Some(CodeRefusal::Other) | None => "err.enroll_code",
+                })
             }
-            SyncError::Server { status, body } => ApiError::new("err.sync_server")
-                .arg("status", status)
-                .arg("detail", body.message),
+            SyncError::Server { status, .. } => {
+                ApiError::new("err.sync_server").arg("status", status)
+            }
             SyncError::NotEnrolled => ApiError::new("err.not_enrolled"),
             SyncError::Store(e) => e.into(),
         }

@@ -421,10 +421,7 @@ mod tests {
     fn server(status: u16) -> SyncError {
         SyncError::Server {
             status,
-            body: ErrorBody {
-                error: "x".into(),
-                message: "x".into(),
-            },
+            body: ErrorBody::new("x", "x"),
         }
     }
 

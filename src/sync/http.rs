@@ -54,10 +54,8 @@ async fn read<T: DeserializeOwned>(
 
 /// The server's refusal: its error body, or the bytes in words when there is none.
 fn refusal(status: u16, bytes: &[u8]) -> SyncError {
-    let body = serde_json::from_slice(bytes).unwrap_or_else(|_| ErrorBody {
-        error: "http".into(),
-        message: String::from_utf8_lossy(bytes).into_owned(),
-    });
+    let body = serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| ErrorBody::new("http", String::from_utf8_lossy(bytes)));
     SyncError::Server { status, body }
 }
 

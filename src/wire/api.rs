@@ -147,13 +147,55 @@ pub struct PullResponse {
     pub more: bool,
 }
 
-/// Every error body: a stable code and a message.
+/// Every error body: a stable code and a message (the server's words, for logs and people
+/// reading the API; the phone says it in its own words from the code and the reason).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// Stable code, e.g. "expired_code".
+    /// Stable code, e.g. "bad_code".
     pub error: String,
     /// What went wrong, in words.
     pub message: String,
+    /// With `bad_code`: why the enrollment code cannot be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<CodeRefusal>,
+}
+
+impl ErrorBody {
+    /// A body with no reason.
+    pub fn new(error: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: error.into(),
+            message: message.into(),
+            reason: None,
+        }
+    }
+}
+
+/// Why an enrollment code cannot be used (`bad_code`'s `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeRefusal {
+    /// No such code (mistyped, or from another server).
+    Unknown,
+    /// Already used to enroll a phone.
+    Used,
+    /// Past its time.
+    Expired,
+    /// A reason a newer server gives that this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+impl CodeRefusal {
+    /// The words the server writes in its message.
+    pub fn words(self) -> &'static str {
+        match self {
+            CodeRefusal::Unknown => "unknown",
+            CodeRefusal::Used => "already used",
+            CodeRefusal::Expired => "expired",
+            CodeRefusal::Other => "not usable",
+        }
+    }
 }
 
 /// Reads an enrollment link "https://ward.example/#enroll=CODE" into (server url, code).

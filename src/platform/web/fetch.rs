@@ -135,10 +135,7 @@ async fn text(resp: &Response) -> Result<String, SyncError> {
 
 /// The server's refusal: its error body, or the text in words when there is none.
 fn refusal(status: u16, text: String) -> SyncError {
-    let body = serde_json::from_str(&text).unwrap_or(ErrorBody {
-        error: "http".into(),
-        message: text,
-    });
+    let body = serde_json::from_str(&text).unwrap_or(ErrorBody::new("http", text));
     SyncError::Server { status, body }
 }
 

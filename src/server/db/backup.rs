@@ -803,7 +803,9 @@ mod tests {
         let mut db = db;
         assert!(matches!(
             db.redeem(&unused, "dev-4", now()),
-            Err(crate::server::error::ServerError::Code("already used"))
+            Err(crate::server::error::ServerError::Code(
+                crate::wire::api::CodeRefusal::Used
+            ))
         ));
         assert_eq!(
             report.kept.unwrap().file_name().unwrap().to_string_lossy(),

@@ -5,6 +5,7 @@ use crate::domain::ward::Role;
 use crate::server::error::ServerError;
 use crate::server::secret;
 use crate::store::rows;
+use crate::wire::api::CodeRefusal;
 use crate::wire::feed::SETUP_KIND;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -85,10 +86,10 @@ impl ServerDb {
             )
             .optional()?;
         let Some((member_id, expires_at, used_at)) = row else {
-            return Err(ServerError::Code("unknown"));
+            return Err(ServerError::Code(CodeRefusal::Unknown));
         };
         if used_at.is_some() {
-            return Err(ServerError::Code("already used"));
+            return Err(ServerError::Code(CodeRefusal::Used));
         }
         let expires = rows::stored(
             "enrollment",
@@ -98,7 +99,7 @@ impl ServerDb {
             rows::parse_time,
         )?;
         if expires < now {
-            return Err(ServerError::Code("expired"));
+            return Err(ServerError::Code(CodeRefusal::Expired));
         }
         let existing: Option<(String, Option<String>)> = tx
             .query_row(

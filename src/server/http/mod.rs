@@ -375,10 +375,7 @@ impl IntoResponse for ServerError {
             ServerError::Busy(secs) => {
                 let mut resp = (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    Json(ErrorBody {
-                        error: self.code().into(),
-                        message: self.to_string(),
-                    }),
+                    Json(ErrorBody::new(self.code(), self.to_string())),
                 )
                     .into_response();
                 resp.headers_mut()
@@ -403,6 +400,10 @@ impl IntoResponse for ServerError {
         (
             status,
             Json(ErrorBody {
+                reason: match &self {
+                    ServerError::Code(why) => Some(*why),
+                    _ => None,
+                },
                 error: self.code().into(),
                 message: self.to_string(),
             }),
