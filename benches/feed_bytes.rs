@@ -19,6 +19,11 @@ fn gzip_len(bytes: &[u8]) -> usize {
     enc.finish().unwrap().len()
 }
 
+/// The body of the answer to `req`, as it came (uncompressed: the client asks for no encoding).
+async fn body_of(req: reqwest::RequestBuilder) -> Vec<u8> {
+    req.send().await.unwrap().bytes().await.unwrap().to_vec()
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let code = {
@@ -50,29 +55,21 @@ fn main() {
             let _ = stopped.await;
         }));
         let http = reqwest::Client::new();
-        let enrolled = http
-            .post(format!("{url}/api/v1/enroll"))
-            .json(&serde_json::json!({ "code": code, "device_id": "bench-new-phone" }))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let enrolled = body_of(
+            http.post(format!("{url}/api/v1/enroll"))
+                .json(&serde_json::json!({ "code": code, "device_id": "bench-new-phone" })),
+        )
+        .await;
         let token = serde_json::from_slice::<EnrollResponse>(&enrolled)
             .unwrap()
             .token;
         let (mut after, mut pages, mut raw, mut packed, mut setups) = (0, 0, 0, 0, 0);
         loop {
-            let body = http
-                .get(format!("{url}/api/v1/pull?after={after}"))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+            let body = body_of(
+                http.get(format!("{url}/api/v1/pull?after={after}"))
+                    .bearer_auth(&token),
+            )
+            .await;
             pages += 1;
             raw += body.len();
             packed += gzip_len(&body);

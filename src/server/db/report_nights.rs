@@ -267,23 +267,15 @@ pub fn settle_quiet(
             "DELETE FROM report_dirty WHERE team_id = ?1 AND night = ?2",
             params![team, night],
         )?;
-        let setup = super::setup::team_setup(&tx, team);
         let key: Option<String> = tx
             .prepare_cached("SELECT setup_key FROM report_team WHERE team_id = ?1")?
             .query_row([team], |r| r.get(0))
             .optional()?;
-        // A team gone, unreadable or with another setup since has no kept figures it can trust:
-        // they are dropped, so reports read its records until a catch-up works it out afresh
-        // (a mark dropped with its row kept would leave that row stale).
-        let current = match (&setup, night.parse::<NaiveDate>()) {
-            (Ok(s), Ok(_)) => key.as_deref() == Some(setup_key(s).as_str()),
-            _ => false,
-        };
-        if !current {
-            tx.execute("DELETE FROM report_team WHERE team_id = ?1", [team])?;
-        }
-        if let (true, Ok(setup), Ok(day)) = (current, setup, night.parse::<NaiveDate>()) {
-            match work_out(&tx, team, &setup, day)? {
+        let current = super::setup::team_setup(&tx, team)
+            .ok()
+            .filter(|s| key.as_deref() == Some(setup_key(s).as_str()));
+        match (current, night.parse::<NaiveDate>()) {
+            (Some(setup), Ok(day)) => match work_out(&tx, team, &setup, day)? {
                 Some(n) => write(&tx, team, &n)?,
                 None => {
                     tx.prepare_cached(
@@ -291,6 +283,12 @@ pub fn settle_quiet(
                     )?
                     .execute(params![team, night])?;
                 }
+            },
+            // A team gone, unreadable or with another setup since has no kept figures it can
+            // trust: they are dropped, so reports read its records until a catch-up works it
+            // out afresh (a mark dropped with its row kept would leave that row stale).
+            _ => {
+                tx.execute("DELETE FROM report_team WHERE team_id = ?1", [team])?;
             }
         }
         tx.commit()?;
