@@ -186,8 +186,8 @@ mod tests {
 
     #[test]
     fn text_that_happens_to_be_a_key_is_shown_as_it_is() {
-        let args = [("detail".to_string(), Arg::Text("field.plate".into()))];
-        let s = tf(Lang::En, "err.database", &args);
+        let args = [("id".to_string(), Arg::Text("field.plate".into()))];
+        let s = tf(Lang::En, "err.unknown", &args);
         assert!(s.contains("field.plate"), "{s}");
         let args = [("field".to_string(), Arg::Key("field.plate".into()))];
         let s = tf(Lang::En, "err.required", &args);

@@ -106,7 +106,7 @@ async fn edit_route_ten_times(
     team: &'static str,
 ) {
     for i in 0..10 {
-        let route = patrol::server::import::checkpoints_from_csv(&format!(
+        let route = patrol::domain::route_file::checkpoints_from_csv(&format!(
             "name,lat,lon\nCầu {i},10.77,106.70\n"
         ))
         .unwrap();

@@ -43,7 +43,7 @@ async fn world_with(tune: impl FnOnce(&mut patrol::server::app::ServerConfig)) -
     server
         .shared
         .write(|db| {
-            let route = patrol::server::import::checkpoints_from_csv(
+            let route = patrol::domain::route_file::checkpoints_from_csv(
                 "name,lat,lon\nChợ Hôm,21.017,105.852\n",
             )?;
             db.set_route(TEAM2, &route)

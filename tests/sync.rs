@@ -236,7 +236,7 @@ async fn leaders_pull_the_team_log_and_members_get_route_changes() {
 
     // The ward changes the route: the member's phone picks it up on its next sync.
     let route =
-        patrol::server::import::checkpoints_from_csv("name,lat,lon\nChốt mới,21.029,105.853\n")
+        patrol::domain::route_file::checkpoints_from_csv("name,lat,lon\nChốt mới,21.029,105.853\n")
             .unwrap();
     server
         .shared

@@ -11,6 +11,7 @@ pub mod report;
 pub mod report_nights;
 pub mod review;
 pub mod roster;
+pub mod route_file;
 pub mod shift;
 pub mod text;
 pub mod tip;

@@ -1,4 +1,4 @@
-//! The ward, its team, members and route of checkpoints, and checkpoint import from GeoJSON.
+//! The ward, its team, members and route of checkpoints, and the rules a route keeps.
 
 use super::geofence::{validate_radius, GeoError, LatLon};
 use super::shift::ShiftSlot;
@@ -181,9 +181,30 @@ pub struct WardSetup {
 /// Why a ward setup or checkpoint file is refused.
 #[derive(Debug, Error, PartialEq)]
 pub enum WardError {
-    /// Not JSON / GeoJSON of the expected shape.
+    /// A setup file that is not JSON of the expected shape.
     #[error("the file is not valid: {0}")]
     Format(String),
+    /// A route file that is not a GeoJSON FeatureCollection.
+    #[error("the file is not a GeoJSON FeatureCollection")]
+    NotGeoJson,
+    /// A route file's feature (1-based) that is not a Point.
+    #[error("feature {index} is not a Point")]
+    NotPoint {
+        /// 1-based position in the file.
+        index: usize,
+    },
+    /// A CSV route file without a column it needs (name, lat, lon).
+    #[error("the CSV file has no column '{0}'")]
+    CsvColumn(String),
+    /// A CSV route file's line that does not read (a number that is not one, a coordinate out of
+    /// range, a row cut short); the column named when known.
+    #[error("line {line}{}: not readable", column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    CsvRow {
+        /// 1-based line in the file (1 is the header).
+        line: usize,
+        /// The column's header, when known.
+        column: Option<String>,
+    },
     /// A checkpoint has a bad coordinate or radius.
     #[error("checkpoint {index}: {source}")]
     Geo {
@@ -254,135 +275,9 @@ pub fn check_route(cps: &[Checkpoint]) -> Result<(), WardError> {
     Ok(())
 }
 
-/// Reads a route from a GeoJSON FeatureCollection of Points.
-///
-/// Properties: `name` (required), `id`, `radius_m` (default 40), `qr_code` (default the id),
-/// `seq` (default the order in the file). Checkpoints come back sorted by `seq`.
-pub fn checkpoints_from_geojson(text: &str) -> Result<Vec<Checkpoint>, WardError> {
-    let gj: geojson::GeoJson = text
-        .parse()
-        .map_err(|e: geojson::Error| WardError::Format(e.to_string()))?;
-    let fc = match gj {
-        geojson::GeoJson::FeatureCollection(fc) => fc,
-        _ => return Err(WardError::Format("expected a FeatureCollection".into())),
-    };
-    let mut out = Vec::with_capacity(fc.features.len());
-    for (i, f) in fc.features.iter().enumerate() {
-        let index = i + 1;
-        let geom = f
-            .geometry
-            .as_ref()
-            .ok_or_else(|| WardError::Format(format!("feature {index} has no geometry")))?;
-        let (lon, lat) = match &geom.value {
-            geojson::GeometryValue::Point { coordinates } if coordinates.len() >= 2 => {
-                (coordinates[0], coordinates[1])
-            }
-            _ => return Err(WardError::Format(format!("feature {index} is not a Point"))),
-        };
-        let pos = LatLon::new(lat, lon).map_err(|source| WardError::Geo { index, source })?;
-        let prop_str = |k: &str| f.property(k).and_then(|v| v.as_str()).map(str::to_string);
-        let name = prop_str("name").unwrap_or_default();
-        let id = prop_str("id")
-            .or_else(|| {
-                f.id.as_ref().map(|id| match id {
-                    geojson::feature::Id::String(s) => s.clone(),
-                    geojson::feature::Id::Number(n) => n.to_string(),
-                })
-            })
-            .unwrap_or_else(|| format!("cp-{index}"));
-        let radius_m = f
-            .property("radius_m")
-            .and_then(|v| v.as_f64())
-            .unwrap_or(DEFAULT_RADIUS_M);
-        let seq = f
-            .property("seq")
-            .and_then(|v| v.as_u64())
-            .map(|s| s as u32)
-            .unwrap_or(index as u32);
-        let qr_code = prop_str("qr_code").unwrap_or_else(|| id.clone());
-        out.push(Checkpoint {
-            id,
-            name: name.trim().to_string(),
-            seq,
-            pos,
-            radius_m,
-            qr_code,
-        });
-    }
-    check_route(&out)?;
-    out.sort_by_key(|c| c.seq);
-    for (i, c) in out.iter_mut().enumerate() {
-        c.seq = i as u32 + 1;
-    }
-    Ok(out)
-}
-
-/// Writes a route as the GeoJSON FeatureCollection [`checkpoints_from_geojson`] reads back: Points
-/// with `name`, `id`, `seq`, `radius_m` and `qr_code`.
-pub fn checkpoints_to_geojson(checkpoints: &[Checkpoint]) -> String {
-    let features = checkpoints
-        .iter()
-        .map(|c| {
-            let mut props = serde_json::Map::new();
-            props.insert("name".into(), c.name.clone().into());
-            props.insert("id".into(), c.id.clone().into());
-            props.insert("seq".into(), c.seq.into());
-            props.insert("radius_m".into(), c.radius_m.into());
-            props.insert("qr_code".into(), c.qr_code.clone().into());
-            geojson::Feature {
-                bbox: None,
-                geometry: Some(geojson::Geometry::new(geojson::GeometryValue::new_point([
-                    c.pos.lon, c.pos.lat,
-                ]))),
-                id: None,
-                properties: Some(props),
-                foreign_members: None,
-            }
-        })
-        .collect();
-    geojson::FeatureCollection {
-        bbox: None,
-        features,
-        foreign_members: None,
-    }
-    .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_route_written_as_geojson_reads_back_the_same() {
-        let route = vec![
-            Checkpoint {
-                id: "c1".into(),
-                name: "Đầu ngõ 12".into(),
-                seq: 1,
-                pos: LatLon {
-                    lat: 21.0285,
-                    lon: 105.8542,
-                },
-                radius_m: 40.0,
-                qr_code: "Q1".into(),
-            },
-            Checkpoint {
-                id: "c2".into(),
-                name: "Chợ \"đêm\"".into(),
-                seq: 2,
-                pos: LatLon {
-                    lat: 21.0301,
-                    lon: 105.8560,
-                },
-                radius_m: 25.5,
-                qr_code: "Q2".into(),
-            },
-        ];
-        assert_eq!(
-            checkpoints_from_geojson(&checkpoints_to_geojson(&route)).unwrap(),
-            route
-        );
-    }
 
     #[test]
     fn demo_ward_file_is_valid() {
@@ -419,40 +314,5 @@ mod tests {
         assert_eq!(set.photo_keep_days, 3);
         let bad = old.replace('}', r#","photo_keep_days":"many"}"#);
         assert!(serde_json::from_str::<Ward>(&bad).is_err());
-    }
-
-    #[test]
-    fn geojson_import_reads_points_and_orders_them() {
-        let gj = r#"{"type":"FeatureCollection","features":[
-          {"type":"Feature","geometry":{"type":"Point","coordinates":[105.85,21.03]},"properties":{"name":"Chợ","seq":2,"radius_m":30}},
-          {"type":"Feature","id":"school","geometry":{"type":"Point","coordinates":[105.86,21.02]},"properties":{"name":"Trường học","seq":1}}]}"#;
-        let cps = checkpoints_from_geojson(gj).unwrap();
-        assert_eq!(cps[0].name, "Trường học");
-        assert_eq!(cps[0].id, "school");
-        assert_eq!(cps[0].radius_m, DEFAULT_RADIUS_M);
-        assert_eq!(cps[1].qr_code, "cp-1");
-        assert_eq!((cps[1].seq, cps[1].radius_m), (2, 30.0));
-    }
-
-    #[test]
-    fn geojson_import_refuses_bad_files() {
-        assert!(matches!(
-            checkpoints_from_geojson("{"),
-            Err(WardError::Format(_))
-        ));
-        let wrong_lat = r#"{"type":"FeatureCollection","features":[
-          {"type":"Feature","geometry":{"type":"Point","coordinates":[105.85,121.03]},"properties":{"name":"x"}}]}"#;
-        assert!(matches!(
-            checkpoints_from_geojson(wrong_lat),
-            Err(WardError::Geo { index: 1, .. })
-        ));
-        let no_name = r#"{"type":"FeatureCollection","features":[
-          {"type":"Feature","geometry":{"type":"Point","coordinates":[105.85,21.03]},"properties":{}}]}"#;
-        assert!(matches!(
-            checkpoints_from_geojson(no_name),
-            Err(WardError::Text { index: 1, .. })
-        ));
-        let empty = r#"{"type":"FeatureCollection","features":[]}"#;
-        assert_eq!(checkpoints_from_geojson(empty), Err(WardError::Count(0)));
     }
 }

@@ -15,6 +15,15 @@ pub use desktop::Core;
 
 use crate::domain::geofence::Fix;
 
+/// Writes an error's details to the log (the browser's console, or standard error on the
+/// desktop): what a person is not shown unless they open them.
+pub fn log_detail(key: &str, detail: &str) {
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    web_sys::console::warn_1(&format!("{key}: {detail}").into());
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+    eprintln!("{key}: {detail}");
+}
+
 /// The enrollment link the app was opened with: (server url, code). On desktop, $PATROL_ENROLL.
 pub fn take_enroll_link() -> Option<(String, String)> {
     #[cfg(all(feature = "web", target_arch = "wasm32"))]
@@ -85,9 +94,10 @@ pub async fn prepare_photos(
         let _ = input_id;
         let mut out = Vec::with_capacity(files.len());
         for f in files {
-            let bytes = f.read_bytes().await.map_err(|e| {
-                crate::service::ApiError::new("err.photo.unreadable").arg("detail", e)
-            })?;
+            let bytes = f
+                .read_bytes()
+                .await
+                .map_err(|e| crate::service::ApiError::new("err.photo.unreadable").detail(e))?;
             out.push(crate::service::photo_prep::prepare(&bytes)?);
         }
         Ok(out)
@@ -98,7 +108,7 @@ pub async fn prepare_photos(
     )))]
     {
         Err(crate::service::ApiError::new("err.photo.unsupported")
-            .arg("detail", format!("{input_id}: {} files", files.len())))
+            .detail(format!("{input_id}: {} files", files.len())))
     }
 }
 

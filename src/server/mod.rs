@@ -10,7 +10,6 @@ pub mod audience;
 pub mod db;
 pub mod error;
 pub mod http;
-pub mod import;
 pub mod photo_files;
 pub mod push_rules;
 pub mod secret;

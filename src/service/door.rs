@@ -30,7 +30,7 @@ impl<S: Shared<Service>> Shared<Store> for StoreOf<'_, S> {
 impl From<SyncError> for ApiError {
     fn from(e: SyncError) -> Self {
         match e {
-            SyncError::Network(detail) => ApiError::new("err.sync_network").arg("detail", detail),
+            SyncError::Network(detail) => ApiError::new("err.sync_network").detail(detail),
             SyncError::Server { status: 403, .. } => ApiError::new("err.sync_revoked"),
             SyncError::Server { status: 401, .. } => ApiError::new("err.not_enrolled"),
             // Said in the phone's words, never the server's English sentence.
@@ -42,9 +42,7 @@ impl From<SyncError> for ApiError {
                     Some(CodeRefusal::Other) | None => "err.enroll_code",
                 })
             }
-            SyncError::Server { status, .. } => {
-                ApiError::new("err.sync_server").arg("status", status)
-            }
+            SyncError::Server { status, body } => refusal(status, body),
             SyncError::NotEnrolled => ApiError::new("err.not_enrolled"),
             SyncError::Store(e) => e.into(),
         }
@@ -167,20 +165,30 @@ fn credentials<S: Shared<Service>>(svc: &S) -> Result<(String, String), ApiError
     }
 }
 
-#[cfg(team_api)]
-/// An error of a call that is made online only (reports, the team API), in words: no connection,
-/// or the server's reason for refusing.
-fn online_only(e: SyncError, offline: &'static str, refused: &'static str) -> ApiError {
-    match e {
-        SyncError::Network(detail) => ApiError::new(offline).arg("detail", detail),
-        SyncError::Server { body, .. }
-            if matches!(
-                body.error.as_str(),
-                "forbidden" | "not_found" | "invalid" | "bad_request"
-            ) =>
-        {
-            ApiError::new(refused).arg("detail", body.message)
+/// A refusal of the ward server in the phone's words, from its stable code (the server's own
+/// sentence is kept as the detail, never shown as the message).
+fn refusal(status: u16, body: crate::wire::api::ErrorBody) -> ApiError {
+    let key = match body.error.as_str() {
+        "forbidden" => "err.refused_forbidden",
+        "not_found" => "err.refused_not_found",
+        "invalid" | "bad_request" | "too_large" => "err.refused_invalid",
+        "busy" | "timeout" => "err.server_busy",
+        "rate_limited" => "err.rate_limited",
+        _ => {
+            return ApiError::new("err.sync_server")
+                .arg("status", status)
+                .detail(body.message)
         }
+    };
+    ApiError::new(key).detail(body.message)
+}
+
+#[cfg(team_api)]
+/// An error of a call that is made online only (reports, the team API), in words: no connection
+/// (`offline`), or the server's reason for refusing.
+fn online_only(e: SyncError, offline: &'static str) -> ApiError {
+    match e {
+        SyncError::Network(detail) => ApiError::new(offline).detail(detail),
         e => e.into(),
     }
 }
@@ -198,7 +206,7 @@ async fn report<S: Shared<Service>, T: Transport>(
         Ok(r) => Ok(Change::Report {
             report: Box::new(r),
         }),
-        Err(e) => Err(online_only(e, "err.report_offline", "err.report_refused")),
+        Err(e) => Err(online_only(e, "err.report_offline")),
     }
 }
 
@@ -214,11 +222,21 @@ async fn team<S: Shared<Service>, T: Transport>(
     let Some(setup) = svc.with(|s| s.store().setup())? else {
         return Err(ApiError::new("err.not_enrolled"));
     };
+    // A route file is read here first, by the rules the server reads it with: a bad one is
+    // refused at once, naming its line and column in the phone's words, and is never sent.
+    if let TeamCall::Route(req) = call {
+        use crate::domain::route_file::{checkpoints_from_csv, checkpoints_from_geojson};
+        use crate::wire::api::RouteFormat;
+        match req.format {
+            RouteFormat::Csv => checkpoints_from_csv(&req.text),
+            RouteFormat::Geojson => checkpoints_from_geojson(&req.text),
+        }?;
+    }
     match transport_for(&url).team(&token, &setup.team.id, call).await {
         Ok(answer) => Ok(Change::Team {
             answer: Box::new(answer),
         }),
-        Err(e) => Err(online_only(e, "err.team_offline", "err.team_refused")),
+        Err(e) => Err(online_only(e, "err.team_offline")),
     }
 }
 
@@ -239,9 +257,7 @@ async fn photo<S: Shared<Service>, T: Transport>(
     let (url, token) = credentials(svc)?;
     match transport_for(&url).photo_get(&token, &hash).await {
         Ok((mime, data)) => Ok(Change::Photo { hash, mime, data }),
-        Err(SyncError::Network(detail)) => {
-            Err(ApiError::new("err.photo_offline").arg("detail", detail))
-        }
+        Err(SyncError::Network(detail)) => Err(ApiError::new("err.photo_offline").detail(detail)),
         Err(SyncError::Server { status: 404, .. }) => Err(ApiError::new("err.photo_missing")),
         Err(e) => Err(e.into()),
     }

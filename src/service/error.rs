@@ -16,6 +16,10 @@ pub struct ApiError {
     pub key: String,
     /// Values for the message's `{name}` fields.
     pub args: Vec<(String, Arg)>,
+    /// What a person need not read: the transport's or the server's own words, kept for the log
+    /// and for a leader who opens "details"; never part of the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl ApiError {
@@ -32,7 +36,14 @@ impl ApiError {
         Self {
             key: key.into(),
             args: Vec::new(),
+            detail: None,
         }
+    }
+
+    /// Keeps `detail` beside the message, for the log and the "details" toggle.
+    pub fn detail(mut self, detail: impl ToString) -> Self {
+        self.detail = Some(detail.to_string());
+        self
     }
 
     /// Adds a value for the field `{name}`, shown as it is.
@@ -112,9 +123,41 @@ impl From<RecordError> for ApiError {
 impl From<WardError> for ApiError {
     fn from(e: WardError) -> Self {
         match e {
-            WardError::Geo { index, source } => ApiError::from(source).arg("index", index),
-            WardError::Text { index, source } => ApiError::from(source).arg("index", index),
-            WardError::Format(detail) => ApiError::new("err.file_format").arg("detail", detail),
+            WardError::Geo { index, source } => {
+                let (key, value) = match source {
+                    GeoError::Latitude(v) => ("err.route_latitude", v),
+                    GeoError::Longitude(v) => ("err.route_longitude", v),
+                    GeoError::Radius(v) => ("err.route_radius", v),
+                    GeoError::Accuracy(_) => return ApiError::from(source).arg("index", index),
+                };
+                ApiError::new(key).arg("index", index).arg("value", value)
+            }
+            WardError::Text { index, source } => match source {
+                TextError::Required { .. } => {
+                    ApiError::new("err.route_name_missing").arg("index", index)
+                }
+                TextError::TooLong { len, max, .. } => ApiError::new("err.route_name_long")
+                    .arg("index", index)
+                    .arg("len", len)
+                    .arg("max", max),
+            },
+            WardError::Format(detail) => ApiError::new("err.file_format").detail(detail),
+            WardError::NotGeoJson => ApiError::new("err.route_not_geojson"),
+            WardError::NotPoint { index } => {
+                ApiError::new("err.route_not_point").arg("index", index)
+            }
+            WardError::CsvColumn(column) => {
+                ApiError::new("err.route_csv_column").arg("column", column)
+            }
+            WardError::CsvRow {
+                line,
+                column: Some(column),
+            } => ApiError::new("err.route_csv_cell")
+                .arg("line", line)
+                .arg("column", column),
+            WardError::CsvRow { line, column: None } => {
+                ApiError::new("err.route_csv_row").arg("line", line)
+            }
             WardError::Count(n) => ApiError::new("err.checkpoint_count").arg("count", n),
             WardError::EmptyTeam => ApiError::new("err.empty_team"),
             WardError::DuplicateId(id) => ApiError::new("err.duplicate_id").arg("id", id),
@@ -144,14 +187,14 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Sqlite(e) if crate::store::storage_failed(&e) => {
-                ApiError::new(ApiError::STORAGE).arg("detail", e)
+                ApiError::new(ApiError::STORAGE).detail(e)
             }
-            StoreError::Sqlite(e) => ApiError::new("err.database").arg("detail", e),
+            StoreError::Sqlite(e) => ApiError::new("err.database").detail(e),
             StoreError::Corrupt => ApiError::new("err.corrupt"),
             StoreError::CorruptRow(row) => ApiError::new("err.corrupt_row")
                 .arg("what", row.what)
                 .arg("id", row.id)
-                .arg("detail", row.detail),
+                .detail(row.detail),
             StoreError::TooNew { found, supported } => ApiError::new("err.too_new")
                 .arg("found", found)
                 .arg("supported", supported),

@@ -3,8 +3,9 @@
 use super::api::{AppState, Change, Local, Notice, Reply, SyncInfo, Tonight};
 use super::error::ApiError;
 use crate::domain::roster::suggest;
+use crate::domain::route_file::checkpoints_from_geojson;
 use crate::domain::shift::{night_of, windows_for_night};
-use crate::domain::ward::{checkpoints_from_geojson, WardSetup};
+use crate::domain::ward::WardSetup;
 use crate::i18n::Lang;
 use crate::store::records::LogEntry;
 use crate::store::sync_state::SyncKey;

@@ -471,8 +471,7 @@ fn Route() -> Element {
                                 }
                             }
                             Err(err) => {
-                                let mut t = ui.toast;
-                                t.set(Some(super::ctx::Toast { text: ui.tf("err.file_format", &[("detail", err.to_string())]), error: true }));
+                                ui.fail_with(&crate::service::ApiError::new("err.file_unreadable").detail(err));
                             }
                         }
                     }

@@ -102,7 +102,8 @@ fn LeaderBuildCard() -> Element {
     }
 }
 
-/// The last message; tap to dismiss.
+/// The last message; tap to dismiss. An error's details, if any, behind a toggle that does not
+/// dismiss it.
 #[component]
 pub fn Toast() -> Element {
     let ui = Ui::get();
@@ -113,7 +114,13 @@ pub fn Toast() -> Element {
     rsx! {
         div { class: if toast.error { "toast error" } else { "toast ok" }, role: "status", "data-testid": "toast",
             onclick: move |_| t.set(None),
-            "{toast.text}"
+            span { "data-testid": "toast-text", "{toast.text}" }
+            if let Some(detail) = &toast.detail {
+                details { class: "toast-detail", onclick: move |e| e.stop_propagation(),
+                    summary { {ui.t("toast.details")} }
+                    p { "{detail}" }
+                }
+            }
         }
     }
 }

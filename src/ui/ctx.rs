@@ -39,6 +39,8 @@ pub struct Toast {
     pub text: String,
     /// True for an error.
     pub error: bool,
+    /// An error's details (the transport's or the server's words), behind a "details" toggle.
+    pub detail: Option<String>,
 }
 
 /// The team API's latest answers the leader screens show, one per kind.
@@ -468,7 +470,11 @@ impl Ui {
         // short, even with the same words ("saved" twice in a row).
         static SHOWN: AtomicU64 = AtomicU64::new(0);
         let mine = SHOWN.fetch_add(1, Ordering::Relaxed) + 1;
-        let toast = Toast { text, error: false };
+        let toast = Toast {
+            text,
+            error: false,
+            detail: None,
+        };
         let mut shown = self.toast;
         shown.set(Some(toast.clone()));
         dioxus::core::spawn_forever(async move {
@@ -505,20 +511,37 @@ impl Ui {
                     Some(Notice::Saved) => self.confirm(i18n::t(lang, "notice.saved")),
                     Some(Notice::Enrolled) => self.confirm(i18n::t(lang, "notice.enrolled")),
                     Some(Notice::Synced) => self.confirm(i18n::t(lang, "notice.synced")),
-                    Some(Notice::ClockWentBack) => {
-                        let text = i18n::t(lang, "notice.clock_back");
-                        self.toast.set(Some(Toast { text, error: true }));
-                    }
+                    Some(Notice::ClockWentBack) => self.fail(i18n::t(lang, "notice.clock_back")),
                     None => {}
                 }
                 true
             }
             Err(e) => {
-                let text = i18n::tf(self.lang(), &e.key, &e.args);
-                self.toast.set(Some(Toast { text, error: true }));
+                self.fail_with(&e);
                 false
             }
         }
+    }
+
+    /// Shows a warning or an error; it stays until tapped.
+    pub fn fail(mut self, text: String) {
+        self.toast.set(Some(Toast {
+            text,
+            error: true,
+            detail: None,
+        }));
+    }
+
+    /// Shows `e` in the UI language; its details go to the log and behind the "details" toggle.
+    pub fn fail_with(mut self, e: &crate::service::ApiError) {
+        if let Some(d) = &e.detail {
+            crate::platform::log_detail(&e.key, d);
+        }
+        self.toast.set(Some(Toast {
+            text: i18n::tf(self.lang(), &e.key, &e.args),
+            error: true,
+            detail: e.detail.clone(),
+        }));
     }
 
     /// Shows `tab` from its top, with no stale message.

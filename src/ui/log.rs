@@ -111,7 +111,7 @@ pub(super) fn ShareButton(
                         Ok(Shared::Sheet) => Some((ui.t("share.opened"), false)),
                         Ok(Shared::Copied) => Some((ui.t("share.copied"), false)),
                         Ok(Shared::Cancelled) => None,
-                        Err(e) => Some((ui.tf("share.failed", &[("detail", e)]), true)),
+                        Err(e) => { crate::platform::log_detail("share.failed", &e); Some((ui.t("share.failed"), true)) }
                     };
                     if follow_up && matches!(said, Some((_, false))) {
                         let note = ui.t("share.follow_up_note");
@@ -120,7 +120,7 @@ pub(super) fn ShareButton(
                     }
                     match said {
                         Some((text, false)) => ui.confirm(text),
-                        Some((text, true)) => { let mut t = ui.toast; t.set(Some(super::ctx::Toast { text, error: true })); }
+                        Some((text, true)) => ui.fail(text),
                         None => {}
                     }
                 }

@@ -1,7 +1,7 @@
 //! Photos on the screen: the picker (the phone's camera or the gallery, previews before saving),
 //! the thumbnails of a record (tap for the full photo) and the full-screen viewer.
 
-use super::ctx::{Shown, Toast, Ui};
+use super::ctx::{Shown, Ui};
 use crate::domain::photo::{PhotoRef, PreparedPhoto, MAX_PHOTOS};
 use dioxus::prelude::*;
 
@@ -31,17 +31,11 @@ pub fn PhotoPicker(scope: String, photos: Signal<Vec<PreparedPhoto>>, room: usiz
                 let had = photos.read().len();
                 let take = room.saturating_sub(had);
                 if list.len() > take {
-                    let text = ui.tf("photo.too_many", &[("max", MAX_PHOTOS.to_string())]);
-                    let mut t = ui.toast;
-                    t.set(Some(Toast { text, error: true }));
+                    ui.fail(ui.tf("photo.too_many", &[("max", MAX_PHOTOS.to_string())]));
                 }
                 photos.write().extend(list.into_iter().take(take));
             }
-            Err(e) => {
-                let text = crate::i18n::tf(ui.lang(), &e.key, &e.args);
-                let mut t = ui.toast;
-                t.set(Some(Toast { text, error: true }));
-            }
+            Err(e) => ui.fail_with(&e),
         }
     };
     let camera_id = format!("photo-camera-{scope}");

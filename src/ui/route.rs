@@ -119,7 +119,7 @@ fn CheckpointRow(cp: Checkpoint, running: bool, visited: bool, verified: bool) -
                             async move {
                                 match ui.gps.read().fix() {
                                     Some(fix) => { s(CheckInRequest::Gps { fix }).await; }
-                                    None => { let mut t = ui.toast; t.set(Some(super::ctx::Toast { text: ui.t("err.no_fix"), error: true })); }
+                                    None => ui.fail(ui.t("err.no_fix")),
                                 }
                             }
                         },
@@ -149,8 +149,8 @@ fn CheckpointRow(cp: Checkpoint, running: bool, visited: bool, verified: bool) -
                                                         text.set(code.clone());
                                                         s(CheckInRequest::Qr { code, fix: ui.gps.read().fix() }).await;
                                                     }
-                                                    Ok(None) => { let mut t = ui.toast; t.set(Some(super::ctx::Toast { text: ui.t("route.scan_nothing"), error: true })); }
-                                                    Err(_) => { let mut t = ui.toast; t.set(Some(super::ctx::Toast { text: ui.t("route.scan_unsupported"), error: true })); }
+                                                    Ok(None) => ui.fail(ui.t("route.scan_nothing")),
+                                                    Err(_) => ui.fail(ui.t("route.scan_unsupported")),
                                                 }
                                             }
                                         }

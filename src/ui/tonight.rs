@@ -144,8 +144,7 @@ fn ImportRoute() -> Element {
                     match file.read_string().await {
                         Ok(geojson) => { ui.send(Local::ImportCheckpoints { geojson }).await; }
                         Err(err) => {
-                            let mut t = ui.toast;
-                            t.set(Some(super::ctx::Toast { text: ui.tf("err.file_format", &[("detail", err.to_string())]), error: true }));
+                            ui.fail_with(&crate::service::ApiError::new("err.file_unreadable").detail(err));
                         }
                     }
                 }

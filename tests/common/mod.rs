@@ -64,7 +64,7 @@ pub fn seed(dir: &std::path::Path) {
     )
     .unwrap();
     let route =
-        patrol::server::import::checkpoints_from_csv("name,lat,lon\nCầu Mới,10.77,106.70\n")
+        patrol::domain::route_file::checkpoints_from_csv("name,lat,lon\nCầu Mới,10.77,106.70\n")
             .unwrap();
     db.set_route("t2", &route).unwrap();
 }

@@ -53,7 +53,7 @@ pub async fn prepare(input_id: &str) -> Result<Vec<PreparedPhoto>, ApiError> {
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id(input_id))
         .and_then(|e| e.dyn_into().ok())
-        .ok_or_else(|| ApiError::new("err.photo.unreadable").arg("detail", input_id))?;
+        .ok_or_else(|| ApiError::new("err.photo.unreadable").detail(input_id))?;
     let files: Vec<web_sys::File> = match input.files() {
         Some(list) => (0..list.length()).filter_map(|i| list.get(i)).collect(),
         None => Vec::new(),
@@ -79,7 +79,7 @@ pub async fn prepare(input_id: &str) -> Result<Vec<PreparedPhoto>, ApiError> {
 async fn prepare_one(file: &web_sys::File) -> Result<PreparedPhoto, ApiError> {
     let unreadable = |e: JsValue| {
         ApiError::new("err.photo.unreadable")
-            .arg("detail", e.as_string().unwrap_or_else(|| format!("{e:?}")))
+            .detail(e.as_string().unwrap_or_else(|| format!("{e:?}")))
     };
     // The content decides, not the name: a header is enough to know the format and the size.
     let head = file

@@ -91,7 +91,7 @@ impl PartialEq for Core {
 
 fn lost(detail: &str) -> Reply {
     Reply {
-        result: Err(ApiError::new("err.worker").arg("detail", detail)),
+        result: Err(ApiError::new("err.worker").detail(detail)),
         notice: None,
     }
 }

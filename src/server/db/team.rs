@@ -7,12 +7,12 @@ use super::enrollment::{insert_code, revoke_device, DeviceAuth};
 use super::roster::publish_member;
 use super::setup::{publish_setup, team_setup};
 use super::{audit, ServerDb};
+use crate::domain::route_file::{checkpoints_from_csv, checkpoints_from_geojson};
 use crate::domain::shift::{night_of, DEFAULT_TZ};
 use crate::domain::text;
-use crate::domain::ward::{checkpoints_from_geojson, Checkpoint, Member, Role, WardSetup};
+use crate::domain::ward::{Checkpoint, Member, Role, WardSetup};
 use crate::server::access::{self, Need};
 use crate::server::error::ServerError;
-use crate::server::import::checkpoints_from_csv;
 use crate::store::rows::{self, write_member, write_route};
 use crate::wire::api::AuditAction;
 use crate::wire::api::{
@@ -391,10 +391,10 @@ impl ServerDb {
         // Who may act first: a caller without reach learns nothing from what it sent.
         open_team(&self.conn, auth, team_id, Need::Run)?;
         let cps = match req.format {
-            RouteFormat::Csv => checkpoints_from_csv(&req.text)?,
-            RouteFormat::Geojson => checkpoints_from_geojson(&req.text)
-                .map_err(|e| ServerError::Invalid(e.to_string()))?,
-        };
+            RouteFormat::Csv => checkpoints_from_csv(&req.text),
+            RouteFormat::Geojson => checkpoints_from_geojson(&req.text),
+        }
+        .map_err(|e| ServerError::Invalid(e.to_string()))?;
         unique_qr_codes(&cps)?;
         let tx = self.conn.transaction()?;
         open_team(&tx, auth, team_id, Need::Run)?;
