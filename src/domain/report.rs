@@ -161,6 +161,10 @@ pub struct TipFigures {
     pub resolved: u64,
     /// Tips two leaders answered at once (also counted in their outcome).
     pub answered_twice: u64,
+    /// Tips passed to the ward police at some point, whatever came after: a forwarded or a
+    /// valuable step among their steps (a tip is confirmed valuable by the police it went to).
+    #[serde(default)]
+    pub passed_on: u64,
 }
 
 impl TipFigures {
@@ -259,6 +263,7 @@ impl Figures {
         t.unfounded += o.tips.unfounded;
         t.resolved += o.tips.resolved;
         t.answered_twice += o.tips.answered_twice;
+        t.passed_on += o.tips.passed_on;
         add_all(&mut self.by_hour, &o.by_hour);
         let p = &mut self.places;
         p.elsewhere += o.places.elsewhere;
@@ -839,10 +844,13 @@ mod tests {
         assert_eq!(t1.observations.corrections, 3);
         assert_eq!(t1.tips.unfounded, 1);
         assert_eq!(t1.tips.answered_twice, 1);
+        // Forwarded, then closed as unfounded: it was passed to the police all the same.
+        assert_eq!((t1.tips.forwarded, t1.tips.passed_on), (0, 1));
         assert_eq!(t1.places.checkpoints[0].checkpoint_id, "a");
         assert_eq!(t1.places.checkpoints[0].count, 1);
         let t2 = &r.teams[1].figures;
         assert_eq!((t2.tips.no_step, t2.places.no_position), (1, 1));
+        assert_eq!(t2.tips.passed_on, 0);
         assert_eq!(r.total.observations.total, 2);
         assert_eq!(
             r.total.places.checkpoints.len(),

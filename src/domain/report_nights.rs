@@ -219,6 +219,13 @@ pub fn by_night(
         if state.answered_twice {
             t.answered_twice += 1;
         }
+        if steps
+            .into_iter()
+            .flatten()
+            .any(|f| matches!(f.step, TipStep::Forwarded | TipStep::Valuable))
+        {
+            t.passed_on += 1;
+        }
     }
     out
 }

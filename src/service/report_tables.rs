@@ -19,8 +19,16 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
-fn hours(seconds: i64) -> String {
-    format!("{:.1}", seconds as f64 / 3600.0)
+/// Hours as people write them: to a tenth, no ",0" on a whole number, the decimal comma in
+/// Vietnamese ("1,5"; "1.5" in English).
+fn hours(seconds: i64, lang: Lang) -> String {
+    let tenths = (seconds as f64 / 360.0).round() as i64;
+    let (whole, tenth) = (tenths / 10, (tenths % 10).abs());
+    match (tenth, lang) {
+        (0, _) => whole.to_string(),
+        (_, Lang::Vi) => format!("{whole},{tenth}"),
+        (_, Lang::En) => format!("{whole}.{tenth}"),
+    }
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -32,7 +40,7 @@ fn percent(part: u64, whole: u64) -> String {
 }
 
 /// The summary's rows: (translation key, value of each of the three periods).
-fn summary_rows(f: &Figures) -> Vec<(&'static str, String)> {
+fn summary_rows(f: &Figures, lang: Lang) -> Vec<(&'static str, String)> {
     let (s, p, c, o, tips) = (&f.shifts, &f.people, &f.coverage, &f.observations, &f.tips);
     vec![
         ("report.shifts_planned", s.planned.to_string()),
@@ -41,7 +49,7 @@ fn summary_rows(f: &Figures) -> Vec<(&'static str, String)> {
         ("report.shifts_late", s.late.to_string()),
         ("report.shifts_unended", s.unended.to_string()),
         ("report.member_shifts", p.member_shifts.to_string()),
-        ("report.member_hours", hours(p.member_seconds)),
+        ("report.member_hours", hours(p.member_seconds, lang)),
         ("report.check_ins", c.check_ins.to_string()),
         ("report.gps_verified", c.gps_verified.to_string()),
         ("report.qr_verified", c.qr_verified.to_string()),
@@ -50,7 +58,7 @@ fn summary_rows(f: &Figures) -> Vec<(&'static str, String)> {
         ("report.observations", o.total.to_string()),
         ("report.urgent", o.urgent.to_string()),
         ("report.corrections", o.corrections.to_string()),
-        ("report.tips_forwarded", tips.forwarded.to_string()),
+        ("report.tips_forwarded", tips.passed_on.to_string()),
         ("report.tips_valuable", tips.valuable.to_string()),
         ("report.tips_resolved", tips.resolved.to_string()),
         ("report.tips_unfounded", tips.unfounded.to_string()),
@@ -70,9 +78,9 @@ pub fn tables(r: &ReportResponse, lang: Lang) -> Vec<Table> {
         tr("report.col_year_before"),
     ];
     let (now, before, year) = (
-        summary_rows(total),
-        summary_rows(&r.before),
-        summary_rows(&r.year_before),
+        summary_rows(total, lang),
+        summary_rows(&r.before, lang),
+        summary_rows(&r.year_before, lang),
     );
     let summary = now
         .iter()
@@ -217,6 +225,16 @@ pub fn csv(table: &Table) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_are_written_as_people_write_them() {
+        assert_eq!(hours(0, Lang::Vi), "0");
+        assert_eq!(hours(7200, Lang::Vi), "2");
+        assert_eq!(hours(5400, Lang::Vi), "1,5");
+        assert_eq!(hours(5400, Lang::En), "1.5");
+        assert_eq!(hours(3600 * 12 + 179, Lang::Vi), "12");
+        assert_eq!(hours(3600 * 12 + 181, Lang::Vi), "12,1");
+    }
 
     #[test]
     fn csv_quotes_what_needs_quoting_and_starts_with_a_bom() {

@@ -36,6 +36,19 @@ async fn call(ui: Ui, call: TeamCall) -> bool {
     ui.send(Command::Team { call }).await
 }
 
+/// Reads `what` from the ward server when the part opens with a connection, and again each time
+/// the phone comes back online; offline, the last answer stays on the screen and nothing is asked.
+fn use_read_online(what: fn() -> TeamCall) {
+    let ui = Ui::get();
+    use_effect(move || {
+        if *ui.online.read() {
+            spawn(async move {
+                call(ui, what()).await;
+            });
+        }
+    });
+}
+
 /// Makes a change, then reads again the list it changed (the server's list is the truth).
 async fn change_then_read(ui: Ui, change: TeamCall, list: TeamCall) {
     if call(ui, change).await {
@@ -60,15 +73,18 @@ pub fn Admin() -> Element {
     if reads_audit {
         views.push((View::Audit, "admin.audit", "admin-audit"));
     }
-    // Members are named on every part: read them once when the screen opens.
-    use_future(move || async move {
-        call(ui, TeamCall::Members).await;
-    });
+    // Members are named on every part: read them when the screen opens.
+    use_read_online(|| TeamCall::Members);
     rsx! {
-        p { class: "muted", {ui.t("admin.needs_connection")} }
+        if *ui.online.read() {
+            p { class: "muted", {ui.t("admin.needs_connection")} }
+        } else {
+            p { class: "card offline-note", "data-testid": "admin-offline", {ui.t("admin.offline")} }
+        }
         div { class: "choice wrap", role: "tablist",
             for (v, key, id) in views {
                 button { key: "{id}", role: "tab", class: if v == current { "pick on" } else { "pick" }, "data-testid": "{id}",
+                    "aria-selected": if v == current { "true" } else { "false" },
                     onclick: move |_| view.set(v), {ui.t(key)} }
             }
         }
@@ -142,14 +158,8 @@ fn Roster() -> Element {
     let mut start = use_signal(|| tonight);
     let mut week = use_signal(|| week_from_duties(&ui, tonight));
     let mut until = use_signal(|| tonight + Duration::days(27));
-    use_future(move || async move {
-        call(
-            ui,
-            TeamCall::RosterStatus {
-                absent_nights: ABSENT_NIGHTS,
-            },
-        )
-        .await;
+    use_read_online(|| TeamCall::RosterStatus {
+        absent_nights: ABSENT_NIGHTS,
     });
     let names = names(&ui);
     let active: Vec<TeamMember> = members(&ui)
@@ -384,9 +394,7 @@ fn role_key(role: Role) -> String {
 fn Devices() -> Element {
     let ui = Ui::get();
     let mut revoking = use_signal(|| None::<String>);
-    use_future(move || async move {
-        call(ui, TeamCall::Devices).await;
-    });
+    use_read_online(|| TeamCall::Devices);
     let tz = ui.tz();
     let devices = ui
         .admin
@@ -500,9 +508,7 @@ fn Route() -> Element {
 #[component]
 fn Audit() -> Element {
     let ui = Ui::get();
-    use_future(move || async move {
-        call(ui, TeamCall::Audit { after: 0 }).await;
-    });
+    use_read_online(|| TeamCall::Audit { after: 0 });
     let names = names(&ui);
     let tz = ui.tz();
     let audit = ui.admin.read().audit.clone();

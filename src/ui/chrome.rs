@@ -46,18 +46,20 @@ pub fn Banners() -> Element {
     let ui = Ui::get();
     // Urgent tips still waiting, for a leader: on every screen, impossible to miss (it opens the
     // Team tab, so only where that tab is).
-    let urgent = ui
-        .team
-        .read()
-        .as_ref()
-        .filter(|_| ui.team_tab())
-        .map_or(0, |t| {
-            t.log
-                .tips
-                .iter()
-                .filter(|t| t.observation.urgent && t.state.waiting())
-                .count()
-        });
+    let (urgent, first) =
+        ui.team
+            .read()
+            .as_ref()
+            .filter(|_| ui.team_tab())
+            .map_or((0, None), |t| {
+                let mut waiting = t
+                    .log
+                    .tips
+                    .iter()
+                    .filter(|t| t.observation.urgent && t.state.waiting());
+                let first = waiting.next().map(|t| t.observation.id.clone());
+                (first.iter().count() + waiting.count(), first)
+            });
     rsx! {
         if !*ui.online.read() {
             div { class: "banner offline", "data-testid": "offline", {ui.t("net.offline")} }
@@ -68,7 +70,7 @@ pub fn Banners() -> Element {
         if urgent > 0 {
             div { role: "alert",
                 button { class: "banner urgent", "data-testid": "urgent-tips",
-                    onclick: move |_| ui.go(Tab::Team),
+                    onclick: move |_| if let Some(id) = first.clone() { ui.open_tip(id) },
                     {ui.tf("team.urgent_banner", &[("n", urgent.to_string())])}
                 }
             }

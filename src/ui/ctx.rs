@@ -32,6 +32,21 @@ pub enum Tab {
     Team,
 }
 
+/// Which part of the team screen is shown (leaders' build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamPart {
+    /// The shifts running now.
+    Live,
+    /// The tips, waiting first.
+    Tips,
+    /// The shift logs of a night.
+    Logs,
+    /// Reports made on the ward server.
+    Reports,
+    /// Members, roster, phones, route.
+    Admin,
+}
+
 /// A message shown after a command.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Toast {
@@ -146,6 +161,10 @@ pub struct Ui {
     gps_on: Signal<bool>,
     /// The visible tab.
     pub tab: Signal<Tab>,
+    /// The part of the team screen shown.
+    pub team_part: Signal<TeamPart>,
+    /// The tip the urgent alert opened, to bring into view (its observation id).
+    pub focus_tip: Signal<Option<String>>,
     /// The urgent panel is open.
     pub sos_open: Signal<bool>,
     /// A command is in flight.
@@ -187,6 +206,8 @@ impl Ui {
                 persisted: Signal::new(None),
                 gps_on: Signal::new(false),
                 tab: Signal::new(Tab::Tonight),
+                team_part: Signal::new(TeamPart::Live),
+                focus_tip: Signal::new(None),
                 sos_open: Signal::new(false),
                 busy: Signal::new(false),
                 enrolling: Signal::new(false),
@@ -542,6 +563,15 @@ impl Ui {
             error: true,
             detail: e.detail.clone(),
         }));
+    }
+
+    /// Opens the tip with observation id `id` on the team screen, its buttons in view (the urgent
+    /// alert's one tap).
+    pub fn open_tip(mut self, id: String) {
+        self.team_part.set(TeamPart::Tips);
+        self.focus_tip.set(Some(id));
+        self.tab.set(Tab::Team);
+        self.toast.set(None);
     }
 
     /// Shows `tab` from its top, with no stale message.

@@ -77,7 +77,11 @@ pub fn Reports() -> Element {
     };
     rsx! {
         div { class: "report-controls",
-            p { class: "muted", {ui.t("report.needs_connection")} }
+            if *ui.online.read() {
+                p { class: "muted", {ui.t("report.needs_connection")} }
+            } else {
+                p { class: "card offline-note", "data-testid": "report-offline", {ui.t("report.offline")} }
+            }
             label { class: "field", {ui.t("report.period")}
                 select { "data-testid": "report-kind",
                     onchange: move |e: FormEvent| {
@@ -113,7 +117,7 @@ pub fn Reports() -> Element {
                 Ok(n) => {
                     let query = ReportQuery { scope: scope(), id: None, from: n.first, to: n.last };
                     rsx! {
-                        button { class: "big primary", "data-testid": "report-make", disabled: *ui.busy.read(),
+                        button { class: "big primary", "data-testid": "report-make", disabled: *ui.busy.read() || !*ui.online.read(),
                             onclick: move |_| {
                                 let query = query.clone();
                                 async move { ui.send(Command::Report { query }).await; }
@@ -227,7 +231,7 @@ fn ReportView() -> Element {
                         rsx! {
                             button { key: "{table.name}", "data-testid": "csv-{table.name}",
                                 onclick: move |_| download(&file),
-                                {ui.tf("report.export", &[("name", file_name(table))])}
+                                {ui.tf("report.export", &[("name", table.title.clone())])}
                             }
                         }
                     }
@@ -269,15 +273,19 @@ fn download(table: &Table) {
     ));
 }
 
+/// A table in its own box, scrolled sideways inside it when wider than the phone (the page never
+/// is); the box takes the keyboard's focus so it can be scrolled without a finger.
 #[component]
 fn TableView(table: Table) -> Element {
     rsx! {
-        table { class: "report-table", "data-testid": "table-{table.name}",
-            caption { "{table.title}" }
-            thead { tr { for h in table.headers.iter() { th { scope: "col", "{h}" } } } }
-            tbody {
-                for (i, row) in table.rows.iter().enumerate() {
-                    tr { key: "{i}", for cell in row.iter() { td { "{cell}" } } }
+        div { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "{table.title}",
+            table { class: "report-table", "data-testid": "table-{table.name}",
+                caption { "{table.title}" }
+                thead { tr { for h in table.headers.iter() { th { scope: "col", "{h}" } } } }
+                tbody {
+                    for (i, row) in table.rows.iter().enumerate() {
+                        tr { key: "{i}", for cell in row.iter() { td { "{cell}" } } }
+                    }
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! the route walked, observations as they arrive, urgent first), the tips still waiting for a
 //! decision with their steps, and the shift logs of any night pulled, with the route's gaps.
 
-use super::ctx::Ui;
+use super::ctx::{TeamPart as Part, Ui};
 use super::fmt;
 use super::log::describe;
 use crate::domain::records::{LogEntry, ShiftLog};
@@ -12,21 +12,11 @@ use crate::service::Local;
 use chrono::NaiveDate;
 use dioxus::prelude::*;
 
-/// Which part of the team screen is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    Live,
-    Tips,
-    Logs,
-    Reports,
-    Admin,
-}
-
 /// The team screen.
 #[component]
 pub fn Team() -> Element {
     let ui = Ui::get();
-    let mut part = use_signal(|| Part::Live);
+    let mut part = ui.team_part;
     let current = *part.read();
     let fresh = match ui.sync.read().last_success {
         Some(at) => ui.tf("team.fresh", &[("time", fmt::clock(at, ui.tz()))]),
@@ -42,6 +32,7 @@ pub fn Team() -> Element {
         div { class: "choice wrap", role: "tablist",
             for (p, key, id) in [(Part::Live, "team.live", "team-live"), (Part::Tips, "team.tips", "team-tips"), (Part::Logs, "team.logs", "team-logs"), (Part::Reports, "team.reports", "team-reports"), (Part::Admin, "team.admin", "team-admin")] {
                 button { key: "{id}", role: "tab", class: if p == current { "pick on" } else { "pick" }, "data-testid": "{id}",
+                    "aria-selected": if p == current { "true" } else { "false" },
                     onclick: move |_| part.set(p), {ui.t(key)} }
             }
         }
@@ -223,6 +214,17 @@ fn gap_text(
 #[component]
 fn Tips() -> Element {
     let ui = Ui::get();
+    // The tip the urgent alert opened comes into view once drawn, below the sticky top bar.
+    use_effect(move || {
+        let Some(id) = ui.focus_tip.read().clone() else {
+            return;
+        };
+        let mut focus = ui.focus_tip;
+        focus.set(None);
+        let _ = document::eval(&format!(
+            "document.querySelector('[data-testid=\"tip-{id}\"]')?.scrollIntoView({{block: 'start'}})"
+        ));
+    });
     let team = ui.team.read();
     let tips: Vec<Tip> = team.as_ref().map_or_else(Vec::new, |t| t.log.tips.clone());
     if tips.is_empty() {

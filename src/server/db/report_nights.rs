@@ -32,10 +32,21 @@ const REBUILD_AFTER: i64 = 5_000;
 /// its mark.
 pub const QUIET_SECS: i64 = 60;
 
-/// What the kept figures depend on in a setup (zone, team, slots, route), as a hash.
+/// The kept figures' own version: raised when what a night's figures hold changes (2: tips
+/// passed to the police at any step), so nights kept before are worked out again.
+const FIGURES_VERSION: u32 = 2;
+
+/// What the kept figures depend on in a setup (zone, team, slots, route) and their version, as
+/// a hash.
 pub fn setup_key(s: &WardSetup) -> String {
-    let text = serde_json::to_string(&(&s.ward.tz, &s.team.id, &s.team.slots, &s.checkpoints))
-        .expect("setups serialise");
+    let text = serde_json::to_string(&(
+        FIGURES_VERSION,
+        &s.ward.tz,
+        &s.team.id,
+        &s.team.slots,
+        &s.checkpoints,
+    ))
+    .expect("setups serialise");
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
