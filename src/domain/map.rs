@@ -545,6 +545,48 @@ impl Counts {
     }
 }
 
+/// Closest two drawn marks may be, centre to centre, in pixels (a marker is about 20 px across).
+pub const MARK_SPACING: f64 = 22.0;
+
+/// Where each mark is drawn, in pixels, given where it is (`at`, projected, one per mark, in
+/// drawing order). Fixes and checkpoints stand where they are. An observation that would cover a
+/// checkpoint's marker or an observation drawn before it is moved aside, to the first free place
+/// on rings of [`MARK_SPACING`] around its own (the screen joins it to its place with a line), so
+/// a patrol's urgent mark never hides the checkpoint it was made at.
+pub fn drawn_at(marks: &[Mark], at: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    let mut out = Vec::with_capacity(at.len());
+    let free = |p: (f64, f64), placed: &[(f64, f64)]| {
+        placed
+            .iter()
+            .all(|q| (p.0 - q.0).hypot(p.1 - q.1) >= MARK_SPACING - 1e-9)
+    };
+    for (m, &p) in marks.iter().zip(at) {
+        let drawn = match m {
+            Mark::Fix { .. } => p,
+            Mark::Checkpoint { .. } => p,
+            Mark::Observation { .. } => (1..=4)
+                .flat_map(|ring| {
+                    let r = ring as f64 * MARK_SPACING;
+                    // Up and to the right first, then round the ring.
+                    (0..8 * ring).map(move |k| {
+                        let a = -std::f64::consts::FRAC_PI_4
+                            + k as f64 * std::f64::consts::TAU / (8 * ring) as f64;
+                        (p.0 + r * a.cos(), p.1 + r * a.sin())
+                    })
+                })
+                .find(|c| free(*c, &placed))
+                .filter(|_| !free(p, &placed))
+                .unwrap_or(p),
+        };
+        if !matches!(m, Mark::Fix { .. }) {
+            placed.push(drawn);
+        }
+        out.push(drawn);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1042,5 +1084,45 @@ mod tests {
             prop_assert!([1, 2, 5].contains(&m));
             prop_assert!((bar.px * fit.metres_per_px() - f64::from(bar.metres)).abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn an_observation_never_hides_the_checkpoint_it_was_made_at() {
+        let pos = LatLon {
+            lat: 21.0,
+            lon: 105.8,
+        };
+        let cp = Mark::Checkpoint {
+            pos,
+            seq: 1,
+            name: "Chợ".into(),
+            visit: Visit::NotVisited,
+        };
+        let obs = |urgent| Mark::Observation { pos, urgent };
+        let marks = [
+            cp,
+            obs(false),
+            obs(true),
+            Mark::Observation { pos, urgent: false },
+        ];
+        let at = [
+            (100.0, 100.0),
+            (100.0, 100.0),
+            (104.0, 98.0),
+            (300.0, 300.0),
+        ];
+        let drawn = drawn_at(&marks, &at);
+        assert_eq!(drawn[0], (100.0, 100.0), "the checkpoint stays");
+        assert_eq!(drawn[3], (300.0, 300.0), "a mark alone stays");
+        for i in 0..3 {
+            for j in i + 1..3 {
+                let d = (drawn[i].0 - drawn[j].0).hypot(drawn[i].1 - drawn[j].1);
+                assert!(d >= MARK_SPACING - 1e-6, "{i} and {j} are {d:.1} px apart");
+            }
+        }
+        assert!(
+            (drawn[1].0 - 100.0).hypot(drawn[1].1 - 100.0) <= MARK_SPACING + 1e-6,
+            "moved just aside"
+        );
     }
 }

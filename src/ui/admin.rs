@@ -137,6 +137,25 @@ fn week_from_duties(ui: &Ui, start: NaiveDate) -> Week {
     week
 }
 
+/// `assignments` from the week starting `from`, moved `days` later: the week a leader copies.
+fn week_moved(
+    assignments: &[crate::domain::roster::Assignment],
+    from: NaiveDate,
+    days: i64,
+) -> Week {
+    let end = from + Duration::days(6);
+    let mut week = Week::new();
+    for a in assignments
+        .iter()
+        .filter(|a| a.night >= from && a.night <= end)
+    {
+        week.entry((a.night + Duration::days(days), a.slot.clone()))
+            .or_default()
+            .insert(a.member_id.clone());
+    }
+    week
+}
+
 /// The week as a weekly pattern: the evening's weekday → slot → members.
 fn pattern_of(week: &Week) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
     let mut weekly: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
@@ -158,6 +177,8 @@ fn Roster() -> Element {
     let mut start = use_signal(|| tonight);
     let mut week = use_signal(|| week_from_duties(&ui, tonight));
     let mut until = use_signal(|| tonight + Duration::days(27));
+    // The (night, slot) whose members are being chosen: one at a time keeps the week short.
+    let mut open = use_signal(|| None::<(NaiveDate, String)>);
     use_read_online(|| TeamCall::RosterStatus {
         absent_nights: ABSENT_NIGHTS,
     });
@@ -226,30 +247,63 @@ fn Roster() -> Element {
                     oninput: move |e| if let Ok(d) = e.value().parse::<NaiveDate>() {
                         start.set(d);
                         week.set(week_from_duties(&ui, d));
+                        open.set(None);
                     } }
             }
-            for night in nights.iter().copied() {
-                div { key: "{night}", class: "plan-night", "data-testid": "plan-{night}",
-                    h3 { {fmt::date(night)} }
-                    for s in slots.iter() {
-                        div { key: "{s.code}", class: "plan-slot",
-                            span { class: "slot-label", "{fmt::slot(&s.code)} {s.label()}" }
-                            div { class: "chips",
-                                for m in active.iter() {
-                                    {
-                                        let key = (night, s.code.clone());
-                                        let on = week.read().get(&key).is_some_and(|x| x.contains(&m.id));
-                                        let id = m.id.clone();
-                                        rsx! {
-                                            button { key: "{m.id}", class: if on { "pick on" } else { "pick" },
-                                                "aria-pressed": if on { "true" } else { "false" },
-                                                "data-testid": "plan-{night}-{s.code}-{m.id}",
-                                                onclick: move |_| {
-                                                    let mut w = week.write();
-                                                    let set = w.entry(key.clone()).or_default();
-                                                    if !set.remove(&id) { set.insert(id.clone()); }
-                                                },
-                                                "{m.name}"
+            button { class: "big ghost", "data-testid": "plan-copy-last", disabled: *ui.busy.read(),
+                onclick: move |_| async move {
+                    let from = start() - Duration::days(7);
+                    if call(ui, TeamCall::Roster { from, to: start() - Duration::days(1) }).await {
+                        let copied = ui.admin.read().roster.as_ref().map(|r| week_moved(&r.assignments, from, 7));
+                        if let Some(w) = copied {
+                            week.set(w);
+                            ui.confirm(ui.t("admin.copied_last_week"));
+                        }
+                    }
+                },
+                {ui.t("admin.copy_last_week")}
+            }
+            ol { class: "plan-week",
+                for night in nights.iter().copied() {
+                    li { key: "{night}", class: "plan-night", "data-testid": "plan-{night}",
+                        h3 { {ui.weekday_date(night)} }
+                        for s in slots.iter() {
+                            {
+                                let key = (night, s.code.clone());
+                                let chosen: Vec<String> = week.read().get(&key).map(|x| x.iter().map(|id| name_of(&names, id)).collect()).unwrap_or_default();
+                                let is_open = open.read().as_ref() == Some(&key);
+                                let toggle = key.clone();
+                                rsx! {
+                                    div { key: "{s.code}", class: "plan-slot",
+                                        button { class: if is_open { "plan-cell on" } else { "plan-cell" }, "data-testid": "plan-{night}-{s.code}",
+                                            "aria-expanded": if is_open { "true" } else { "false" },
+                                            onclick: move |_| open.set(if is_open { None } else { Some(toggle.clone()) }),
+                                            span { class: "slot-label", "{fmt::slot(&s.code)}" }
+                                            if chosen.is_empty() { span { class: "muted", {ui.t("admin.nobody_planned")} } }
+                                            else { span { class: "plan-names", {chosen.join(", ")} } }
+                                        }
+                                        if is_open {
+                                            div { class: "chips",
+                                                for m in active.iter() {
+                                                    {
+                                                        let on = week.read().get(&key).is_some_and(|x| x.contains(&m.id));
+                                                        let id = m.id.clone();
+                                                        let key = key.clone();
+                                                        rsx! {
+                                                            button { key: "{m.id}", class: if on { "pick on chosen" } else { "pick" },
+                                                                "aria-pressed": if on { "true" } else { "false" },
+                                                                "data-testid": "plan-{night}-{s.code}-{m.id}",
+                                                                onclick: move |_| {
+                                                                    let mut w = week.write();
+                                                                    let set = w.entry(key.clone()).or_default();
+                                                                    if !set.remove(&id) { set.insert(id.clone()); }
+                                                                },
+                                                                if on { span { class: "check-mark", "aria-hidden": "true", "✓ " } }
+                                                                "{m.name}"
+                                                            }
+                                                        }
+                                                    }
+                                                }
                                             }
                                         }
                                     }
@@ -259,8 +313,11 @@ fn Roster() -> Element {
                     }
                 }
             }
-            button { class: "big primary", "data-testid": "plan-save", disabled: *ui.busy.read(),
-                onclick: move |_| save(start() + Duration::days(6)), {ui.t("admin.save_week")} }
+            // The save stays in reach above the tabs wherever the week is scrolled to.
+            div { class: "sticky-save",
+                button { class: "big primary", "data-testid": "plan-save", disabled: *ui.busy.read(),
+                    onclick: move |_| save(start() + Duration::days(6)), {ui.t("admin.save_week")} }
+            }
             label { class: "field", {ui.t("admin.repeat_until")}
                 input { r#type: "date", "data-testid": "plan-until", value: "{until}",
                     oninput: move |e| if let Ok(d) = e.value().parse() { until.set(d) } }
@@ -313,7 +370,7 @@ fn Members() -> Element {
                                     else { span { class: "muted", {ui.tf("admin.devices_n", &[("n", m.active_devices.to_string())])} } }
                                 }
                                 if m.left_at.is_none() && my_role.may_give(m.role) {
-                                    div { class: "row",
+                                    div { class: "member-actions",
                                         button { class: "pick", "data-testid": "code-{m.id}", disabled: *ui.busy.read(),
                                             onclick: { let id = id.clone(); move |_| { let id = id.clone(); async move {
                                                 if call(ui, TeamCall::IssueCode { member_id: id, req: IssueCodeRequest { ttl_minutes: None } }).await {
@@ -324,7 +381,7 @@ fn Members() -> Element {
                                             {ui.t("admin.show_qr")}
                                         }
                                         if can_act {
-                                            select { "data-testid": "role-{m.id}", "aria-label": ui.t("admin.role"),
+                                            select { class: "role-pick", "data-testid": "role-{m.id}", "aria-label": ui.t("admin.role"),
                                                 onchange: { let id = id.clone(); move |e: FormEvent| { let id = id.clone(); async move {
                                                     let Some(r) = Role::from_code(&e.value()) else { return };
                                                     change_then_read(ui, TeamCall::SetRole { member_id: id, req: SetRoleRequest { role: r } }, TeamCall::Members).await;

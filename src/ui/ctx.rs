@@ -321,6 +321,7 @@ impl Ui {
             let mut online = online;
             online.set(o);
             if o {
+                self.retry_photos();
                 poke();
             }
         }));
@@ -405,6 +406,8 @@ impl Ui {
                 put(self.tips, tips);
                 put(self.duties, duties);
                 put(self.loaded, true);
+                // A sync round may have brought what could not be fetched before.
+                self.retry_photos();
             }
             Change::Entry {
                 entry,
@@ -481,6 +484,19 @@ impl Ui {
                 }
             }
         });
+    }
+
+    /// Forgets the images that could not be read, so the screens showing them ask again (back
+    /// online, after a sync round). Nothing is asked while none failed.
+    pub fn retry_photos(self) {
+        let mut photos = self.photos;
+        if photos
+            .peek()
+            .values()
+            .any(|s| matches!(s, Shown::Failed(_)))
+        {
+            photos.write().retain(|_, s| !matches!(s, Shown::Failed(_)));
+        }
     }
 
     /// Shows a confirmation that fades after 3 s whichever screen comes next (the fade belongs to
@@ -608,6 +624,13 @@ impl Ui {
             .map(|(k, v)| (k.to_string(), Arg::Text(v.clone())))
             .collect();
         i18n::tf(self.lang(), key, &args)
+    }
+
+    /// A night as a leader plans it: "Thứ Hai 07/12/2026".
+    pub fn weekday_date(&self, d: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let day = self.t(&format!("weekday.{}", d.weekday().number_from_monday()));
+        format!("{day} {}", super::fmt::date(d))
     }
 
     /// The ward's time zone.

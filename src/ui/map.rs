@@ -6,7 +6,8 @@
 use super::ctx::Ui;
 use crate::domain::map::palette::{GRID, LIGHT, OUTLINE, PLAIN, RING};
 use crate::domain::map::{
-    grid_lines, marks, Counts, MapFit, Mark, MarkKind, ScaleLength, Viewport, OSM_COPYRIGHT_URL,
+    drawn_at, grid_lines, marks, Counts, MapFit, Mark, MarkKind, ScaleLength, Viewport,
+    OSM_COPYRIGHT_URL,
 };
 use crate::domain::records::ShiftLog;
 use crate::domain::ward::Checkpoint;
@@ -155,13 +156,18 @@ pub fn MapView(marks: Vec<Mark>, without_position: usize) -> Element {
     let step = bar.map_or(0.0, |b| b.px);
     let grid_x = grid_lines(step, w);
     let grid_y = grid_lines(step, h);
+    let at: Vec<(f64, f64)> = points.iter().map(|p| fit.project(*p)).collect();
+    let drawn = drawn_at(&marks, &at);
+    // A fix joined to its checkpoint, and a mark moved aside joined to its place.
     let joins: Vec<((f64, f64), (f64, f64))> = marks
         .iter()
-        .filter_map(|m| match m {
+        .zip(at.iter().zip(&drawn))
+        .filter_map(|(m, (a, d))| match m {
             Mark::Fix {
                 pos,
                 checkpoint: Some(cp),
             } => Some((fit.project(*pos), fit.project(*cp))),
+            _ if a != d => Some((*a, *d)),
             _ => None,
         })
         .collect();
@@ -196,7 +202,7 @@ pub fn MapView(marks: Vec<Mark>, without_position: usize) -> Element {
                 }
                 for (i, m) in marks.iter().enumerate() {
                     {
-                        let (x, y) = fit.project(m.pos());
+                        let (x, y) = drawn[i];
                         let g = m.kind();
                         let seq = match m {
                             Mark::Checkpoint { seq, .. } => Some(seq.to_string()),

@@ -108,7 +108,7 @@ pub fn PhotoStrip(photos: Vec<PhotoRef>) -> Element {
                         },
                         match shown.get(&p.thumb) {
                             Some(Shown::Ready(url)) => rsx! { img { src: "{url}", alt: "" } },
-                            Some(Shown::Failed(why)) => rsx! { span { class: "muted", title: "{why}", {ui.t("photo.missing")} } },
+                            Some(Shown::Failed(why)) => rsx! { span { class: "photo-retry", title: "{why}", "data-testid": "photo-retry", {ui.t("photo.missing")} } },
                             _ => rsx! { span { class: "muted", "…" } },
                         }
                     }

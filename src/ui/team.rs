@@ -247,6 +247,8 @@ fn TipCard(tip: Tip) -> Element {
     let ui = Ui::get();
     let tz = ui.tz();
     let mut note = use_signal(String::new);
+    // Closing a tip as unfounded asks first: it sits apart from the steps that move it on.
+    let mut confirming = use_signal(|| false);
     let o = &tip.observation;
     let title = if o.urgent {
         format!("{} · {}", ui.t(&o.category.key()), ui.t("field.urgent"))
@@ -261,7 +263,26 @@ fn TipCard(tip: Tip) -> Element {
         .into_iter()
         .filter(|s| allowed(tip.state.outcome, *s))
         .collect();
+    let onward: Vec<TipStep> = next
+        .iter()
+        .copied()
+        .filter(|s| *s != TipStep::Unfounded)
+        .collect();
+    let may_close = next.contains(&TipStep::Unfounded);
     let id = o.id.clone();
+    let take = move |observation_id: String, step: TipStep| async move {
+        if ui
+            .send(Local::FollowUp {
+                observation_id,
+                step,
+                note: note(),
+            })
+            .await
+        {
+            note.set(String::new());
+            confirming.set(false);
+        }
+    };
     rsx! {
         li { class: if o.urgent && tip.state.waiting() { "card tip urgent" } else { "card tip" }, "data-testid": "tip-{id}",
             div { class: "entry-head",
@@ -288,20 +309,31 @@ fn TipCard(tip: Tip) -> Element {
                     input { "data-testid": "tip-note-{id}", value: "{note}", oninput: move |e| note.set(e.value()) }
                 }
                 div { class: "choice wrap",
-                    for step in next {
+                    for step in onward {
                         button { key: "{step.code()}", class: "pick", "data-testid": "tip-{step.code()}-{id}", disabled: *ui.busy.read(),
-                            onclick: {
-                                let observation_id = id.clone();
-                                move |_| {
-                                    let observation_id = observation_id.clone();
-                                    async move {
-                                        if ui.send(Local::FollowUp { observation_id, step, note: note() }).await {
-                                            note.set(String::new());
-                                        }
-                                    }
-                                }
-                            },
+                            onclick: { let observation_id = id.clone(); move |_| take(observation_id.clone(), step) },
                             {ui.t(&step.key())}
+                        }
+                    }
+                }
+                if may_close {
+                    if confirming() {
+                        div { class: "confirm", role: "group", "data-testid": "tip-unfounded-ask-{id}",
+                            p { {ui.t("tip.unfounded_ask")} }
+                            div { class: "choice",
+                                button { class: "pick danger", "data-testid": "tip-unfounded-confirm-{id}", disabled: *ui.busy.read(),
+                                    onclick: { let observation_id = id.clone(); move |_| take(observation_id.clone(), TipStep::Unfounded) },
+                                    {ui.t("tip.unfounded_confirm")}
+                                }
+                                button { class: "pick", "data-testid": "tip-unfounded-cancel-{id}", onclick: move |_| confirming.set(false),
+                                    {ui.t("admin.cancel")}
+                                }
+                            }
+                        }
+                    } else {
+                        button { class: "big ghost close-tip", "data-testid": "tip-unfounded-{id}", disabled: *ui.busy.read(),
+                            onclick: move |_| confirming.set(true),
+                            {ui.t("tip.close_unfounded")}
                         }
                     }
                 }

@@ -216,16 +216,19 @@ fn StartShift(suggested: String) -> Element {
                     if m.role == Role::Leader { small { class: "muted", " · " {ui.t("member.leader")} } }
                 }
             }
-            button { class: "big primary", "data-testid": "start", disabled: *ui.busy.read(),
-                onclick: move |_| async move {
-                    // Records are coming: ask the browser to keep them, and for the location the
-                    // check-ins need.
-                    ui.keep_storage();
-                    ui.use_location();
-                    let cmd = Local::StartShift { slot_code: slot(), members: present.read().iter().cloned().collect() };
-                    if ui.send(cmd).await { ui.go(Tab::Route); }
-                },
-                {ui.t("tonight.start")}
+            // The start stays in reach above the tabs however many members the list holds.
+            div { class: "sticky-save",
+                button { class: "big primary", "data-testid": "start", disabled: *ui.busy.read(),
+                    onclick: move |_| async move {
+                        // Records are coming: ask the browser to keep them, and for the location the
+                        // check-ins need.
+                        ui.keep_storage();
+                        ui.use_location();
+                        let cmd = Local::StartShift { slot_code: slot(), members: present.read().iter().cloned().collect() };
+                        if ui.send(cmd).await { ui.go(Tab::Route); }
+                    },
+                    {ui.t("tonight.start")}
+                }
             }
         }
     }

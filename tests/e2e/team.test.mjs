@@ -38,8 +38,12 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     await waitShown(leader.page, "roster-status", 15_000);
     const tonight = await leader.page.getByTestId("plan-start").inputValue();
     assert.equal(tonight, "2026-12-04");
+    // The week at a glance: tonight's ca1 is opened, then demo-m2 chosen (a check and the name).
+    await leader.page.getByTestId(`plan-${tonight}-ca1`).click();
     const chip = leader.page.getByTestId(`plan-${tonight}-ca1-demo-m2`);
     await chip.click();
+    assert.match(await chip.textContent(), /^✓ /, "a chosen member is marked by a check");
+    await waitText(leader.page, `plan-${tonight}-ca1`, "Trần Thị Bình");
     assert.equal(await chip.getAttribute("aria-pressed"), "true");
     await chip.scrollIntoViewIfNeeded();
     await shot(leader.page, "80-leader-roster-vi-360");
