@@ -106,6 +106,23 @@ mod tests {
         assert_eq!(keys(Lang::Vi), keys(Lang::En));
     }
 
+    /// A message shown in the toast fits three lines of a 360 px phone (about 95 characters
+    /// with its fields filled by short values): details go behind the toggle, not in the text.
+    #[test]
+    fn every_message_fits_three_lines() {
+        for lang in [Lang::Vi, Lang::En] {
+            for key in keys(lang) {
+                if !(key.starts_with("err.") || key.starts_with("notice.")) {
+                    continue;
+                }
+                let text = t(lang, &key);
+                let filled = text.split('{').count() - 1;
+                let len = text.chars().count() - text.chars().filter(|c| *c == '{' || *c == '}').count();
+                assert!(len + 3 * filled <= 95, "{lang:?} {key} is {len} characters: {text}");
+            }
+        }
+    }
+
     #[test]
     fn domain_keys_exist() {
         let vi = keys(Lang::Vi);

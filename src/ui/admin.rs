@@ -85,7 +85,7 @@ pub fn Admin() -> Element {
             for (v, key, id) in views {
                 button { key: "{id}", role: "tab", class: if v == current { "pick on" } else { "pick" }, "data-testid": "{id}",
                     "aria-selected": if v == current { "true" } else { "false" },
-                    onclick: move |_| view.set(v), {ui.t(key)} }
+                    onclick: move |_| { view.set(v); ui.clear_message() }, {ui.t(key)} }
             }
         }
         match current {

@@ -560,6 +560,11 @@ impl Ui {
         }
     }
 
+    /// Takes the last message away (the part of the screen it was about is left).
+    pub fn clear_message(mut self) {
+        self.toast.set(None);
+    }
+
     /// Shows a warning or an error; it stays until tapped.
     pub fn fail(mut self, text: String) {
         self.toast.set(Some(Toast {

@@ -33,7 +33,8 @@ pub fn Team() -> Element {
             for (p, key, id) in [(Part::Live, "team.live", "team-live"), (Part::Tips, "team.tips", "team-tips"), (Part::Logs, "team.logs", "team-logs"), (Part::Reports, "team.reports", "team-reports"), (Part::Admin, "team.admin", "team-admin")] {
                 button { key: "{id}", role: "tab", class: if p == current { "pick on" } else { "pick" }, "data-testid": "{id}",
                     "aria-selected": if p == current { "true" } else { "false" },
-                    onclick: move |_| part.set(p), {ui.t(key)} }
+                    // A message was about the part left: it goes with it.
+                    onclick: move |_| { part.set(p); ui.clear_message() }, {ui.t(key)} }
             }
         }
         match current {
