@@ -117,8 +117,12 @@ mod tests {
                 }
                 let text = t(lang, &key);
                 let filled = text.split('{').count() - 1;
-                let len = text.chars().count() - text.chars().filter(|c| *c == '{' || *c == '}').count();
-                assert!(len + 3 * filled <= 95, "{lang:?} {key} is {len} characters: {text}");
+                let len =
+                    text.chars().count() - text.chars().filter(|c| *c == '{' || *c == '}').count();
+                assert!(
+                    len + 3 * filled <= 95,
+                    "{lang:?} {key} is {len} characters: {text}"
+                );
             }
         }
     }

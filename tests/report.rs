@@ -68,6 +68,7 @@ fn rank(s: TipStep) -> u8 {
         TipStep::Valuable => 2,
         TipStep::Unfounded => 3,
         TipStep::Resolved => 4,
+        TipStep::Withdrawn => 0,
     }
 }
 
@@ -262,13 +263,29 @@ fn expected(
                 }
             }
         }
-        let mine: Vec<&FollowUp> = steps
+        // The steps still standing: neither a withdrawal nor withdrawn by one.
+        let all: Vec<&FollowUp> = steps
             .values()
             .filter(|f| f.observation_id == o.id)
             .copied()
             .collect();
+        let taken_back: Vec<&str> = all
+            .iter()
+            .filter(|f| f.step == TipStep::Withdrawn)
+            .filter_map(|f| f.after.as_deref())
+            .collect();
+        let mine: Vec<&FollowUp> = all
+            .into_iter()
+            .filter(|f| f.step != TipStep::Withdrawn && !taken_back.contains(&f.id.as_str()))
+            .collect();
+        if mine
+            .iter()
+            .any(|f| matches!(f.step, TipStep::Forwarded | TipStep::Valuable))
+        {
+            tips.passed_on += 1;
+        }
         match mine.iter().map(|f| f.step).max_by_key(|s| rank(*s)) {
-            None => tips.no_step += 1,
+            None | Some(TipStep::Withdrawn) => tips.no_step += 1,
             Some(TipStep::Forwarded) => tips.forwarded += 1,
             Some(TipStep::Valuable) => tips.valuable += 1,
             Some(TipStep::Unfounded) => tips.unfounded += 1,
@@ -327,6 +344,7 @@ fn summed<'a>(parts: impl IntoIterator<Item = &'a Figures>) -> Figures {
             tips.unfounded,
             tips.resolved,
             tips.answered_twice,
+            tips.passed_on,
             places.elsewhere,
             places.no_position
         );

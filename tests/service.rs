@@ -119,7 +119,7 @@ fn errors_come_back_as_translation_keys_and_change_nothing() {
         )
         .result
         .unwrap_err();
-    assert_eq!(err.key, "err.file_format");
+    assert_eq!(err.key, "err.route_not_geojson");
     let state = full(s.run(Command::State, now));
     assert_eq!(state.setup.unwrap().checkpoints.len(), 5);
     assert_eq!(state.pending_sync, 1, "refused commands wrote no events");
@@ -311,7 +311,7 @@ async fn a_write_that_meets_failed_storage_reopens_the_database_and_is_saved_onc
     .await;
     let err = r.result.unwrap_err();
     assert_eq!(err.key, "err.storage");
-    assert!(tf(Lang::Vi, &err.key, &err.args).contains("Nội dung bạn nhập vẫn còn"));
+    assert!(tf(Lang::Vi, &err.key, &err.args).contains("nội dung vẫn còn"));
     assert_eq!(observations_in(&path), 1, "nothing half-written");
     let r = door::handle(&s, observation("hai"), HttpTransport::new, || {
         Store::open_file(&path)

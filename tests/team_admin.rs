@@ -454,7 +454,15 @@ async fn bad_input_is_refused_whole() {
             format!("{t}/route"),
             json!({ "format": "geojson", "text": "{" }),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "not valid",
+            "not a GeoJSON FeatureCollection",
+        ),
+        (
+            "a CSV route with a coordinate that is not a number",
+            Method::PUT,
+            format!("{t}/route"),
+            json!({ "format": "csv", "text": "name,lat,lon\nA,21.03,105.85\nB,abc,105.85\n" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "line 3, column lat",
         ),
         (
             "an unknown route format",

@@ -180,6 +180,8 @@ impl TipFigures {
             TipStep::Valuable => self.valuable,
             TipStep::Unfounded => self.unfounded,
             TipStep::Resolved => self.resolved,
+            // Never an outcome: a withdrawal takes a step back.
+            TipStep::Withdrawn => 0,
         }
     }
 }

@@ -17,7 +17,7 @@ use super::report::{
 };
 use super::review::TeamRecord;
 use super::shift::ShiftSlot;
-use super::tip::{outcome, TipStep};
+use super::tip::{outcome, standing, TipStep};
 use super::ward::{Checkpoint, WardSetup};
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -210,7 +210,8 @@ pub fn by_night(
         let state = outcome(steps.into_iter().flatten().copied());
         let t = &mut f.tips;
         match state.outcome {
-            None => t.no_step += 1,
+            // A withdrawal is never an outcome (only standing steps are read).
+            None | Some(TipStep::Withdrawn) => t.no_step += 1,
             Some(TipStep::Forwarded) => t.forwarded += 1,
             Some(TipStep::Valuable) => t.valuable += 1,
             Some(TipStep::Unfounded) => t.unfounded += 1,
@@ -219,9 +220,8 @@ pub fn by_night(
         if state.answered_twice {
             t.answered_twice += 1;
         }
-        if steps
-            .into_iter()
-            .flatten()
+        if standing(steps.into_iter().flatten().copied())
+            .iter()
             .any(|f| matches!(f.step, TipStep::Forwarded | TipStep::Valuable))
         {
             t.passed_on += 1;

@@ -1,6 +1,7 @@
 //! Following a tip (tin báo) to its outcome: the steps leaders and officers append to an
 //! observation, the order they may come in, and the outcome shown when two leaders answered the
-//! same tip at once. Every step is an appended record; nothing is ever edited.
+//! same tip at once. Every step is an appended record; nothing is ever edited: a step taken by
+//! mistake is withdrawn by a later step that names it and says why.
 
 use super::text::{self, TextError, MEDIUM_TEXT_MAX};
 use chrono::{DateTime, Utc};
@@ -19,6 +20,9 @@ pub enum TipStep {
     Unfounded,
     /// Closed: dealt with (đã xử lý).
     Resolved,
+    /// Takes back the step it follows (`after`), with a reason in its note: the tip is then as if
+    /// that step had not been taken (rút lại). Not a stage of the tip, so not in [`TipStep::ALL`].
+    Withdrawn,
 }
 
 impl TipStep {
@@ -37,12 +41,16 @@ impl TipStep {
             TipStep::Valuable => "valuable",
             TipStep::Unfounded => "unfounded",
             TipStep::Resolved => "resolved",
+            TipStep::Withdrawn => "withdrawn",
         }
     }
 
     /// The step with `code`, or `None` for a code this build does not know.
     pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
+        Self::ALL
+            .into_iter()
+            .chain([TipStep::Withdrawn])
+            .find(|s| s.code() == code)
     }
 
     /// The translation key of the step's name.
@@ -58,15 +66,32 @@ impl TipStep {
 
 /// Whether `next` may follow `prev` (`None`: the tip has no step yet). Steps only move forward:
 /// an open tip may take any step; a forwarded one may be confirmed, resolved or closed as
-/// unfounded; a valuable one may only be resolved; a closed one takes nothing more.
+/// unfounded; a valuable one may only be resolved; a closed one takes nothing more. Any step
+/// may be withdrawn (a withdrawal itself may not: the step is taken again instead).
 pub fn allowed(prev: Option<TipStep>, next: TipStep) -> bool {
     use TipStep::*;
-    match prev {
-        None => true,
-        Some(Forwarded) => matches!(next, Valuable | Unfounded | Resolved),
-        Some(Valuable) => next == Resolved,
-        Some(Unfounded | Resolved) => false,
+    match (prev, next) {
+        (Some(Withdrawn), _) | (None, Withdrawn) => false,
+        (Some(_), Withdrawn) => true,
+        (None, _) => true,
+        (Some(Forwarded), _) => matches!(next, Valuable | Unfounded | Resolved),
+        (Some(Valuable), _) => next == Resolved,
+        (Some(Unfounded | Resolved), _) => false,
     }
+}
+
+/// The steps that count: neither a withdrawal nor a step withdrawn (by a withdrawal naming it).
+pub fn standing<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> Vec<&'a FollowUp> {
+    let steps: Vec<&FollowUp> = steps.into_iter().collect();
+    let withdrawn: Vec<&str> = steps
+        .iter()
+        .filter(|f| f.step == TipStep::Withdrawn)
+        .filter_map(|f| f.after.as_deref())
+        .collect();
+    steps
+        .into_iter()
+        .filter(|f| f.step != TipStep::Withdrawn && !withdrawn.contains(&f.id.as_str()))
+        .collect()
 }
 
 /// A step appended to an observation by a leader or an officer.
@@ -115,6 +140,9 @@ pub enum TipError {
     /// The note breaks a text limit.
     #[error(transparent)]
     Note(#[from] TextError),
+    /// A withdrawal without a reason, or of a step already withdrawn.
+    #[error("a withdrawal needs a reason and a step still standing")]
+    Withdrawal,
 }
 
 /// The note as stored: trimmed, `None` when empty, at most [`MEDIUM_TEXT_MAX`] characters.
@@ -137,7 +165,11 @@ pub fn check(known: &[FollowUp], next: &FollowUp) -> Result<(), TipError> {
         });
     }
     let prev = match &next.after {
-        None => this_tip().map(|f| f.step).filter(|s| s.closes()).max(),
+        None => standing(this_tip())
+            .into_iter()
+            .map(|f| f.step)
+            .filter(|s| s.closes())
+            .max(),
         Some(after) => Some(
             known
                 .iter()
@@ -157,6 +189,12 @@ pub fn check(known: &[FollowUp], next: &FollowUp) -> Result<(), TipError> {
     if let Some(n) = &next.note {
         note(n)?;
     }
+    if next.step == TipStep::Withdrawn {
+        let already = this_tip().any(|f| f.step == TipStep::Withdrawn && f.after == next.after);
+        if already || next.note.as_deref().map_or(true, |n| n.trim().is_empty()) {
+            return Err(TipError::Withdrawal);
+        }
+    }
     Ok(())
 }
 
@@ -166,7 +204,7 @@ pub fn check(known: &[FollowUp], next: &FollowUp) -> Result<(), TipError> {
 /// following the same step), both records are kept and the higher-ranked answer is shown, with
 /// [`TipState::answered_twice`] set. No clock is consulted, so every phone and the server agree.
 pub fn outcome<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> TipState {
-    let steps: Vec<&FollowUp> = steps.into_iter().collect();
+    let steps = standing(steps);
     let mut afters: Vec<Option<&str>> = steps.iter().map(|f| f.after.as_deref()).collect();
     afters.sort_unstable();
     let before = afters.len();
@@ -180,7 +218,7 @@ pub fn outcome<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> TipState {
 /// The step shown for a tip with these steps: of those of the outcome's rank ([`outcome`]), the
 /// latest by device clock (then id). A new step follows it; its note is the one shown.
 pub fn shown<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> Option<&'a FollowUp> {
-    let steps: Vec<&FollowUp> = steps.into_iter().collect();
+    let steps = standing(steps);
     let top = steps.iter().map(|f| f.step).max()?;
     steps
         .into_iter()
@@ -350,5 +388,52 @@ mod tests {
             prop_assert_eq!(s.outcome, Some(last));
             prop_assert!(!s.answered_twice);
         }
+    }
+
+    #[test]
+    fn a_withdrawn_step_no_longer_counts_and_the_tip_goes_on_from_the_one_before() {
+        let f = step("f1", Forwarded, None);
+        let v = step("f2", Valuable, Some("f1"));
+        let mut w = step("w1", Withdrawn, Some("f2"));
+        // A withdrawal says why.
+        assert_eq!(
+            check(&[f.clone(), v.clone()], &w),
+            Err(TipError::Withdrawal)
+        );
+        w.note = Some("Bấm nhầm".into());
+        assert_eq!(check(&[f.clone(), v.clone()], &w), Ok(()));
+        let known = [f.clone(), v.clone(), w.clone()];
+        assert_eq!(outcome(&known).outcome, Some(Forwarded));
+        assert_eq!(shown(&known).map(|s| s.id.as_str()), Some("f1"));
+        // The tip goes on from the forwarded step: it may be closed, or confirmed again.
+        assert_eq!(check(&known, &step("f3", Unfounded, Some("f1"))), Ok(()));
+        let again = step("f3", Valuable, Some("f1"));
+        assert_eq!(check(&known, &again), Ok(()));
+        let s = outcome([&f, &v, &w, &again]);
+        assert_eq!(
+            (s.outcome, s.answered_twice),
+            (Some(Valuable), false),
+            "the withdrawn answer is not a second one"
+        );
+        // Withdrawn once only; a withdrawal is never withdrawn; a closed tip withdrawn reopens.
+        let mut twice = w.clone();
+        twice.id = "w2".into();
+        assert_eq!(check(&known, &twice), Err(TipError::Withdrawal));
+        let mut of_withdrawal = step("w3", Withdrawn, Some("w1"));
+        of_withdrawal.note = Some("x".into());
+        assert!(matches!(
+            check(&known, &of_withdrawal),
+            Err(TipError::OutOfOrder { .. })
+        ));
+        let closed = step("c", Unfounded, Some("f1"));
+        let mut reopen = step("w4", Withdrawn, Some("c"));
+        reopen.note = Some("Có thêm tin".into());
+        assert!(!outcome([&f, &closed]).waiting());
+        assert!(outcome([&f, &closed, &reopen]).waiting());
+        // Nothing standing: the tip is back to no step.
+        let mut first = step("w5", Withdrawn, Some("f1"));
+        first.note = Some("Nhầm tin".into());
+        assert_eq!(outcome([&f, &first]), TipState::default());
+        assert_eq!(TipStep::from_code("withdrawn"), Some(Withdrawn));
     }
 }

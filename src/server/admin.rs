@@ -324,8 +324,8 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
         AdminCommand::ImportCheckpoints { team, file } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| ServerError::Invalid(format!("reading {}: {e}", file.display())))?;
-            let cps = checkpoints_from_file(&file.to_string_lossy(), &text)
-                .map_err(|e| ServerError::Invalid(e.to_string()))?;
+            let cps =
+                checkpoints_from_file(&file.to_string_lossy(), &text).map_err(ServerError::from)?;
             db.set_route(&team, &cps)?;
             println!("Imported {} checkpoints into team {team}", cps.len());
             Ok(())

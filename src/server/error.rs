@@ -86,6 +86,12 @@ impl From<WireError> for ServerError {
     }
 }
 
+impl From<crate::domain::ward::WardError> for ServerError {
+    fn from(e: crate::domain::ward::WardError) -> Self {
+        ServerError::Invalid(e.to_string())
+    }
+}
+
 impl From<StoreError> for ServerError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -278,7 +278,7 @@ fn follow_up(auth: &DeviceAuth, e: &Event, tip: Option<&Tip>) -> Decision {
         ),
         Err(err @ TipError::OutOfOrder { .. }) => refuse(RefusalCode::OutOfOrder, err.to_string()),
         Err(err @ TipError::Taken { .. }) => refuse(RefusalCode::Conflict, err.to_string()),
-        Err(err @ (TipError::UnknownAfter { .. } | TipError::Note(_))) => {
+        Err(err @ (TipError::UnknownAfter { .. } | TipError::Note(_) | TipError::Withdrawal)) => {
             refuse(RefusalCode::BadPayload, err.to_string())
         }
     }

@@ -89,6 +89,7 @@ impl From<TipError> for ApiError {
             TipError::UnknownAfter { .. } | TipError::Taken { .. } => {
                 ApiError::new("err.tip_stale")
             }
+            TipError::Withdrawal => ApiError::new("err.tip_withdrawal"),
             TipError::OutOfOrder { prev, next } => ApiError::new("err.tip_order")
                 .arg_key("step", next.key())
                 .arg_key(

@@ -250,6 +250,8 @@ fn TipCard(tip: Tip) -> Element {
     let mut note = use_signal(String::new);
     // Closing a tip as unfounded asks first: it sits apart from the steps that move it on.
     let mut confirming = use_signal(|| false);
+    // Taking back the step shown asks for a reason; the step stays in the list, struck through.
+    let mut withdrawing = use_signal(|| false);
     let o = &tip.observation;
     let title = if o.urgent {
         format!("{} · {}", ui.t(&o.category.key()), ui.t("field.urgent"))
@@ -270,6 +272,13 @@ fn TipCard(tip: Tip) -> Element {
         .filter(|s| *s != TipStep::Unfounded)
         .collect();
     let may_close = next.contains(&TipStep::Unfounded);
+    let shown_step = crate::domain::tip::shown(&tip.steps).map(|f| f.step);
+    let withdrawn: Vec<String> = tip
+        .steps
+        .iter()
+        .filter(|f| f.step == TipStep::Withdrawn)
+        .filter_map(|f| f.after.clone())
+        .collect();
     let id = o.id.clone();
     let take = move |observation_id: String, step: TipStep| async move {
         if ui
@@ -282,6 +291,7 @@ fn TipCard(tip: Tip) -> Element {
         {
             note.set(String::new());
             confirming.set(false);
+            withdrawing.set(false);
         }
     };
     rsx! {
@@ -299,13 +309,38 @@ fn TipCard(tip: Tip) -> Element {
                 follow_up: allowed(tip.state.outcome, TipStep::Forwarded) }
             ol { class: "steps",
                 for f in tip.steps.iter() {
-                    li { key: "{f.id}",
+                    li { key: "{f.id}", class: if withdrawn.contains(&f.id) { "withdrawn" } else { "" },
                         time { {fmt::clock(f.at, tz)} } " " strong { {ui.t(&f.step.key())} }
                         if let Some(n) = &f.note { " · {n}" }
                     }
                 }
             }
-            if !next.is_empty() {
+            if let Some(last) = shown_step {
+                if withdrawing() {
+                    div { class: "confirm", role: "group", "data-testid": "tip-withdraw-ask-{id}",
+                        p { {ui.tf("tip.withdraw_ask", &[("step", ui.t(&last.key()))])} }
+                        label { class: "field", {ui.t("field.withdraw_reason")}
+                            input { "data-testid": "tip-withdraw-reason-{id}", value: "{note}", oninput: move |e| note.set(e.value()) }
+                        }
+                        div { class: "choice",
+                            button { class: "pick danger", "data-testid": "tip-withdraw-confirm-{id}",
+                                disabled: *ui.busy.read() || note.read().trim().is_empty(),
+                                onclick: { let observation_id = id.clone(); move |_| take(observation_id.clone(), TipStep::Withdrawn) },
+                                {ui.t("tip.withdraw_confirm")}
+                            }
+                            button { class: "pick", "data-testid": "tip-withdraw-cancel-{id}", onclick: move |_| withdrawing.set(false),
+                                {ui.t("admin.cancel")}
+                            }
+                        }
+                    }
+                } else {
+                    button { class: "link", "data-testid": "tip-withdraw-{id}", disabled: *ui.busy.read(),
+                        onclick: move |_| { confirming.set(false); withdrawing.set(true) },
+                        {ui.tf("tip.withdraw", &[("step", ui.t(&last.key()))])}
+                    }
+                }
+            }
+            if !next.is_empty() && !withdrawing() {
                 label { class: "field", {ui.t("field.tip_note")}
                     input { "data-testid": "tip-note-{id}", value: "{note}", oninput: move |e| note.set(e.value()) }
                 }

@@ -168,6 +168,20 @@ test("every screen fits a phone, speaks Vietnamese, and puts the next tap in rea
     await waitText(leader.page, `tip-status-${id}`, "Đã chuyển công an phường");
     await leader.page.getByTestId(`tip-valuable-${id}`).click();
     await waitText(leader.page, `tip-status-${id}`, "Tin có giá trị");
+    // Valuable by mistake: taken back with a reason (the step stays, struck through; nothing is
+    // edited), and the tip goes on from the forwarded step; then confirmed again.
+    await leader.page.getByTestId(`tip-withdraw-${id}`).click();
+    assert.equal(await leader.page.getByTestId(`tip-withdraw-confirm-${id}`).isDisabled(), true, "a reason first");
+    await leader.page.getByTestId(`tip-withdraw-reason-${id}`).fill("Bấm nhầm");
+    problems.push(...await check(leader.page, "96-leader-tip-withdraw-ask-vi-360"));
+    await leader.page.getByTestId(`tip-withdraw-confirm-${id}`).click();
+    await waitText(leader.page, `tip-status-${id}`, "Đã chuyển công an phường");
+    assert.equal(await leader.page.getByTestId(`tip-${id}`).locator(".steps li.withdrawn").count(), 1);
+    await waitText(leader.page, `tip-${id}`, "Bấm nhầm");
+    await leader.page.getByTestId(`tip-valuable-${id}`).click();
+    await waitText(leader.page, `tip-status-${id}`, "Tin có giá trị");
+    await leader.page.getByTestId(`tip-${id}`).scrollIntoViewIfNeeded();
+    problems.push(...await check(leader.page, "96-leader-tip-withdrawn-then-valuable-vi-360"));
     await waitText(leader.page, "sync-status", "Đã đồng bộ hết", 30_000);
 
     // The map of the live shift: the urgent mark beside checkpoint 1's marker, not over it.
@@ -194,6 +208,7 @@ test("every screen fits a phone, speaks Vietnamese, and puts the next tap in rea
       [...t.querySelectorAll("tr")].map((tr) => [...tr.querySelectorAll("th,td")].map((c) => c.textContent)));
     const row = (label) => rows.find((r) => r[0] === label);
     assert.equal(row("Tin đã chuyển công an phường")[1], "1", "forwarded, then valuable: forwarded");
+    assert.equal(row("Tin có giá trị")[1], "1", "valuable, taken back, valuable again: one tip");
     assert.match(row("Giờ công tuần tra")[1], /^\d+(,\d)?$/, "hours as people write them");
     for (const name of ["summary", "teams"]) {
       assert.doesNotMatch(await leader.page.getByTestId(`csv-${name}`).textContent(), /\.csv|summary|teams/);

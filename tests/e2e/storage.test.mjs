@@ -37,7 +37,7 @@ test("a storage failure is healed without a reload, and what was typed is saved 
 
     // First tap: the write fails, the database is reopened, the retry fails too (two faults).
     await page.getByTestId("obs-save").click();
-    await waitText(page, "toast", "Nội dung bạn nhập vẫn còn");
+    await waitText(page, "toast", "nội dung vẫn còn");
     await shot(page, "60-storage-failed");
     assert.equal(await page.getByTestId("obs-description").inputValue(), typed, "what was typed is kept");
 

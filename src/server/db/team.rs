@@ -393,8 +393,7 @@ impl ServerDb {
         let cps = match req.format {
             RouteFormat::Csv => checkpoints_from_csv(&req.text),
             RouteFormat::Geojson => checkpoints_from_geojson(&req.text),
-        }
-        .map_err(|e| ServerError::Invalid(e.to_string()))?;
+        }?;
         unique_qr_codes(&cps)?;
         let tx = self.conn.transaction()?;
         open_team(&tx, auth, team_id, Need::Run)?;
