@@ -51,6 +51,14 @@ test("a leader plans the roster, enrolls a phone by QR and revokes a phone", { t
     await leader.page.getByTestId("plan-save").click();
     await waitText(leader.page, "toast", "Đã lưu lịch trực");
     await waitText(leader.page, "roster-status", "Trần Thị Bình");
+    // Next week like this one, in two taps: the week before is read from the server and moved on.
+    await leader.page.getByTestId("plan-start").fill("2026-12-11");
+    await waitText(leader.page, "plan-2026-12-11-ca1", "chưa xếp ai");
+    await leader.page.getByTestId("plan-copy-last").click();
+    await waitText(leader.page, "plan-2026-12-11-ca1", "Trần Thị Bình");
+    await leader.page.getByTestId("plan-save").click();
+    await waitText(leader.page, "toast", "Đã lưu lịch trực");
+    await leader.page.getByTestId("plan-start").fill(tonight);
 
     // The member's next sync brings it: tonight's ca1 is theirs, marked and suggested.
     await member.page.getByTestId("sync-now").click();
