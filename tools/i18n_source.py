@@ -480,6 +480,7 @@ ROWS = [
     ("err.route_csv_row", "Dòng {line} không đọc được (thiếu ô hoặc sai định dạng).", "Line {line} does not read (a missing cell or a wrong format)."),
     ("err.tip_withdrawal", "Cần ghi lý do rút lại; bước này có thể đã được rút lại rồi.", "Give a reason to take it back; it may already have been taken back."),
     ("sync.err_ward_quota", "Kho ảnh của phường đã đầy: ảnh chờ trên máy, mọi ghi nhận đã gửi. Báo cho công an phường.", "The ward's photo storage is full: photos wait on this phone, every record was sent. Tell the ward police."),
+    ("sync.refused_line", "#{seq} {kind}: {why}", "#{seq} {kind}: {why}"),
     ("toast.details", "Chi tiết", "Details"),
     ("weekday.1", "Thứ Hai", "Mon"),
     ("weekday.2", "Thứ Ba", "Tue"),
@@ -488,6 +489,20 @@ ROWS = [
     ("weekday.5", "Thứ Sáu", "Fri"),
     ("weekday.6", "Thứ Bảy", "Sat"),
     ("weekday.7", "Chủ nhật", "Sun"),
+    ("event.shift_started", "Bắt đầu ca", "Shift start"),
+    ("event.checked_in", "Điểm danh", "Check-in"),
+    ("event.observed", "Ghi nhận", "Observation"),
+    ("event.corrected", "Đính chính", "Correction"),
+    ("event.shift_ended", "Kết thúc ca", "Shift end"),
+    ("event.tip_followed_up", "Xử lý tin báo", "Tip step"),
+    ("refusal.conflict", "trùng với bản ghi đã có", "same id as another record"),
+    ("refusal.bad_device", "không phải của máy này", "not this phone's"),
+    ("refusal.bad_seq", "số thứ tự không hợp lệ", "a bad sequence number"),
+    ("refusal.too_large", "quá lớn", "too large"),
+    ("refusal.bad_payload", "dữ liệu không hợp lệ", "not valid data"),
+    ("refusal.forbidden", "vai trò không được phép", "not allowed for this role"),
+    ("refusal.unknown_tip", "máy chủ không có tin báo này", "the server has no such tip"),
+    ("refusal.out_of_order", "sai thứ tự các bước", "steps out of order"),
 ]
 
 if __name__ == "__main__":

@@ -110,7 +110,10 @@ const CSV_NEEDS: [&str; 3] = ["name", "lat", "lon"];
 /// Reads checkpoints from CSV with a header: name,lat,lon[,radius_m,id,qr_code], in route order.
 /// A row that does not read names its line (1 is the header) and, when known, its column.
 pub fn checkpoints_from_csv(text: &str) -> Result<Vec<Checkpoint>, WardError> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    // Headers are read trimmed ("name, lat, lon"), as the check below reads them.
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|_| WardError::CsvRow {
@@ -118,15 +121,17 @@ pub fn checkpoints_from_csv(text: &str) -> Result<Vec<Checkpoint>, WardError> {
             column: None,
         })?
         .clone();
-    if let Some(missing) = CSV_NEEDS
-        .iter()
-        .find(|c| !headers.iter().any(|h| h.trim() == **c))
-    {
+    if let Some(missing) = CSV_NEEDS.iter().find(|c| !headers.iter().any(|h| h == **c)) {
         return Err(WardError::CsvColumn(missing.to_string()));
     }
     let mut out = Vec::new();
-    for (i, row) in reader.deserialize::<Row>().enumerate() {
-        let line = i + 2;
+    for (i, record) in reader.records().enumerate() {
+        // The record's own line (a quoted cell may span lines), else the count.
+        let line = match &record {
+            Ok(r) => r.position().map_or(i + 2, |p| p.line() as usize),
+            Err(e) => e.position().map_or(i + 2, |p| p.line() as usize),
+        };
+        let row = record.and_then(|r| r.deserialize::<Row>(Some(&headers)));
         let r = row.map_err(|e| {
             let (line, column) = match e.kind() {
                 csv::ErrorKind::Deserialize { pos, err } => (
@@ -297,6 +302,15 @@ mod tests {
         assert_eq!(
             checkpoints_from_csv("name,lat,lon\n"),
             Err(WardError::Count(0))
+        );
+        // Headers with spaces read as written; a quoted cell over two lines moves the count on.
+        assert_eq!(
+            checkpoints_from_csv("name, lat, lon\n\"Chợ\nđêm\",21.03,105.85\nY,21.03,x\n"),
+            row(4, "lon")
+        );
+        assert_eq!(
+            checkpoints_from_csv("name, lat, lon\nChợ,21.03,105.85\n").map(|c| c.len()),
+            Ok(1)
         );
     }
 }

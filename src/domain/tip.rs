@@ -190,6 +190,9 @@ pub fn check(known: &[FollowUp], next: &FollowUp) -> Result<(), TipError> {
         note(n)?;
     }
     if next.step == TipStep::Withdrawn {
+        if next.after.is_none() {
+            return Err(TipError::Withdrawal);
+        }
         let already = this_tip().any(|f| f.step == TipStep::Withdrawn && f.after == next.after);
         if already || next.note.as_deref().map_or(true, |n| n.trim().is_empty()) {
             return Err(TipError::Withdrawal);
@@ -204,8 +207,27 @@ pub fn check(known: &[FollowUp], next: &FollowUp) -> Result<(), TipError> {
 /// following the same step), both records are kept and the higher-ranked answer is shown, with
 /// [`TipState::answered_twice`] set. No clock is consulted, so every phone and the server agree.
 pub fn outcome<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> TipState {
-    let steps = standing(steps);
-    let mut afters: Vec<Option<&str>> = steps.iter().map(|f| f.after.as_deref()).collect();
+    let all: Vec<&FollowUp> = steps.into_iter().collect();
+    let steps = standing(all.iter().copied());
+    // A step that follows a withdrawn one follows, in effect, the step that one followed: two
+    // answers to the same standing step are two answers, whoever saw the withdrawal.
+    let standing_after = |mut after: Option<&'a str>| {
+        for _ in 0..all.len() {
+            let Some(id) = after else { break };
+            if steps.iter().any(|f| f.id == id) {
+                break;
+            }
+            after = all
+                .iter()
+                .find(|f| f.id == id)
+                .and_then(|f| f.after.as_deref());
+        }
+        after
+    };
+    let mut afters: Vec<Option<&str>> = steps
+        .iter()
+        .map(|f| standing_after(f.after.as_deref()))
+        .collect();
     afters.sort_unstable();
     let before = afters.len();
     afters.dedup();
@@ -435,5 +457,17 @@ mod tests {
         first.note = Some("Nhầm tin".into());
         assert_eq!(outcome([&f, &first]), TipState::default());
         assert_eq!(TipStep::from_code("withdrawn"), Some(Withdrawn));
+        // A withdrawal names the step it takes back.
+        let mut nameless = step("w6", Withdrawn, None);
+        nameless.note = Some("x".into());
+        assert_eq!(
+            check(&[f.clone(), closed.clone()], &nameless),
+            Err(TipError::Withdrawal)
+        );
+        // A leader who never saw the withdrawal answers the withdrawn step; another answers the
+        // step it followed: two answers to one standing step.
+        let unseen = step("r", Resolved, Some("f2"));
+        let s = outcome([&f, &v, &w, &again, &unseen]);
+        assert_eq!((s.outcome, s.answered_twice), (Some(Resolved), true));
     }
 }

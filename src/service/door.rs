@@ -31,7 +31,9 @@ impl From<SyncError> for ApiError {
     fn from(e: SyncError) -> Self {
         match e {
             SyncError::Network(detail) => ApiError::new("err.sync_network").detail(detail),
-            SyncError::Server { status: 403, .. } => ApiError::new("err.sync_revoked"),
+            SyncError::Server { body, .. } if body.error == "revoked" => {
+                ApiError::new("err.sync_revoked")
+            }
             SyncError::Server { status: 401, .. } => ApiError::new("err.not_enrolled"),
             // Said in the phone's words, never the server's English sentence.
             SyncError::Server { body, .. } if body.error == "bad_code" => {
@@ -275,4 +277,32 @@ async fn sync<S: Shared<Service>, T: Transport>(
     engine::sync_once(&StoreOf(svc), &transport, clock::now).await?;
     engine::upload_photos(&StoreOf(svc), &transport, clock::now).await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::api::ErrorBody;
+
+    fn refused(status: u16, code: &str) -> ApiError {
+        SyncError::Server {
+            status,
+            body: ErrorBody::new(code, "the server's own English sentence"),
+        }
+        .into()
+    }
+
+    #[test]
+    fn a_refusal_is_worded_by_its_code_and_only_revoked_says_revoked() {
+        assert_eq!(refused(403, "revoked").key, "err.sync_revoked");
+        let forbidden = refused(403, "forbidden");
+        assert_eq!(forbidden.key, "err.refused_forbidden");
+        assert_eq!(forbidden.args, vec![], "nothing of the server's words in the message");
+        assert_eq!(forbidden.detail.as_deref(), Some("the server's own English sentence"));
+        assert_eq!(refused(404, "not_found").key, "err.refused_not_found");
+        assert_eq!(refused(422, "invalid").key, "err.refused_invalid");
+        assert_eq!(refused(503, "busy").key, "err.server_busy");
+        assert_eq!(refused(429, "rate_limited").key, "err.rate_limited");
+        assert_eq!(refused(418, "teapot").key, "err.sync_server");
+    }
 }

@@ -142,13 +142,18 @@ fn week_moved(
     assignments: &[crate::domain::roster::Assignment],
     from: NaiveDate,
     days: i64,
+    members: &[String],
+    slots: &[String],
 ) -> Week {
     let end = from + Duration::days(6);
     let mut week = Week::new();
-    for a in assignments
-        .iter()
-        .filter(|a| a.night >= from && a.night <= end)
-    {
+    // Only who is still on the team, on shifts the team still has: what the editor can show.
+    for a in assignments.iter().filter(|a| {
+        a.night >= from
+            && a.night <= end
+            && members.contains(&a.member_id)
+            && slots.contains(&a.slot)
+    }) {
         week.entry((a.night + Duration::days(days), a.slot.clone()))
             .or_default()
             .insert(a.member_id.clone());
@@ -254,7 +259,9 @@ fn Roster() -> Element {
                 onclick: move |_| async move {
                     let from = start() - Duration::days(7);
                     if call(ui, TeamCall::Roster { from, to: start() - Duration::days(1) }).await {
-                        let copied = ui.admin.read().roster.as_ref().map(|r| week_moved(&r.assignments, from, 7));
+                        let members: Vec<String> = members(&ui).into_iter().filter(|m| m.left_at.is_none()).map(|m| m.id).collect();
+                        let slots: Vec<String> = ui.slots().into_iter().map(|s| s.code).collect();
+                        let copied = ui.admin.read().roster.as_ref().map(|r| week_moved(&r.assignments, from, 7, &members, &slots));
                         if let Some(w) = copied {
                             week.set(w);
                             ui.confirm(ui.t("admin.copied_last_week"));

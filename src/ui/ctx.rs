@@ -490,10 +490,11 @@ impl Ui {
     /// online, after a sync round). Nothing is asked while none failed.
     pub fn retry_photos(self) {
         let mut photos = self.photos;
-        if photos
-            .peek()
-            .values()
-            .any(|s| matches!(s, Shown::Failed(_)))
+        if *self.online.peek()
+            && photos
+                .peek()
+                .values()
+                .any(|s| matches!(s, Shown::Failed(_)))
         {
             photos.write().retain(|_, s| !matches!(s, Shown::Failed(_)));
         }

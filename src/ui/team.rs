@@ -222,8 +222,12 @@ fn Tips() -> Element {
         };
         let mut focus = ui.focus_tip;
         focus.set(None);
+        // The id comes from a member's phone: handed over as a JSON string, compared, never
+        // spliced into the script or a selector.
+        let id = serde_json::to_string(&format!("tip-{id}")).unwrap_or_default();
         let _ = document::eval(&format!(
-            "document.querySelector('[data-testid=\"tip-{id}\"]')?.scrollIntoView({{block: 'start'}})"
+            "const id = {id}; for (const el of document.querySelectorAll('[data-testid]')) \
+             if (el.dataset.testid === id) {{ el.scrollIntoView({{block: 'start'}}); break; }}"
         ));
     });
     let team = ui.team.read();

@@ -87,7 +87,7 @@ fn SyncCard() -> Element {
                 if let Some(code) = &sync.last_error { p { class: "sync-error", "data-testid": "sync-error", {ui.t(&format!("sync.err_{code}"))} } }
                 if !sync.refused.is_empty() {
                     p { {ui.tf("sync.refused", &[("n", sync.refused.len().to_string())])} }
-                    ul { for r in sync.refused.iter() { li { key: "{r.seq}", "#{r.seq} {r.kind.code()}: {r.message}" } } }
+                    ul { for r in sync.refused.iter() { li { key: "{r.seq}", title: "{r.message}", {ui.tf("sync.refused_line", &[("seq", r.seq.to_string()), ("kind", ui.t(&format!("event.{}", r.kind.code()))), ("why", ui.t(&format!("refusal.{}", r.code.code())))])} } } }
                 }
                 p { "data-testid": "photos-waiting",
                     if sync.photos.waiting > 0 {

@@ -616,7 +616,8 @@ fn observation(
                 id: rng.id(),
                 observation_id: id.clone(),
                 step,
-                note: None,
+                // A withdrawal says why.
+                note: (step == TipStep::Withdrawn).then(|| "Bấm nhầm".to_string()),
                 by: rng.pick(leaders).to_string(),
                 after: after.map(Into::into),
                 at: when,
@@ -644,8 +645,18 @@ fn observation(
             } else if x < 0.75 {
                 let v = step(rng, Valuable, Some(&f));
                 step(rng, Resolved, Some(&v));
-            } else if x < 0.90 {
+            } else if x < 0.85 {
                 step(rng, Unfounded, Some(&f));
+            } else if x < 0.90 {
+                // Closed as unfounded by mistake, taken back, then confirmed valuable (and, some
+                // of the time, the forwarding itself taken back too).
+                let u = step(rng, Unfounded, Some(&f));
+                step(rng, Withdrawn, Some(&u));
+                if x < 0.87 {
+                    step(rng, Withdrawn, Some(&f));
+                } else {
+                    step(rng, Valuable, Some(&f));
+                }
             } else {
                 step(rng, Resolved, Some(&f));
             }

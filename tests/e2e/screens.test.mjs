@@ -192,7 +192,9 @@ test("every screen fits a phone, speaks Vietnamese, and puts the next tap in rea
     const urgent = boxes.find((b) => b.kind === "observation-urgent");
     assert.ok(urgent, `an urgent mark: ${JSON.stringify(boxes.map((b) => b.kind))}`);
     const centre = (b) => [b.x + b.width / 2, b.y + b.height / 2];
-    for (const cp of boxes.filter((b) => b.kind.startsWith("checkpoint"))) {
+    const checkpoints = boxes.filter((b) => b.kind.startsWith("checkpoint"));
+    assert.equal(checkpoints.length, 5, `the route's checkpoints are drawn: ${JSON.stringify(boxes.map((b) => b.kind))}`);
+    for (const cp of checkpoints) {
       const [ux, uy] = centre(urgent), [cx, cy] = centre(cp);
       assert.ok(Math.hypot(ux - cx, uy - cy) >= 18, `the urgent mark covers a checkpoint: ${JSON.stringify({ urgent, cp })}`);
     }
@@ -280,6 +282,10 @@ test("every screen fits a phone, speaks Vietnamese, and puts the next tap in rea
     await leaderCtx.setOffline(true);
     await leader.page.getByTestId("code-demo-m2").click();
     await waitText(leader.page, "toast", "Cần có mạng");
+    // The browser's own words are behind the toggle, closed: there if asked for, not in the way.
+    const detail = leader.page.getByTestId("toast").locator("details.toast-detail");
+    assert.equal(await detail.count(), 1, "the details toggle is there");
+    assert.equal(await detail.evaluate((d) => d.open), false, "and closed");
     problems.push(...await check(leader.page, "9g-leader-team-call-offline-vi-360"));
 
     // The member's screens offline too.
