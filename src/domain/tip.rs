@@ -140,8 +140,8 @@ pub enum TipError {
     /// The note breaks a text limit.
     #[error(transparent)]
     Note(#[from] TextError),
-    /// A withdrawal without a reason, or of a step already withdrawn.
-    #[error("a withdrawal needs a reason and a step still standing")]
+    /// A withdrawal without a reason, or naming no step.
+    #[error("a withdrawal needs a reason and the step it takes back")]
     Withdrawal,
 }
 
@@ -189,14 +189,12 @@ pub fn check(known: &[FollowUp], next: &FollowUp) -> Result<(), TipError> {
     if let Some(n) = &next.note {
         note(n)?;
     }
-    if next.step == TipStep::Withdrawn {
-        if next.after.is_none() {
-            return Err(TipError::Withdrawal);
-        }
-        let already = this_tip().any(|f| f.step == TipStep::Withdrawn && f.after == next.after);
-        if already || next.note.as_deref().map_or(true, |n| n.trim().is_empty()) {
-            return Err(TipError::Withdrawal);
-        }
+    // Two leaders may take back the same step at once (both offline): both are kept, as two
+    // answers are; the step is withdrawn either way.
+    if next.step == TipStep::Withdrawn
+        && (next.after.is_none() || next.note.as_deref().map_or(true, |n| n.trim().is_empty()))
+    {
+        return Err(TipError::Withdrawal);
     }
     Ok(())
 }
@@ -437,10 +435,12 @@ mod tests {
             (Some(Valuable), false),
             "the withdrawn answer is not a second one"
         );
-        // Withdrawn once only; a withdrawal is never withdrawn; a closed tip withdrawn reopens.
+        // Two leaders taking back the same step at once: both kept, the step withdrawn once; a
+        // withdrawal is never withdrawn; a closed tip withdrawn reopens.
         let mut twice = w.clone();
         twice.id = "w2".into();
-        assert_eq!(check(&known, &twice), Err(TipError::Withdrawal));
+        assert_eq!(check(&known, &twice), Ok(()));
+        assert_eq!(outcome([&f, &v, &w, &twice]).outcome, Some(Forwarded));
         let mut of_withdrawal = step("w3", Withdrawn, Some("w1"));
         of_withdrawal.note = Some("x".into());
         assert!(matches!(

@@ -131,8 +131,33 @@ pub enum Gps {
     Waiting,
     /// The latest fix.
     Fix(Fix),
-    /// GPS is off, denied or missing; the text is the platform's reason.
-    Unavailable(String),
+    /// GPS is off, denied or missing, and why (said in the phone's words, never the browser's).
+    Unavailable(NoGps),
+}
+
+/// Why there is no GPS position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoGps {
+    /// The person (or the browser's settings) refused the location.
+    Denied,
+    /// The phone could not find its position (location off, indoors).
+    NotFound,
+    /// No position came in time.
+    Timeout,
+    /// This device or browser has no location at all (the desktop app).
+    Missing,
+}
+
+impl NoGps {
+    /// The translation key saying it, with what to do.
+    pub fn key(self) -> &'static str {
+        match self {
+            NoGps::Denied => "route.gps_denied",
+            NoGps::NotFound => "route.gps_not_found",
+            NoGps::Timeout => "route.gps_timeout",
+            NoGps::Missing => "route.gps_missing",
+        }
+    }
 }
 
 impl Gps {

@@ -297,8 +297,15 @@ mod tests {
         assert_eq!(refused(403, "revoked").key, "err.sync_revoked");
         let forbidden = refused(403, "forbidden");
         assert_eq!(forbidden.key, "err.refused_forbidden");
-        assert_eq!(forbidden.args, vec![], "nothing of the server's words in the message");
-        assert_eq!(forbidden.detail.as_deref(), Some("the server's own English sentence"));
+        assert_eq!(
+            forbidden.args,
+            vec![],
+            "nothing of the server's words in the message"
+        );
+        assert_eq!(
+            forbidden.detail.as_deref(),
+            Some("the server's own English sentence")
+        );
         assert_eq!(refused(404, "not_found").key, "err.refused_not_found");
         assert_eq!(refused(422, "invalid").key, "err.refused_invalid");
         assert_eq!(refused(503, "busy").key, "err.server_busy");

@@ -335,7 +335,8 @@ impl Ui {
     #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
     fn start_sensors(mut self) {
         // A desktop has no GPS: check-ins there go by QR code or by hand.
-        self.gps.set(Gps::Unavailable("desktop".into()));
+        self.gps
+            .set(Gps::Unavailable(crate::platform::NoGps::Missing));
         self.gps_on.set(true);
         self.persisted.set(Some(true));
     }

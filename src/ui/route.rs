@@ -29,7 +29,7 @@ pub fn Route() -> Element {
     let gps_line = match &gps {
         Gps::Waiting => ui.t("route.gps_wait"),
         Gps::Fix(f) => ui.tf("route.gps_acc", &[("acc", format_distance(f.accuracy_m))]),
-        Gps::Unavailable(why) => ui.tf("route.gps_none", &[("detail", why.clone())]),
+        Gps::Unavailable(why) => ui.t(why.key()),
     };
     let active = ui.active.read();
     let checkins: Vec<&CheckIn> = active

@@ -44,7 +44,7 @@ test("nothing is asked at load; location and storage on the tap that needs them;
     // Starting a shift is the tap that needs both.
     await page.getByTestId("member-demo-m1").check();
     await page.getByTestId("start").click();
-    await waitText(page, "gps", "Không có GPS");
+    await waitText(page, "gps", "quyền vị trí bị chặn");
     assert.deepEqual(await page.evaluate(() => globalThis.__asks), { location: 1, persist: 1 });
 
     // Location denied: the route says why, and a check-in by hand still works.

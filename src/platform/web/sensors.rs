@@ -1,7 +1,7 @@
 //! Browser sensors: GPS position, network status, and persistent-storage permission.
 
 use crate::domain::geofence::{Fix, LatLon};
-use crate::platform::Gps;
+use crate::platform::{Gps, NoGps};
 use wasm_bindgen::prelude::*;
 use web_sys::{Position, PositionError, PositionOptions};
 
@@ -12,7 +12,7 @@ pub fn watch_gps(on_change: impl Fn(Gps) + 'static) {
     };
     let geo = match window.navigator().geolocation() {
         Ok(g) => g,
-        Err(_) => return on_change(Gps::Unavailable("no geolocation".into())),
+        Err(_) => return on_change(Gps::Unavailable(NoGps::Missing)),
     };
     let on_change = std::rc::Rc::new(on_change);
     let ok_cb = on_change.clone();
@@ -23,11 +23,17 @@ pub fn watch_gps(on_change: impl Fn(Gps) + 'static) {
                 pos,
                 accuracy_m: c.accuracy(),
             })),
-            Err(e) => ok_cb(Gps::Unavailable(e.to_string())),
+            // A position out of range is no position.
+            Err(_) => ok_cb(Gps::Unavailable(NoGps::NotFound)),
         }
     });
     let err = Closure::<dyn FnMut(PositionError)>::new(move |e: PositionError| {
-        on_change(Gps::Unavailable(e.message()));
+        crate::platform::log_detail("gps", &e.message());
+        on_change(Gps::Unavailable(match e.code() {
+            PositionError::PERMISSION_DENIED => NoGps::Denied,
+            PositionError::TIMEOUT => NoGps::Timeout,
+            _ => NoGps::NotFound,
+        }));
     });
     let opts = PositionOptions::new();
     opts.set_enable_high_accuracy(true);
