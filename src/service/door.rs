@@ -31,7 +31,7 @@ impl From<SyncError> for ApiError {
     fn from(e: SyncError) -> Self {
         match e {
             SyncError::Network(detail) => ApiError::new("err.sync_network").detail(detail),
-            SyncError::Server { body, .. } if body.error == "revoked" => {
+            SyncError::Server { body, .. } if body.error == engine::REVOKED => {
                 ApiError::new("err.sync_revoked")
             }
             SyncError::Server { status: 401, .. } => ApiError::new("err.not_enrolled"),
@@ -227,12 +227,7 @@ async fn team<S: Shared<Service>, T: Transport>(
     // A route file is read here first, by the rules the server reads it with: a bad one is
     // refused at once, naming its line and column in the phone's words, and is never sent.
     if let TeamCall::Route(req) = call {
-        use crate::domain::route_file::{checkpoints_from_csv, checkpoints_from_geojson};
-        use crate::wire::api::RouteFormat;
-        match req.format {
-            RouteFormat::Csv => checkpoints_from_csv(&req.text),
-            RouteFormat::Geojson => checkpoints_from_geojson(&req.text),
-        }?;
+        crate::domain::route_file::read(req.format, &req.text)?;
     }
     match transport_for(&url).team(&token, &setup.team.id, call).await {
         Ok(answer) => Ok(Change::Team {

@@ -39,12 +39,16 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
+/// The server's code for a device whose access was taken away (docs/api.md).
+pub const REVOKED: &str = "revoked";
+
 impl SyncError {
     /// A stable code, kept as the last sync error for the UI to put in words.
     pub fn code(&self) -> &'static str {
         match self {
             SyncError::Network(_) => "network",
-            SyncError::Server { status: 403, .. } => "revoked",
+            // Only the server's own code says so: another 403 is a refusal of this request.
+            SyncError::Server { body, .. } if body.error == REVOKED => "revoked",
             SyncError::Server { status: 401, .. } => "unauthorized",
             // Too many requests, or the server too busy to start this one (503 `busy`).
             SyncError::Server {
@@ -418,25 +422,27 @@ async fn pull_all<S: Shared<Store>, T: Transport>(
 mod tests {
     use super::*;
 
-    fn server(status: u16) -> SyncError {
+    fn server(status: u16, code: &str) -> SyncError {
         SyncError::Server {
             status,
-            body: ErrorBody::new("x", "x"),
+            body: ErrorBody::new(code, "x"),
         }
     }
 
     #[test]
     fn a_busy_or_slow_server_is_tried_again_and_said_as_such() {
-        for (status, code, again) in [
-            (503, "busy", true),
-            (429, "busy", true),
-            (408, "network", true),
-            (500, "server_down", true),
-            (400, "refused", false),
-            (401, "unauthorized", false),
-            (403, "revoked", false),
+        for (status, error, code, again) in [
+            (503, "busy", "busy", true),
+            (429, "rate_limited", "busy", true),
+            (408, "timeout", "network", true),
+            (500, "internal", "server_down", true),
+            (400, "bad_request", "refused", false),
+            (401, "unauthorized", "unauthorized", false),
+            (403, "revoked", "revoked", false),
+            // A refusal of this request, not of the phone.
+            (403, "forbidden", "refused", false),
         ] {
-            let e = server(status);
+            let e = server(status, error);
             assert_eq!((e.code(), e.retryable()), (code, again), "{status}");
         }
     }
