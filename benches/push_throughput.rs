@@ -2,7 +2,8 @@
 //! once). 50 devices push the same batches twice, each time into a fresh ward database:
 //! - over loopback HTTP to a running server;
 //! - in-process, through the path the push handler calls (the token looked up on a read
-//!   connection, then `ServerDb::push` on the one writer), with no HTTP and no JSON;
+//!   connection, then `Shared::push`: the queue whose groups the one writer stores), with no
+//!   HTTP and no JSON;
 //!
 //! so the difference is the share of HTTP. In both runs a few leaders pull their feed in a loop
 //! while the pushes run, and their pull latency is printed. Last, the raw SQLite insert rate of
@@ -152,11 +153,7 @@ impl Channel for InProcess {
             .read(move |conn| enrollment::authenticate(conn, &token))
             .await
             .unwrap();
-        let r = self
-            .0
-            .write(move |db| db.push(&auth, Utc::now(), &batch, Utc::now()))
-            .await
-            .unwrap();
+        let r = self.0.push(auth, Utc::now(), batch).await.unwrap();
         assert_eq!(r.stored.len(), n);
     }
 

@@ -100,6 +100,9 @@ mod tests {
     use super::*;
     use crate::domain::geofence::Compass;
     use crate::domain::observation::{Action, Category};
+    use crate::domain::tip::TipStep;
+    use crate::wire::api::RefusalCode;
+    use crate::wire::event::EventKind;
 
     #[test]
     fn both_languages_have_the_same_keys() {
@@ -135,6 +138,26 @@ mod tests {
         for c in Compass::ALL {
             needed.push(c.key().to_string());
         }
+        // Keys the screens build from a code or a number.
+        needed.extend(EventKind::ALL.iter().map(|k| format!("event.{}", k.code())));
+        needed.extend(
+            RefusalCode::ALL
+                .iter()
+                .map(|c| format!("refusal.{}", c.code())),
+        );
+        needed.extend((1..=7).map(|d| format!("weekday.{d}")));
+        needed.extend(
+            TipStep::ALL
+                .iter()
+                .chain([&TipStep::Withdrawn])
+                .map(|s| s.key()),
+        );
+        #[cfg(any(feature = "web", feature = "web-store", feature = "desktop"))]
+        needed.extend(
+            crate::platform::NoGps::ALL
+                .iter()
+                .map(|g| g.key().to_string()),
+        );
         for k in needed {
             assert!(vi.contains(&k), "missing translation key {k}");
         }

@@ -72,8 +72,15 @@ fn thousands_of_reconnecting_sockets_from_one_address_starve_nobody() {
         .unwrap_or(5);
     phone_rt.block_on(async {
         let mut leader = Device::enroll(&server, "demo-m1").await;
-        // Every socket opened, and most of them opened again after the server closed them.
+        // Every socket opened, and most of them opened again after the server closed them (a
+        // flood that never gets going fails here rather than hanging the run).
+        let going = std::time::Instant::now();
         while opened.load(Ordering::Relaxed) < 2 * SOCKETS {
+            assert!(
+                going.elapsed() < Duration::from_secs(120),
+                "the flood opened {} sockets in 2 minutes",
+                opened.load(Ordering::Relaxed)
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let second = Duration::from_secs(1);

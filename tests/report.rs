@@ -68,7 +68,7 @@ fn rank(s: TipStep) -> u8 {
         TipStep::Valuable => 2,
         TipStep::Unfounded => 3,
         TipStep::Resolved => 4,
-        TipStep::Withdrawn => 0,
+        TipStep::Withdrawn => unreachable!("withdrawals are not standing steps"),
     }
 }
 
@@ -285,7 +285,8 @@ fn expected(
             tips.passed_on += 1;
         }
         match mine.iter().map(|f| f.step).max_by_key(|s| rank(*s)) {
-            None | Some(TipStep::Withdrawn) => tips.no_step += 1,
+            None => tips.no_step += 1,
+            Some(TipStep::Withdrawn) => unreachable!("withdrawals are not standing steps"),
             Some(TipStep::Forwarded) => tips.forwarded += 1,
             Some(TipStep::Valuable) => tips.valuable += 1,
             Some(TipStep::Unfounded) => tips.unfounded += 1,

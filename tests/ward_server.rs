@@ -66,6 +66,16 @@ async fn push(
         .unwrap()
 }
 
+/// Pushes what `phone` still has to send (at most 100 events).
+async fn push_pending(server: &Server, phone: &Phone) -> reqwest::Response {
+    push(
+        server,
+        &phone.token,
+        &outbox::pending(phone.store.conn(), 100).unwrap(),
+    )
+    .await
+}
+
 async fn pull(server: &Server, token: &str, after: i64) -> PullResponse {
     let resp = reqwest::Client::new()
         .get(format!("{}/api/v1/pull?after={after}&limit=3", server.url))
@@ -306,12 +316,7 @@ async fn revoked_devices_and_other_wards_are_refused() {
     );
     // Ward 2's device never sees the demo team's feed.
     observe(&mut a, 1);
-    push(
-        &server,
-        &a.token,
-        &outbox::pending(a.store.conn(), 100).unwrap(),
-    )
-    .await;
+    push_pending(&server, &a).await;
     // A change of ward 2's team since b enrolled: b pulls it, and nothing of the demo team.
     server
         .shared
@@ -335,12 +340,7 @@ async fn revoked_devices_and_other_wards_are_refused() {
         .write(move |db| db.revoke(&device, Utc::now()))
         .await
         .unwrap();
-    let r = push(
-        &server,
-        &a.token,
-        &outbox::pending(a.store.conn(), 100).unwrap(),
-    )
-    .await;
+    let r = push_pending(&server, &a).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(r.json::<ErrorBody>().await.unwrap().error, "revoked");
 }
@@ -675,12 +675,7 @@ async fn health_and_pull_are_answered_while_the_writer_is_held() {
     let server = start().await;
     let mut phone = enroll(&server, "demo-m1").await;
     observe(&mut phone, 1);
-    push(
-        &server,
-        &phone.token,
-        &outbox::pending(phone.store.conn(), 100).unwrap(),
-    )
-    .await;
+    assert_eq!(push_pending(&server, &phone).await.status(), StatusCode::OK);
     // A long push: the writer is held until the test lets go.
     let (release, held) = std::sync::mpsc::channel::<()>();
     let (started_tx, started) = tokio::sync::oneshot::channel::<()>();

@@ -327,6 +327,7 @@ ROWS = [
     ("map.empty", "Chưa có gì có vị trí để vẽ lên bản đồ.", "Nothing with a position to draw on the map yet."),
     ("map.without_position", "{n} ghi nhận không có vị trí nên không có trên bản đồ.", "{n} observations have no position, so they are not on the map."),
     ("team.admin", "Tổ viên & lịch", "Members & roster"),
+    ("team.build_err_other", "trình duyệt báo lỗi khi tải", "the browser failed to download it"),
     ("admin.needs_connection", "Các thay đổi ở đây được lưu trên máy chủ phường nên cần có kết nối mạng.", "Changes here are saved on the ward server, so they need a connection."),
     ("admin.roster", "Lịch trực", "Roster"),
     ("admin.members", "Tổ viên", "Members"),

@@ -563,9 +563,7 @@ pub fn drawn_at(marks: &[Mark], at: &[(f64, f64)]) -> Vec<(f64, f64)> {
     };
     for (m, &p) in marks.iter().zip(at) {
         let drawn = match m {
-            Mark::Fix { .. } => p,
-            Mark::Checkpoint { .. } => p,
-            Mark::Observation { .. } => (1..=4)
+            Mark::Observation { .. } if !free(p, &placed) => (1..=4)
                 .flat_map(|ring| {
                     let r = ring as f64 * MARK_SPACING;
                     // Up and to the right first, then round the ring.
@@ -576,8 +574,8 @@ pub fn drawn_at(marks: &[Mark], at: &[(f64, f64)]) -> Vec<(f64, f64)> {
                     })
                 })
                 .find(|c| free(*c, &placed))
-                .filter(|_| !free(p, &placed))
                 .unwrap_or(p),
+            _ => p,
         };
         if !matches!(m, Mark::Fix { .. }) {
             placed.push(drawn);

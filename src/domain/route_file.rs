@@ -4,7 +4,36 @@
 
 use super::geofence::LatLon;
 use super::ward::{check_route, Checkpoint, WardError, DEFAULT_RADIUS_M};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+/// The format of a route file (on the wire: `geojson`, `csv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteFormat {
+    /// A GeoJSON FeatureCollection of Points.
+    Geojson,
+    /// CSV with a header: name,lat,lon[,radius_m,id,qr_code].
+    Csv,
+}
+
+impl RouteFormat {
+    /// The format a file's name says: `.csv`, else GeoJSON.
+    pub fn of_file(name: &str) -> Self {
+        if name.to_lowercase().ends_with(".csv") {
+            RouteFormat::Csv
+        } else {
+            RouteFormat::Geojson
+        }
+    }
+}
+
+/// Reads a route file written in `format`.
+pub fn read(format: RouteFormat, text: &str) -> Result<Vec<Checkpoint>, WardError> {
+    match format {
+        RouteFormat::Csv => checkpoints_from_csv(text),
+        RouteFormat::Geojson => checkpoints_from_geojson(text),
+    }
+}
 
 /// Reads a route from a GeoJSON FeatureCollection of Points.
 ///
@@ -171,15 +200,6 @@ pub fn checkpoints_from_csv(text: &str) -> Result<Vec<Checkpoint>, WardError> {
     }
     check_route(&out)?;
     Ok(out)
-}
-
-/// Reads a route file by its name's extension: `.csv`, else GeoJSON (the admin's command).
-pub fn checkpoints_from_file(name: &str, text: &str) -> Result<Vec<Checkpoint>, WardError> {
-    if name.to_lowercase().ends_with(".csv") {
-        checkpoints_from_csv(text)
-    } else {
-        checkpoints_from_geojson(text)
-    }
 }
 
 #[cfg(test)]

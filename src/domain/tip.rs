@@ -80,14 +80,19 @@ pub fn allowed(prev: Option<TipStep>, next: TipStep) -> bool {
     }
 }
 
+/// The ids of the steps taken back (named by a withdrawal's `after`).
+pub fn withdrawn_ids<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> Vec<&'a str> {
+    steps
+        .into_iter()
+        .filter(|f| f.step == TipStep::Withdrawn)
+        .filter_map(|f| f.after.as_deref())
+        .collect()
+}
+
 /// The steps that count: neither a withdrawal nor a step withdrawn (by a withdrawal naming it).
 pub fn standing<'a>(steps: impl IntoIterator<Item = &'a FollowUp>) -> Vec<&'a FollowUp> {
     let steps: Vec<&FollowUp> = steps.into_iter().collect();
-    let withdrawn: Vec<&str> = steps
-        .iter()
-        .filter(|f| f.step == TipStep::Withdrawn)
-        .filter_map(|f| f.after.as_deref())
-        .collect();
+    let withdrawn = withdrawn_ids(steps.iter().copied());
     steps
         .into_iter()
         .filter(|f| f.step != TipStep::Withdrawn && !withdrawn.contains(&f.id.as_str()))

@@ -149,6 +149,14 @@ pub enum NoGps {
 }
 
 impl NoGps {
+    /// Every reason.
+    pub const ALL: [NoGps; 4] = [
+        NoGps::Denied,
+        NoGps::NotFound,
+        NoGps::Timeout,
+        NoGps::Missing,
+    ];
+
     /// The translation key saying it, with what to do.
     pub fn key(self) -> &'static str {
         match self {

@@ -6,7 +6,7 @@ use super::db::backup::{self, BackupError};
 use super::db::setup::Edit;
 use super::db::ServerDb;
 use super::error::ServerError;
-use crate::domain::route_file::checkpoints_from_file;
+use crate::domain::route_file::{self, RouteFormat};
 use crate::domain::shift::ShiftSlot;
 use crate::domain::ward::{Member, Role, Team, Ward, DEFAULT_PHOTO_KEEP_DAYS};
 use crate::wire::api::CLOCK_FLAG_MS;
@@ -324,8 +324,8 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
         AdminCommand::ImportCheckpoints { team, file } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| ServerError::Invalid(format!("reading {}: {e}", file.display())))?;
-            let cps =
-                checkpoints_from_file(&file.to_string_lossy(), &text).map_err(ServerError::from)?;
+            let cps = route_file::read(RouteFormat::of_file(&file.to_string_lossy()), &text)
+                .map_err(ServerError::from)?;
             db.set_route(&team, &cps)?;
             println!("Imported {} checkpoints into team {team}", cps.len());
             Ok(())

@@ -51,6 +51,16 @@ pub enum Transport {
     Tls(TlsSource),
 }
 
+impl Transport {
+    /// The proxies whose forwarded addresses are believed (none unless behind a proxy).
+    pub fn proxies(&self) -> TrustedProxies {
+        match self {
+            Transport::BehindProxy(p) => p.clone(),
+            _ => TrustedProxies::default(),
+        }
+    }
+}
+
 /// Refuses a transport phones could not use: plain HTTP on an address other than loopback with no
 /// proxy named.
 pub fn check_transport(addr: SocketAddr, transport: &Transport) -> Result<(), ServerError> {
@@ -120,10 +130,7 @@ impl Application {
                 "partial photo uploads of the old layout dropped; phones send them again"
             );
         }
-        let proxies = match &config.transport {
-            Transport::BehindProxy(p) => p.clone(),
-            _ => TrustedProxies::default(),
-        };
+        let proxies = config.transport.proxies();
         Ok(Application {
             listener,
             local,
@@ -187,10 +194,7 @@ impl Application {
         if self.tls.is_some() {
             app = app.layer(axum::middleware::map_response(strict_transport));
         }
-        let proxies = match &self.config.transport {
-            Transport::BehindProxy(p) => p.clone(),
-            _ => TrustedProxies::default(),
-        };
+        let proxies = self.config.transport.proxies();
         let served = serve::serve(
             self.listener,
             app,
@@ -200,6 +204,7 @@ impl Application {
             shutdown,
         )
         .await;
+        // The settle task stops here, before the database goes (AbortOnDrop).
         drop(settling);
         served
     }

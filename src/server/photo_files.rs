@@ -144,7 +144,8 @@ impl PhotoFiles {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.len() == 64 && name.parse::<PhotoHash>().is_ok() {
+            // A bare hash is the old layout; a ward's upload is `<ward key>-<hash>`.
+            if name.parse::<PhotoHash>().is_ok() {
                 match std::fs::remove_file(entry.path()) {
                     Ok(()) => dropped += 1,
                     Err(e) => {

@@ -196,7 +196,7 @@ pub fn photos_named(e: &Event) -> Result<NamedPhotos, String> {
     if named.removed.len() > photo::MAX_PHOTOS * 4 {
         return Err(bad(&"too many photos taken off"));
     }
-    if named.refs.is_empty() && named.removed.is_empty() {
+    if named.is_empty() {
         return Ok(NamedPhotos::default());
     }
     Ok(named)

@@ -116,9 +116,10 @@ pub struct PullApplied {
 /// When `epoch` is not the one this device knows (the server was restored from a backup), puts
 /// back in the queue everything it still holds, photos included (the restored server may lack
 /// them; asking costs one request each, and a file it holds is not sent again); gives how many
-/// events. The caller stores the new epoch in the same transaction.
-fn requeue_on_new_epoch(tx: &rusqlite::Connection, epoch: &str) -> Result<usize, StoreError> {
+/// events; then keeps `epoch` as the one known (in the caller's transaction).
+fn adopt_epoch(tx: &rusqlite::Transaction<'_>, epoch: &str) -> Result<usize, StoreError> {
     let known = get(tx, SyncKey::Epoch)?;
+    set(tx, SyncKey::Epoch, epoch)?;
     if known.as_deref().is_none_or(|e| e == epoch) {
         return Ok(0);
     }
@@ -220,7 +221,7 @@ impl Store {
     ) -> Result<PushApplied, StoreError> {
         let tx = self.conn.transaction()?;
         let mut applied = PushApplied::default();
-        applied.requeued = requeue_on_new_epoch(&tx, &reply.epoch)?;
+        applied.requeued = adopt_epoch(&tx, &reply.epoch)?;
         let acked = get_i64(&tx, SyncKey::AckedThrough)?;
         if reply.stored_through < acked {
             applied.requeued += outbox::unmark_sent_after(&tx, reply.stored_through)?;
@@ -230,7 +231,6 @@ impl Store {
             applied.refused += 1;
         }
         applied.marked_sent = outbox::mark_sent_through(&tx, reply.stored_through, now)?;
-        set(&tx, SyncKey::Epoch, &reply.epoch)?;
         set(
             &tx,
             SyncKey::AckedThrough,
@@ -253,10 +253,9 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut done = PullApplied {
             // A device with nothing to push learns of a restore here.
-            requeued: requeue_on_new_epoch(&tx, &page.epoch)?,
+            requeued: adopt_epoch(&tx, &page.epoch)?,
             ..PullApplied::default()
         };
-        set(&tx, SyncKey::Epoch, &page.epoch)?;
         for item in &page.items {
             match item.body() {
                 Ok(FeedBody::Setup(setup)) => {

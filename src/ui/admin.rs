@@ -6,6 +6,7 @@
 
 use super::ctx::Ui;
 use super::fmt;
+use crate::domain::roster::Assignment;
 use crate::domain::shift::night_of;
 use crate::domain::ward::Role;
 use crate::service::Command;
@@ -60,7 +61,7 @@ async fn change_then_read(ui: Ui, change: TeamCall, list: TeamCall) {
 #[component]
 pub fn Admin() -> Element {
     let ui = Ui::get();
-    let mut view = use_signal(|| View::Roster);
+    let view = use_signal(|| View::Roster);
     let current = view();
     // The audit is the officer's (and admin's) to read; the server refuses it to others.
     let reads_audit = matches!(ui.sync.read().role, Some(Role::Officer | Role::Admin));
@@ -81,13 +82,7 @@ pub fn Admin() -> Element {
         } else {
             p { class: "card offline-note", "data-testid": "admin-offline", {ui.t("admin.offline")} }
         }
-        div { class: "choice wrap", role: "tablist",
-            for (v, key, id) in views {
-                button { key: "{id}", role: "tab", class: if v == current { "pick on" } else { "pick" }, "data-testid": "{id}",
-                    "aria-selected": if v == current { "true" } else { "false" },
-                    onclick: move |_| { view.set(v); ui.clear_message() }, {ui.t(key)} }
-            }
-        }
+        {super::chrome::sub_tabs(ui, view, views)}
         match current {
             View::Roster => rsx! { Roster {} },
             View::Members => rsx! { Members {} },
@@ -120,45 +115,30 @@ fn name_of(names: &BTreeMap<String, String>, id: &str) -> String {
 /// A week of nights from `start`: (night, slot) → members planned.
 type Week = BTreeMap<(NaiveDate, String), BTreeSet<String>>;
 
-/// The week from `start` as this phone holds it (the roster feed items of the team's members).
-fn week_from_duties(ui: &Ui, start: NaiveDate) -> Week {
-    let end = start + Duration::days(6);
-    let mut week = Week::new();
-    for d in ui
-        .duties
-        .read()
-        .iter()
-        .filter(|d| d.night >= start && d.night <= end)
-    {
-        week.entry((d.night, d.slot.clone()))
-            .or_default()
-            .insert(d.member_id.clone());
-    }
-    week
-}
-
-/// `assignments` from the week starting `from`, moved `days` later: the week a leader copies.
-fn week_moved(
-    assignments: &[crate::domain::roster::Assignment],
+/// The assignments of the week from `from` that `keep` keeps, moved `later` on: the week as
+/// this phone holds it, or the week before copied onto the one planned.
+fn week_of(
+    assignments: &[Assignment],
     from: NaiveDate,
-    days: i64,
-    members: &[String],
-    slots: &[String],
+    later: Duration,
+    keep: impl Fn(&Assignment) -> bool,
 ) -> Week {
     let end = from + Duration::days(6);
     let mut week = Week::new();
-    // Only who is still on the team, on shifts the team still has: what the editor can show.
-    for a in assignments.iter().filter(|a| {
-        a.night >= from
-            && a.night <= end
-            && members.contains(&a.member_id)
-            && slots.contains(&a.slot)
-    }) {
-        week.entry((a.night + Duration::days(days), a.slot.clone()))
+    for a in assignments
+        .iter()
+        .filter(|a| a.night >= from && a.night <= end && keep(a))
+    {
+        week.entry((a.night + later, a.slot.clone()))
             .or_default()
             .insert(a.member_id.clone());
     }
     week
+}
+
+/// The week from `start` as this phone holds it (the roster feed items of the team's members).
+fn week_from_duties(ui: &Ui, start: NaiveDate) -> Week {
+    week_of(&ui.duties.read(), start, Duration::zero(), |_| true)
 }
 
 /// The week as a weekly pattern: the evening's weekday → slot → members.
@@ -256,16 +236,23 @@ fn Roster() -> Element {
                     } }
             }
             button { class: "big ghost", "data-testid": "plan-copy-last", disabled: *ui.busy.read(),
-                onclick: move |_| async move {
+                onclick: move |_| {
+                    // Only who is still on the team, on shifts the team still has: what the
+                    // editor shows and the server takes.
+                    let (members, codes): (Vec<String>, Vec<String>) = (
+                        active.iter().map(|m| m.id.clone()).collect(),
+                        slots.iter().map(|s| s.code.clone()).collect(),
+                    );
+                    async move {
                     let from = start() - Duration::days(7);
                     if call(ui, TeamCall::Roster { from, to: start() - Duration::days(1) }).await {
-                        let members: Vec<String> = members(&ui).into_iter().filter(|m| m.left_at.is_none()).map(|m| m.id).collect();
-                        let slots: Vec<String> = ui.slots().into_iter().map(|s| s.code).collect();
-                        let copied = ui.admin.read().roster.as_ref().map(|r| week_moved(&r.assignments, from, 7, &members, &slots));
+                        let keep = |a: &Assignment| members.contains(&a.member_id) && codes.contains(&a.slot);
+                        let copied = ui.admin.read().roster.as_ref().map(|r| week_of(&r.assignments, from, Duration::days(7), keep));
                         if let Some(w) = copied {
                             week.set(w);
                             ui.confirm(ui.t("admin.copied_last_week"));
                         }
+                    }
                     }
                 },
                 {ui.t("admin.copy_last_week")}
@@ -297,7 +284,7 @@ fn Roster() -> Element {
                                                         let id = m.id.clone();
                                                         let key = key.clone();
                                                         rsx! {
-                                                            button { key: "{m.id}", class: if on { "pick on chosen" } else { "pick" },
+                                                            button { key: "{m.id}", class: if on { "pick on" } else { "pick" },
                                                                 "aria-pressed": if on { "true" } else { "false" },
                                                                 "data-testid": "plan-{night}-{s.code}-{m.id}",
                                                                 onclick: move |_| {
@@ -535,7 +522,7 @@ fn Route() -> Element {
                 input { r#type: "file", accept: ".geojson,.json,.csv,application/geo+json,application/json,text/csv", "data-testid": "route-file",
                     onchange: move |e: FormEvent| async move {
                         let Some(file) = e.files().into_iter().next() else { return };
-                        let format = if file.name().to_lowercase().ends_with(".csv") { RouteFormat::Csv } else { RouteFormat::Geojson };
+                        let format = RouteFormat::of_file(&file.name());
                         match file.read_string().await {
                             Ok(text) => {
                                 if call(ui, TeamCall::Route(RouteRequest { format, text })).await {

@@ -52,13 +52,15 @@ pub fn Banners() -> Element {
             .as_ref()
             .filter(|_| ui.team_tab())
             .map_or((0, None), |t| {
-                let mut waiting = t
+                // Waiting first, urgent first: the first is the one the alert opens.
+                let waiting: Vec<&String> = t
                     .log
                     .tips
                     .iter()
-                    .filter(|t| t.observation.urgent && t.state.waiting());
-                let first = waiting.next().map(|t| t.observation.id.clone());
-                (first.iter().count() + waiting.count(), first)
+                    .filter(|t| t.observation.urgent && t.state.waiting())
+                    .map(|t| &t.observation.id)
+                    .collect();
+                (waiting.len(), waiting.first().map(|id| (*id).clone()))
             });
     rsx! {
         if !*ui.online.read() {
@@ -149,6 +151,25 @@ pub fn Tabs() -> Element {
                     onclick: move |_| ui.go(tab),
                     {ui.t(key)}
                 }
+            }
+        }
+    }
+}
+
+/// A row of tabs inside a screen (the team screen's parts, the admin's views): the one shown is
+/// `current`, marked for assistive technology; a message was about the part left, so it goes.
+pub fn sub_tabs<T: Copy + PartialEq + 'static>(
+    ui: Ui,
+    mut current: Signal<T>,
+    tabs: Vec<(T, &'static str, &'static str)>,
+) -> Element {
+    let shown = current();
+    rsx! {
+        div { class: "choice wrap", role: "tablist",
+            for (tab, key, id) in tabs {
+                button { key: "{id}", role: "tab", class: if tab == shown { "pick on" } else { "pick" }, "data-testid": "{id}",
+                    "aria-selected": if tab == shown { "true" } else { "false" },
+                    onclick: move |_| { current.set(tab); ui.clear_message() }, {ui.t(key)} }
             }
         }
     }

@@ -321,7 +321,6 @@ impl Ui {
             let mut online = online;
             online.set(o);
             if o {
-                self.retry_photos();
                 poke();
             }
         }));
@@ -401,14 +400,18 @@ impl Ui {
                 put(self.last_ended, last_ended);
                 put(self.pending_sync, pending_sync);
                 put(self.lang, lang);
+                // A round that reached the server (back online, or a later round) may make
+                // fetchable what could not be fetched before.
+                let synced = self.sync.peek().last_success != sync.last_success;
                 put(self.sync, sync);
                 #[cfg(team_api)]
                 put(self.team, team);
                 put(self.tips, tips);
                 put(self.duties, duties);
                 put(self.loaded, true);
-                // A sync round may have brought what could not be fetched before.
-                self.retry_photos();
+                if synced {
+                    self.retry_photos();
+                }
             }
             Change::Entry {
                 entry,
@@ -487,15 +490,14 @@ impl Ui {
         });
     }
 
-    /// Forgets the images that could not be read, so the screens showing them ask again (back
-    /// online, after a sync round). Nothing is asked while none failed.
-    pub fn retry_photos(self) {
+    /// Forgets the images that could not be read, so the screens showing them ask again (after a
+    /// round that reached the server). Nothing is asked while none failed.
+    fn retry_photos(self) {
         let mut photos = self.photos;
-        if *self.online.peek()
-            && photos
-                .peek()
-                .values()
-                .any(|s| matches!(s, Shown::Failed(_)))
+        if photos
+            .peek()
+            .values()
+            .any(|s| matches!(s, Shown::Failed(_)))
         {
             photos.write().retain(|_, s| !matches!(s, Shown::Failed(_)));
         }
@@ -593,8 +595,7 @@ impl Ui {
     pub fn open_tip(mut self, id: String) {
         self.team_part.set(TeamPart::Tips);
         self.focus_tip.set(Some(id));
-        self.tab.set(Tab::Team);
-        self.toast.set(None);
+        self.go(Tab::Team);
     }
 
     /// Shows `tab` from its top, with no stale message.
@@ -612,6 +613,22 @@ impl Ui {
         }
         #[cfg(all(feature = "desktop", not(target_arch = "wasm32")))]
         let _ = document::eval("window.scrollTo(0, 0)");
+    }
+
+    /// Brings the element with DOM id `dom_id` into view at the top (below the sticky bar, as its
+    /// CSS `scroll-margin-top` says); nothing when it is not drawn.
+    pub fn scroll_into_view(self, dom_id: &str) {
+        #[cfg(all(feature = "web", target_arch = "wasm32"))]
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(dom_id))
+        {
+            el.scroll_into_view();
+        }
+        #[cfg(all(feature = "desktop", not(target_arch = "wasm32")))]
+        if let Ok(id) = serde_json::to_string(dom_id) {
+            let _ = document::eval(&format!("document.getElementById({id})?.scrollIntoView()"));
+        }
     }
 
     /// The UI language.

@@ -164,9 +164,9 @@ pub fn MapView(marks: Vec<Mark>, without_position: usize) -> Element {
         .zip(at.iter().zip(&drawn))
         .filter_map(|(m, (a, d))| match m {
             Mark::Fix {
-                pos,
                 checkpoint: Some(cp),
-            } => Some((fit.project(*pos), fit.project(*cp))),
+                ..
+            } => Some((*a, fit.project(*cp))),
             _ if a != d => Some((*a, *d)),
             _ => None,
         })

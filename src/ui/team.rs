@@ -7,7 +7,7 @@ use super::fmt;
 use super::log::describe;
 use crate::domain::records::{LogEntry, ShiftLog};
 use crate::domain::review::{gaps, slot_end, Gap, Tip};
-use crate::domain::tip::{allowed, TipStep};
+use crate::domain::tip::{allowed, withdrawn_ids, TipStep};
 use crate::service::Local;
 use chrono::NaiveDate;
 use dioxus::prelude::*;
@@ -16,8 +16,7 @@ use dioxus::prelude::*;
 #[component]
 pub fn Team() -> Element {
     let ui = Ui::get();
-    let mut part = ui.team_part;
-    let current = *part.read();
+    let current = *ui.team_part.read();
     let fresh = match ui.sync.read().last_success {
         Some(at) => ui.tf("team.fresh", &[("time", fmt::clock(at, ui.tz()))]),
         None => ui.t("team.never_synced"),
@@ -29,14 +28,7 @@ pub fn Team() -> Element {
         if unreadable > 0 {
             p { class: "sync-error", {ui.tf("team.unreadable", &[("n", unreadable.to_string())])} }
         }
-        div { class: "choice wrap", role: "tablist",
-            for (p, key, id) in [(Part::Live, "team.live", "team-live"), (Part::Tips, "team.tips", "team-tips"), (Part::Logs, "team.logs", "team-logs"), (Part::Reports, "team.reports", "team-reports"), (Part::Admin, "team.admin", "team-admin")] {
-                button { key: "{id}", role: "tab", class: if p == current { "pick on" } else { "pick" }, "data-testid": "{id}",
-                    "aria-selected": if p == current { "true" } else { "false" },
-                    // A message was about the part left: it goes with it.
-                    onclick: move |_| { part.set(p); ui.clear_message() }, {ui.t(key)} }
-            }
-        }
+        {super::chrome::sub_tabs(ui, ui.team_part, vec![(Part::Live, "team.live", "team-live"), (Part::Tips, "team.tips", "team-tips"), (Part::Logs, "team.logs", "team-logs"), (Part::Reports, "team.reports", "team-reports"), (Part::Admin, "team.admin", "team-admin")])}
         match current {
             Part::Live => rsx! { Live {} },
             Part::Tips => rsx! { Tips {} },
@@ -222,13 +214,7 @@ fn Tips() -> Element {
         };
         let mut focus = ui.focus_tip;
         focus.set(None);
-        // The id comes from a member's phone: handed over as a JSON string, compared, never
-        // spliced into the script or a selector.
-        let id = serde_json::to_string(&format!("tip-{id}")).unwrap_or_default();
-        let _ = document::eval(&format!(
-            "const id = {id}; for (const el of document.querySelectorAll('[data-testid]')) \
-             if (el.dataset.testid === id) {{ el.scrollIntoView({{block: 'start'}}); break; }}"
-        ));
+        ui.scroll_into_view(&format!("tip-{id}"));
     });
     let team = ui.team.read();
     let tips: Vec<Tip> = team.as_ref().map_or_else(Vec::new, |t| t.log.tips.clone());
@@ -246,16 +232,23 @@ fn Tips() -> Element {
     }
 }
 
+/// What a tip card is asking before a step is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// Closing the tip as unfounded (it sits apart from the steps that move a tip on).
+    Unfounded,
+    /// Taking back the step shown, with a reason; the step stays in the list, struck through.
+    Withdraw,
+}
+
 /// One tip: what was seen, the steps taken, and the steps that may come next.
 #[component]
 fn TipCard(tip: Tip) -> Element {
     let ui = Ui::get();
     let tz = ui.tz();
     let mut note = use_signal(String::new);
-    // Closing a tip as unfounded asks first: it sits apart from the steps that move it on.
-    let mut confirming = use_signal(|| false);
-    // Taking back the step shown asks for a reason; the step stays in the list, struck through.
-    let mut withdrawing = use_signal(|| false);
+    let mut reason = use_signal(String::new);
+    let mut ask = use_signal(|| None::<Ask>);
     let o = &tip.observation;
     let title = if o.urgent {
         format!("{} · {}", ui.t(&o.category.key()), ui.t("field.urgent"))
@@ -276,30 +269,33 @@ fn TipCard(tip: Tip) -> Element {
         .filter(|s| *s != TipStep::Unfounded)
         .collect();
     let may_close = next.contains(&TipStep::Unfounded);
-    let shown_step = crate::domain::tip::shown(&tip.steps).map(|f| f.step);
-    let withdrawn: Vec<String> = tip
-        .steps
-        .iter()
-        .filter(|f| f.step == TipStep::Withdrawn)
-        .filter_map(|f| f.after.clone())
+    let withdrawn: Vec<String> = withdrawn_ids(&tip.steps)
+        .into_iter()
+        .map(str::to_string)
         .collect();
     let id = o.id.clone();
+    // A step with the note (or, for a withdrawal, the reason) typed for it.
     let take = move |observation_id: String, step: TipStep| async move {
+        let mut text = if step == TipStep::Withdrawn {
+            reason
+        } else {
+            note
+        };
         if ui
             .send(Local::FollowUp {
                 observation_id,
                 step,
-                note: note(),
+                note: text(),
             })
             .await
         {
-            note.set(String::new());
-            confirming.set(false);
-            withdrawing.set(false);
+            text.set(String::new());
+            ask.set(None);
         }
     };
+    let asking = ask();
     rsx! {
-        li { class: if o.urgent && tip.state.waiting() { "card tip urgent" } else { "card tip" }, "data-testid": "tip-{id}",
+        li { class: if o.urgent && tip.state.waiting() { "card tip urgent" } else { "card tip" }, "data-testid": "tip-{id}", id: "tip-{id}",
             div { class: "entry-head",
                 time { {fmt::clock(o.at, tz)} }
                 strong { "{title}" }
@@ -319,32 +315,24 @@ fn TipCard(tip: Tip) -> Element {
                     }
                 }
             }
-            if let Some(last) = shown_step {
-                if withdrawing() {
-                    div { class: "confirm", role: "group", "data-testid": "tip-withdraw-ask-{id}",
-                        p { {ui.tf("tip.withdraw_ask", &[("step", ui.t(&last.key()))])} }
+            if let Some(last) = tip.state.outcome {
+                if asking == Some(Ask::Withdraw) {
+                    Confirm { stem: "tip-withdraw", id: id.clone(), question: ui.tf("tip.withdraw_ask", &[("step", ui.t(&last.key()))]),
+                        confirm: ui.t("tip.withdraw_confirm"), ready: !reason.read().trim().is_empty(),
+                        on_confirm: { let observation_id = id.clone(); move |_| { spawn(take(observation_id.clone(), TipStep::Withdrawn)); } },
+                        on_cancel: move |_| ask.set(None),
                         label { class: "field", {ui.t("field.withdraw_reason")}
-                            input { "data-testid": "tip-withdraw-reason-{id}", value: "{note}", oninput: move |e| note.set(e.value()) }
-                        }
-                        div { class: "choice",
-                            button { class: "pick danger", "data-testid": "tip-withdraw-confirm-{id}",
-                                disabled: *ui.busy.read() || note.read().trim().is_empty(),
-                                onclick: { let observation_id = id.clone(); move |_| take(observation_id.clone(), TipStep::Withdrawn) },
-                                {ui.t("tip.withdraw_confirm")}
-                            }
-                            button { class: "pick", "data-testid": "tip-withdraw-cancel-{id}", onclick: move |_| withdrawing.set(false),
-                                {ui.t("admin.cancel")}
-                            }
+                            input { "data-testid": "tip-withdraw-reason-{id}", value: "{reason}", oninput: move |e| reason.set(e.value()) }
                         }
                     }
                 } else {
                     button { class: "link", "data-testid": "tip-withdraw-{id}", disabled: *ui.busy.read(),
-                        onclick: move |_| { confirming.set(false); withdrawing.set(true) },
+                        onclick: move |_| ask.set(Some(Ask::Withdraw)),
                         {ui.tf("tip.withdraw", &[("step", ui.t(&last.key()))])}
                     }
                 }
             }
-            if !next.is_empty() && !withdrawing() {
+            if !next.is_empty() && asking != Some(Ask::Withdraw) {
                 label { class: "field", {ui.t("field.tip_note")}
                     input { "data-testid": "tip-note-{id}", value: "{note}", oninput: move |e| note.set(e.value()) }
                 }
@@ -357,26 +345,49 @@ fn TipCard(tip: Tip) -> Element {
                     }
                 }
                 if may_close {
-                    if confirming() {
-                        div { class: "confirm", role: "group", "data-testid": "tip-unfounded-ask-{id}",
-                            p { {ui.t("tip.unfounded_ask")} }
-                            div { class: "choice",
-                                button { class: "pick danger", "data-testid": "tip-unfounded-confirm-{id}", disabled: *ui.busy.read(),
-                                    onclick: { let observation_id = id.clone(); move |_| take(observation_id.clone(), TipStep::Unfounded) },
-                                    {ui.t("tip.unfounded_confirm")}
-                                }
-                                button { class: "pick", "data-testid": "tip-unfounded-cancel-{id}", onclick: move |_| confirming.set(false),
-                                    {ui.t("admin.cancel")}
-                                }
-                            }
+                    if asking == Some(Ask::Unfounded) {
+                        Confirm { stem: "tip-unfounded", id: id.clone(), question: ui.t("tip.unfounded_ask"),
+                            confirm: ui.t("tip.unfounded_confirm"), ready: true,
+                            on_confirm: { let observation_id = id.clone(); move |_| { spawn(take(observation_id.clone(), TipStep::Unfounded)); } },
+                            on_cancel: move |_| ask.set(None),
                         }
                     } else {
                         button { class: "big ghost close-tip", "data-testid": "tip-unfounded-{id}", disabled: *ui.busy.read(),
-                            onclick: move |_| confirming.set(true),
+                            onclick: move |_| ask.set(Some(Ask::Unfounded)),
                             {ui.t("tip.close_unfounded")}
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A question asked before a step that is hard to take back: what is asked, anything to fill in
+/// (`children`), then the step and a way out. Its parts are named `{stem}-ask-{id}`,
+/// `{stem}-confirm-{id}` and `{stem}-cancel-{id}`; the step waits until `ready` and while a
+/// command is in flight.
+#[component]
+fn Confirm(
+    stem: String,
+    id: String,
+    question: String,
+    confirm: String,
+    ready: bool,
+    on_confirm: EventHandler<()>,
+    on_cancel: EventHandler<()>,
+    children: Element,
+) -> Element {
+    let ui = Ui::get();
+    rsx! {
+        div { class: "confirm", role: "group", "data-testid": "{stem}-ask-{id}",
+            p { "{question}" }
+            {children}
+            div { class: "choice",
+                button { class: "pick danger", "data-testid": "{stem}-confirm-{id}", disabled: *ui.busy.read() || !ready,
+                    onclick: move |_| on_confirm.call(()), "{confirm}" }
+                button { class: "pick", "data-testid": "{stem}-cancel-{id}", onclick: move |_| on_cancel.call(()),
+                    {ui.t("admin.cancel")} }
             }
         }
     }

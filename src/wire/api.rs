@@ -91,20 +91,21 @@ impl RefusalCode {
         }
     }
 
+    /// Every refusal.
+    pub const ALL: [RefusalCode; 8] = [
+        Self::Conflict,
+        Self::BadDevice,
+        Self::BadSeq,
+        Self::TooLarge,
+        Self::BadPayload,
+        Self::Forbidden,
+        Self::UnknownTip,
+        Self::OutOfOrder,
+    ];
+
     /// The refusal with `code`, or `None` for a code this build does not know.
     pub fn from_code(code: &str) -> Option<Self> {
-        [
-            Self::Conflict,
-            Self::BadDevice,
-            Self::BadSeq,
-            Self::TooLarge,
-            Self::BadPayload,
-            Self::Forbidden,
-            Self::UnknownTip,
-            Self::OutOfOrder,
-        ]
-        .into_iter()
-        .find(|c| c.code() == code)
+        Self::ALL.into_iter().find(|c| c.code() == code)
     }
 }
 
@@ -408,15 +409,8 @@ pub struct DevicesResponse {
     pub devices: Vec<TeamDevice>,
 }
 
-/// The format of a route file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RouteFormat {
-    /// A GeoJSON FeatureCollection of Points.
-    Geojson,
-    /// CSV with a header: name,lat,lon[,radius_m,id,qr_code].
-    Csv,
-}
+/// The format of a route file, as the route request names it.
+pub use crate::domain::route_file::RouteFormat;
 
 /// PUT /api/v1/team/{team_id}/route: replaces the team's route.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -256,6 +256,10 @@ test("every screen fits a phone, speaks Vietnamese, and puts the next tap in rea
     // Offline: every leader screen says what it can in one line, asks nothing, and fits.
     await leaderCtx.setOffline(true);
     await waitShown(leader.page, "offline");
+    // What the screens ask the ward server while offline (the worker's requests included): nothing.
+    const askedOffline = [];
+    const onRequest = (r) => { if (/\/api\/v1\/(team|report)/.test(r.url())) askedOffline.push(r.url()); };
+    leaderCtx.on("request", onRequest);
     for (const [part, sub, name] of [["team-live", null, "live"], ["team-tips", null, "tips"], ["team-logs", null, "logs"],
       ["team-reports", null, "report"], ["team-admin", "admin-roster", "roster"], ["team-admin", "admin-members", "members"],
       ["team-admin", "admin-devices", "devices"], ["team-admin", "admin-route", "route"]]) {
@@ -265,6 +269,7 @@ test("every screen fits a phone, speaks Vietnamese, and puts the next tap in rea
       assert.equal(await leader.page.getByTestId("toast").count(), 0, `offline ${name}: no error in the way`);
       problems.push(...await check(leader.page, `9e-leader-${name}-offline-vi-360`));
     }
+    assert.deepEqual(askedOffline, [], "offline, the screens ask the ward server nothing");
     await waitShown(leader.page, "admin-offline");
     await leader.page.getByTestId("team-reports").click();
     await waitShown(leader.page, "report-offline");
@@ -280,8 +285,12 @@ test("every screen fits a phone, speaks Vietnamese, and puts the next tap in rea
     await leader.page.getByTestId("admin-members").click();
     await waitShown(leader.page, "member-demo-m2");
     await leaderCtx.setOffline(true);
+    askedOffline.length = 0;
     await leader.page.getByTestId("code-demo-m2").click();
     await waitText(leader.page, "toast", "Cần có mạng");
+    // The listener above does see a call tried offline: its silence there meant something.
+    assert.ok(askedOffline.some((u) => u.endsWith("/members/demo-m2/code")), `a tried call is seen: ${askedOffline}`);
+    leaderCtx.off("request", onRequest);
     // The browser's own words are behind the toggle, closed: there if asked for, not in the way.
     const detail = leader.page.getByTestId("toast").locator("details.toast-detail");
     assert.equal(await detail.count(), 1, "the details toggle is there");

@@ -82,7 +82,10 @@ pub async fn keep_leader_app(asked: bool) -> Result<Moved, ApiError> {
                 Some(code @ ("reload" | "refused" | "unsupported")) => {
                     why.arg_key("detail", format!("team.build_err_{code}"))
                 }
-                _ => why.arg("detail", super::js_error_text(&e)),
+                // Anything else: said in general words, the browser's own kept as the detail.
+                _ => why
+                    .arg_key("detail", "team.build_err_other")
+                    .detail(super::js_error_text(&e)),
             })
         }
     }

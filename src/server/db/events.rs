@@ -1,4 +1,5 @@
-//! Pushed events, stored exactly once: each batch in one transaction, each event decided by
+//! Pushed events, stored exactly once: a group of batches in one transaction, each batch in a
+//! savepoint of its own (so a batch that fails is rolled back alone), each event decided by
 //! [`crate::server::push_rules::decide`] over the facts looked up here (earlier events of the same
 //! batch included), refusals logged, the photos a stored record names recorded for their uploads,
 //! and `stored_through` moved on.

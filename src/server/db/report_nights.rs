@@ -429,7 +429,11 @@ fn payload_id(payload: &str) -> Option<String> {
 }
 
 fn field(payload: &str, name: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(payload).ok()?;
+    text(&serde_json::from_str(payload).ok()?, name)
+}
+
+/// A text field of a parsed payload.
+fn text(v: &serde_json::Value, name: &str) -> Option<String> {
     v.get(name)?.as_str().map(str::to_string)
 }
 
@@ -459,7 +463,6 @@ fn nights_of<'a>(
     conn: &Connection,
     records: impl Iterator<Item = (&'a str, &'a str, &'a serde_json::Value)>,
 ) -> Result<BTreeSet<(String, NaiveDate)>, ServerError> {
-    let text = |v: &serde_json::Value, name: &str| v.get(name)?.as_str().map(str::to_string);
     let mut out = BTreeSet::new();
     // The shifts already looked up: a batch's records mostly name the same one.
     let mut shifts_seen: BTreeSet<(String, String)> = BTreeSet::new();

@@ -7,7 +7,7 @@ use super::enrollment::{insert_code, revoke_device, DeviceAuth};
 use super::roster::publish_member;
 use super::setup::{publish_setup, team_setup};
 use super::{audit, ServerDb};
-use crate::domain::route_file::{checkpoints_from_csv, checkpoints_from_geojson};
+use crate::domain::route_file;
 use crate::domain::shift::{night_of, DEFAULT_TZ};
 use crate::domain::text;
 use crate::domain::ward::{Checkpoint, Member, Role, WardSetup};
@@ -17,7 +17,7 @@ use crate::store::rows::{self, write_member, write_route};
 use crate::wire::api::AuditAction;
 use crate::wire::api::{
     AddMemberRequest, DevicesResponse, IssueCodeResponse, LeftResponse, MembersResponse,
-    RouteFormat, RouteRequest, RouteResponse, TeamDevice, TeamMember, CLOCK_FLAG_MS,
+    RouteRequest, RouteResponse, TeamDevice, TeamMember, CLOCK_FLAG_MS,
 };
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -390,10 +390,7 @@ impl ServerDb {
     ) -> Result<RouteResponse, ServerError> {
         // Who may act first: a caller without reach learns nothing from what it sent.
         open_team(&self.conn, auth, team_id, Need::Run)?;
-        let cps = match req.format {
-            RouteFormat::Csv => checkpoints_from_csv(&req.text),
-            RouteFormat::Geojson => checkpoints_from_geojson(&req.text),
-        }?;
+        let cps = route_file::read(req.format, &req.text)?;
         unique_qr_codes(&cps)?;
         let tx = self.conn.transaction()?;
         open_team(&tx, auth, team_id, Need::Run)?;

@@ -185,7 +185,17 @@ impl Shared {
         self: &Arc<Self>,
         f: impl FnOnce(&mut ServerDb) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
-        let mut db = tokio::time::timeout(WRITE_WAIT, self.writer.clone().lock_owned())
+        self.write_within(WRITE_WAIT, f).await
+    }
+
+    /// [`Shared::write`], waiting at most `wait` for the writer (what is left of a wait begun
+    /// earlier: a queued push's).
+    async fn write_within<T: Send + 'static>(
+        self: &Arc<Self>,
+        wait: Duration,
+        f: impl FnOnce(&mut ServerDb) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
+        let mut db = tokio::time::timeout(wait, self.writer.clone().lock_owned())
             .await
             .map_err(|_| ServerError::Busy(RETRY_AFTER_BUSY))?;
         let me = self.clone();
@@ -291,15 +301,17 @@ async fn store_pushes(
         for job in late {
             let _ = job.reply.send(Err(ServerError::Busy(RETRY_AFTER_BUSY)));
         }
-        if jobs.is_empty() {
+        // The group waits for the writer only what is left of its oldest batch's wait: every
+        // push is answered, stored or busy, within about WRITE_WAIT and its own work.
+        let Some(oldest) = jobs.iter().map(|j| j.asked).min() else {
             continue;
-        }
+        };
         let (inputs, replies): (Vec<_>, Vec<_>) = jobs
             .into_iter()
             .map(|j| ((j.auth, j.sent_at, j.events), j.reply))
             .unzip();
         let stored = shared
-            .write(move |db| {
+            .write_within(WRITE_WAIT.saturating_sub(oldest.elapsed()), move |db| {
                 let batches: Vec<db::events::PushBatch<'_>> = inputs
                     .iter()
                     .map(|(auth, sent_at, events)| db::events::PushBatch {
@@ -404,8 +416,7 @@ impl IntoResponse for ServerError {
                     ServerError::Code(why) => Some(*why),
                     _ => None,
                 },
-                error: self.code().into(),
-                message: self.to_string(),
+                ..ErrorBody::new(self.code(), self.to_string())
             }),
         )
             .into_response()
