@@ -8,7 +8,8 @@ use chrono::{TimeZone, Utc};
 use common::client::{Device, Message};
 use common::Server;
 use patrol::domain::observation::Category;
-use patrol::domain::records::Observation;
+use patrol::domain::records::{Correction, Observation};
+use patrol::domain::review::TeamRecord;
 use patrol::domain::tip::{outcome, FollowUp, TipStep};
 use patrol::domain::ward::Role;
 use patrol::wire::api::{ErrorBody, PushResponse, RefusalCode};
@@ -513,4 +514,54 @@ async fn a_quiet_stream_outlives_the_header_and_request_timeouts() {
         assert_eq!(m, Some(Message::Comment("keep-alive".into())));
     }
     assert_eq!(server.shared.announcer().open_streams(), 1);
+}
+
+/// A record of ward 2 that names a record of ward 1 (a correction whose target is ward 1's
+/// observation, with a new category): whatever is stored of it stays ward 2's. Ward 1's leader
+/// never pulls it, and ward 1's team records (what its logs and reports are made of) do not hold
+/// it.
+#[tokio::test]
+async fn a_correction_naming_another_wards_record_changes_nothing_there() {
+    let server = world().await;
+    let mut m2 = Device::enroll(&server, "demo-m2").await;
+    let mut w2_m1 = Device::enroll(&server, "w2-m1").await;
+    let leader = Device::enroll(&server, "demo-m1").await;
+    let o1 = observation(&mut m2, "obs-1");
+    assert_eq!(push_one(&m2, o1).await, None);
+    let fix = Correction {
+        id: "c-w2".into(),
+        shift_id: format!("shift-{}", w2_m1.member),
+        target_id: "obs-1".into(),
+        text: "Sửa loại sự việc".into(),
+        new_category: Some(Category::Drugs),
+        at: Utc.with_ymd_and_hms(2026, 12, 5, 15, 30, 0).unwrap(),
+        photos_added: Vec::new(),
+        photos_removed: Vec::new(),
+    };
+    let e = w2_m1.event(
+        EventKind::Corrected,
+        "c-w2",
+        serde_json::to_value(fix).unwrap(),
+    );
+    let correction = e.event_id.clone();
+    push_one(&w2_m1, e).await;
+    let pulled = event_ids(&leader.pull_after(0).await);
+    assert!(!pulled.contains(&correction), "{pulled:?}");
+    let (records, _) = server
+        .shared
+        .read(|conn| patrol::server::db::review::team_records(conn, TEAM1, "", "~"))
+        .await
+        .unwrap();
+    assert!(
+        !records
+            .iter()
+            .any(|r| matches!(r, TeamRecord::Correction(c) if c.id == "c-w2")),
+        "ward 1's records hold no correction of ward 2"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, TeamRecord::Observation(o) if o.id == "obs-1")),
+        "ward 1's observation is there, as it was"
+    );
 }
