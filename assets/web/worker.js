@@ -1,11 +1,11 @@
 // The store's dedicated worker: SQLite on OPFS, the command handler and sync, in a wasm module of
 // its own (app/<its hash>/store_bg.wasm, built with feature `web-store`, without the screens).
-// index.html starts it with the page, so this script and its JS glue load at once. The module
-// downloads when the page's first message arrives, sent once the page's own module runs, so on a
-// first visit the two downloads do not share the link; or at once when index.html says the files
-// come from the service worker's copy ({ preload: true }). The first message carries the page's
-// clock offset and, in the browser tests only, a number of storage faults (platform/web/client.rs,
-// start_message).
+// index.html starts it with the page, so this script and its JS glue load at once, and sends it
+// its start message: at once, with the store's module compiled on the page, when the files come from
+// the service worker's copy; on a first visit once the page's module has arrived, and this worker
+// then downloads its module, so the two downloads do not share the link. A worker the page starts
+// itself is sent it by the page (platform/web/client.rs, start_message). It carries the page's clock
+// offset and, in the browser tests only, a number of storage faults.
 import init, { start_worker } from "./store.js";
 
 const MODULE = new URL("./store_bg.wasm", import.meta.url);
@@ -46,22 +46,16 @@ async function loadModule() {
   }
 }
 
-let loading = null;
-const load = () => (loading ??= loadModule());
 const start = await new Promise((resolve) => {
   self.onmessage = (e) => {
-    if (e.data && e.data.preload) {
-      // Its failure is reported once the start message awaits it.
-      load().catch(() => {});
-      return;
-    }
     self.onmessage = null;
     resolve(e.data);
   };
 });
 let loaded = true;
 try {
-  await load();
+  if (start.module) await init({ module_or_path: start.module });
+  else await loadModule();
 } catch (e) {
   loaded = false;
   // platform::protocol::Response::Fatal { error: StartError::Download { detail } }

@@ -1,8 +1,10 @@
 // A new phone's first screen does not wait for its store: the store opens empty, so the app draws
 // its screens at once and a tap made before the store is open is carried out, once, as soon as it
 // is. Held here by holding the store worker's script. A phone that has a store waits for it and
-// never shows the new phone's screen on the way. The store's own module, which the worker downloads
-// after the page's, is asked for again after a lost connection.
+// never shows the new phone's screen on the way, and, once the app is kept by the service worker,
+// its store opens while the page's own module is still loading, its first answer kept for the page.
+// The store's own module, which the worker downloads after the page's, is asked for again after a
+// lost connection.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -50,6 +52,41 @@ test("a new phone's first screen comes before its store, and a tap made meanwhil
     await page.reload();
     await waitText(page, "tonight-title", /\d\d\/\d\d\/\d{4}/, 60_000);
     assert.equal(await page.evaluate(() => window.__sawNoWard === true), false, "a phone with a store never shows the new phone's screen");
+  } finally {
+    await ctx.close().catch(() => {});
+    await server.stop().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+test("a kept app's store opens while the page's module loads, and the page takes what it answered meanwhile", { timeout: 180_000 }, async () => {
+  const server = await startServer();
+  const profile = mkdtempSync(path.join(os.tmpdir(), "patrol-e2e-first-"));
+  const ctx = await launch(profile, CP1);
+  try {
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    await page.goto(server.url);
+    await page.getByTestId("load-demo").click();
+    await waitText(page, "tonight-title", /\d\d\/\d\d\/\d{4}/, 60_000);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+    // The page's own module is held before it runs (the store's worker gets its module compiled,
+    // not from instantiateStreaming): the page cannot listen to the store until it is let go.
+    await page.addInitScript(() => {
+      const instantiate = WebAssembly.instantiateStreaming;
+      WebAssembly.instantiateStreaming = async (...args) => {
+        await new Promise((resolve) => { window.__letPageRun = resolve; });
+        return instantiate.apply(WebAssembly, args);
+      };
+    });
+    await page.reload();
+    await page.waitForFunction(() => typeof window.__letPageRun === "function", null, { timeout: 60_000 });
+    // The store opened and answered with the page's module held.
+    await page.waitForFunction(() => (window.PATROL_WORKER?.answers.length ?? 0) >= 1, null, { timeout: 60_000 });
+    assert.equal(await page.getByTestId("tonight-title").count(), 0, "the page has not run yet");
+    await page.evaluate(() => window.__letPageRun());
+    await waitText(page, "tonight-title", /\d\d\/\d\d\/\d{4}/, 60_000);
+    assert.equal(await page.getByTestId("fatal").count(), 0);
+    assert.equal(await page.evaluate(() => window.PATROL_WORKER === undefined), true, "the app took the store's worker");
   } finally {
     await ctx.close().catch(() => {});
     await server.stop().catch(() => {});

@@ -23,28 +23,48 @@ fn worker_script() -> Result<String, JsValue> {
     Ok(format!("{folder}/worker.js"))
 }
 
+/// The store's worker as the page takes it.
+struct TakenWorker {
+    worker: Worker,
+    /// It was sent its start message: index.html sends it to the worker it started.
+    started: bool,
+    /// What it answered before this page listened, oldest first.
+    answers: Vec<JsValue>,
+}
+
 /// The store's worker: the one index.html started with the page (so its script is loaded while
-/// the wasm downloads), else a new one.
-fn store_worker() -> Result<Worker, JsValue> {
+/// the wasm downloads), with what it kept of the worker's answers, else a new one. The caller
+/// listens to it in the same task, so no answer falls between the two listeners.
+fn store_worker() -> Result<TakenWorker, JsValue> {
     let global = js_sys::global();
     let early = js_sys::Reflect::get(&global, &"PATROL_WORKER".into())?;
-    if let Ok(worker) = early.dyn_into::<Worker>() {
+    let field = |name: &str| js_sys::Reflect::get(&early, &name.into());
+    if let Ok(worker) = field("worker").and_then(|w| w.dyn_into::<Worker>()) {
+        let keep: js_sys::Function = field("keep")?.dyn_into()?;
+        worker.remove_event_listener_with_callback("message", &keep)?;
         // Taken once: a second Core (there is none today) would start its own.
         js_sys::Reflect::delete_property(
             global.unchecked_ref::<js_sys::Object>(),
             &"PATROL_WORKER".into(),
         )?;
-        return Ok(worker);
+        return Ok(TakenWorker {
+            worker,
+            started: true,
+            answers: js_sys::Array::from(&field("answers")?).to_vec(),
+        });
     }
     let opts = WorkerOptions::new();
     opts.set_type(WorkerType::Module);
-    Worker::new_with_options(&worker_script()?, &opts)
+    Ok(TakenWorker {
+        worker: Worker::new_with_options(&worker_script()?, &opts)?,
+        started: false,
+        answers: Vec::new(),
+    })
 }
 
-/// The worker's first message (see assets/web/worker.js), sent once this page's own module runs,
-/// so that on a first visit the store's module downloads after the page's, not beside it: the
-/// clock offset (see [`crate::clock`]) and the browser tests' storage faults
-/// (`PATROL_STORE_FAULTS`).
+/// The first message of a worker this page started itself (see assets/web/worker.js; index.html
+/// writes the same message for the one it starts): the clock offset (see [`crate::clock`]) and the
+/// browser tests' storage faults (`PATROL_STORE_FAULTS`).
 fn start_message(offset_ms: i64) -> Result<JsValue, JsValue> {
     let faults = js_sys::Reflect::get(&js_sys::global(), &"PATROL_STORE_FAULTS".into())
         .ok()
@@ -156,9 +176,9 @@ impl Starting {
         let unsupported = |e: JsValue| StartError::Unsupported {
             detail: super::js_error_text(&e),
         };
-        let worker = store_worker().map_err(unsupported)?;
+        let taken = store_worker().map_err(unsupported)?;
         let inner = Rc::new(Inner {
-            worker,
+            worker: taken.worker,
             next_id: Cell::new(1),
             pending: RefCell::new(HashMap::new()),
             opening: RefCell::new(Opening::Waiting(Vec::new())),
@@ -195,6 +215,10 @@ impl Starting {
         inner
             .worker
             .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let handle: &js_sys::Function = on_message.as_ref().unchecked_ref();
+        for answer in &taken.answers {
+            handle.call1(&JsValue::NULL, answer).map_err(unsupported)?;
+        }
         on_message.forget();
         let weak = Rc::downgrade(&inner);
         let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
@@ -214,9 +238,12 @@ impl Starting {
             .worker
             .set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
-        // Sent once the replies have a listener: the worker answers nothing before this.
-        let start = start_message(crate::clock::offset_ms()).map_err(unsupported)?;
-        inner.worker.post_message(&start).map_err(unsupported)?;
+        // Sent once the replies have a listener: the worker answers nothing before this (a worker
+        // index.html started may have: its answers were kept and replayed above).
+        if !taken.started {
+            let start = start_message(crate::clock::offset_ms()).map_err(unsupported)?;
+            inner.worker.post_message(&start).map_err(unsupported)?;
+        }
         Ok(Starting { inner })
     }
 }
