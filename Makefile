@@ -22,7 +22,7 @@ web: setup-web ## build the PWA into dist/
 	@tools/build_web.sh
 
 test-rust: ## unit, property and store tests
-	cargo test
+	cargo test --workspace
 
 test-desktop: ## the desktop app builds; the screens' and the platform glue's own unit tests (every screen is in it)
 	cargo build --features desktop --bin patrol-desktop

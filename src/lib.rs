@@ -4,14 +4,17 @@
 //! handler every platform shares, `ui` the Dioxus screens, and `platform` the glue for each target.
 
 pub mod clock;
-pub mod domain;
+/// The rules, in their own crate (crates/domain): no I/O, no platform code.
+pub use patrol_domain as domain;
 pub mod i18n;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;
 pub mod service;
-pub mod store;
+/// The device database, in its own crate (crates/store).
+pub use patrol_store as store;
 pub mod sync;
-pub mod wire;
+/// What the phone and the ward server exchange, in its own crate (crates/wire).
+pub use patrol_wire as wire;
 
 #[cfg(any(feature = "web", feature = "web-store", feature = "desktop"))]
 pub mod platform;

@@ -5,10 +5,10 @@ use super::outbox;
 use super::rows;
 use super::setup::write_setup;
 use super::{Store, StoreError};
-use crate::domain::ward::{Role, WardSetup};
-use crate::wire::api::{EnrollResponse, PullResponse, PushResponse};
-use crate::wire::feed::FeedBody;
 use chrono::{DateTime, Utc};
+use patrol_domain::ward::{Role, WardSetup};
+use patrol_wire::api::{EnrollResponse, PullResponse, PushResponse};
+use patrol_wire::feed::FeedBody;
 use rusqlite::{params, OptionalExtension, Transaction};
 
 /// What applying a push reply did.

@@ -4,9 +4,9 @@
 //! the ward's keeping period (`Ward::photo_keep_days`).
 
 use super::{Store, StoreError};
-use crate::domain::photo::{self, PhotoError, PhotoHash, PhotoRef, PreparedPhoto};
-use crate::wire::photo::PhotoRefusal;
 use chrono::{DateTime, Utc};
+use patrol_domain::photo::{self, PhotoError, PhotoHash, PhotoRef, PreparedPhoto};
+use patrol_wire::photo::PhotoRefusal;
 use rusqlite::{params, OptionalExtension, Transaction};
 
 /// Checks the prepared photos of one record (at most four, each an image within the limits) and

@@ -527,10 +527,10 @@ pub(super) fn action_index(a: Action) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::geofence::Fix;
-    use crate::domain::shift::default_slots;
-    use crate::domain::tip::TipStep;
-    use crate::domain::ward::{Team, Ward};
+    use crate::geofence::Fix;
+    use crate::shift::default_slots;
+    use crate::tip::TipStep;
+    use crate::ward::{Team, Ward};
     use chrono::{Duration, NaiveDate, TimeZone};
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -561,7 +561,7 @@ mod tests {
                 tz: "Asia/Ho_Chi_Minh".into(),
                 police_phone: "113".into(),
                 demo: false,
-                photo_keep_days: crate::domain::ward::DEFAULT_PHOTO_KEEP_DAYS,
+                photo_keep_days: crate::ward::DEFAULT_PHOTO_KEEP_DAYS,
             },
             team: Team {
                 id: team.into(),

@@ -11,10 +11,10 @@ pub mod setup;
 pub mod sync_state;
 pub mod team;
 
-use crate::domain::records::RecordError;
-use crate::domain::ward::WardError;
-use crate::i18n::Lang;
-use crate::wire::WireError;
+use patrol_domain::lang::Lang;
+use patrol_domain::records::RecordError;
+use patrol_domain::ward::WardError;
+use patrol_wire::WireError;
 use rusqlite::Connection;
 use thiserror::Error;
 
@@ -76,10 +76,10 @@ pub enum StoreError {
     NotReviewer,
     /// A photo is not an image, too large, or one too many.
     #[error(transparent)]
-    Photo(#[from] crate::domain::photo::PhotoError),
+    Photo(#[from] patrol_domain::photo::PhotoError),
     /// A tip step breaks the order or the note's limit.
     #[error(transparent)]
-    Tip(#[from] crate::domain::tip::TipError),
+    Tip(#[from] patrol_domain::tip::TipError),
     /// An id names nothing known here (a checkpoint, member, slot or record).
     #[error("unknown {what}: {id}")]
     Unknown {
@@ -92,7 +92,7 @@ pub enum StoreError {
 
 /// Whether SQLite's error comes from the storage under the database (an I/O error, a full disk
 /// or quota, a file that became read-only or cannot be opened): closing and reopening the
-/// database may cure it (the door does, on [`crate::service::ApiError::STORAGE`]).
+/// database may cure it (the door does, on `ApiError::STORAGE` (crate patrol, service)).
 pub fn storage_failed(e: &rusqlite::Error) -> bool {
     use rusqlite::ErrorCode::*;
     matches!(

@@ -9,9 +9,9 @@
 //! - `GET  /api/v1/photos/{hash}` → the image bytes (its MIME type), for readers of a naming
 //!   observation.
 //!
-//! Refusals are an [`crate::wire::api::ErrorBody`] whose `error` is a [`PhotoRefusal`] code.
+//! Refusals are an [`crate::api::ErrorBody`] whose `error` is a [`PhotoRefusal`] code.
 
-use crate::domain::photo::PhotoHash;
+use patrol_domain::photo::PhotoHash;
 use serde::{Deserialize, Serialize};
 
 /// The largest piece of one upload request, bytes: a cut connection loses at most this much.

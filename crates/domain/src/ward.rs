@@ -41,9 +41,9 @@ fn default_photo_keep_days() -> u16 {
 }
 
 impl Ward {
-    /// The ward's time zone ([`crate::domain::shift::DEFAULT_TZ`] if the name is not one).
+    /// The ward's time zone ([`crate::shift::DEFAULT_TZ`] if the name is not one).
     pub fn time_zone(&self) -> chrono_tz::Tz {
-        self.tz.parse().unwrap_or(crate::domain::shift::DEFAULT_TZ)
+        self.tz.parse().unwrap_or(crate::shift::DEFAULT_TZ)
     }
 
     /// Checks the ward's own settings (the photo keeping period).
@@ -281,7 +281,7 @@ mod tests {
 
     #[test]
     fn demo_ward_file_is_valid() {
-        let s = WardSetup::from_json(include_str!("../../assets/demo/ward.json")).unwrap();
+        let s = WardSetup::from_json(include_str!("../../../assets/demo/ward.json")).unwrap();
         assert!(s.ward.demo);
         assert_eq!(s.ward.photo_keep_days, DEFAULT_PHOTO_KEEP_DAYS);
         assert_eq!(s.team.slots.len(), 2);
@@ -297,7 +297,7 @@ mod tests {
             check_photo_keep_days(366),
             Err(WardError::PhotoKeepDays(366))
         );
-        let mut s = WardSetup::from_json(include_str!("../../assets/demo/ward.json")).unwrap();
+        let mut s = WardSetup::from_json(include_str!("../../../assets/demo/ward.json")).unwrap();
         s.ward.photo_keep_days = 400;
         assert_eq!(s.validate(), Err(WardError::PhotoKeepDays(400)));
     }

@@ -8,35 +8,35 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_init",
-        include_str!("../../migrations/device_0001_init.sql"),
+        include_str!("../../../migrations/device_0001_init.sql"),
     ),
     (
         "0002_corrections_settings",
-        include_str!("../../migrations/device_0002_corrections_settings.sql"),
+        include_str!("../../../migrations/device_0002_corrections_settings.sql"),
     ),
     (
         "0003_sync",
-        include_str!("../../migrations/device_0003_sync.sql"),
+        include_str!("../../../migrations/device_0003_sync.sql"),
     ),
     (
         "0004_feed_rejected",
-        include_str!("../../migrations/device_0004_feed_rejected.sql"),
+        include_str!("../../../migrations/device_0004_feed_rejected.sql"),
     ),
     (
         "0005_team_view",
-        include_str!("../../migrations/device_0005_team_view.sql"),
+        include_str!("../../../migrations/device_0005_team_view.sql"),
     ),
     (
         "0006_roster",
-        include_str!("../../migrations/device_0006_roster.sql"),
+        include_str!("../../../migrations/device_0006_roster.sql"),
     ),
     (
         "0007_photos",
-        include_str!("../../migrations/device_0007_photos.sql"),
+        include_str!("../../../migrations/device_0007_photos.sql"),
     ),
     (
         "0008_photo_keep_days",
-        include_str!("../../migrations/device_0008_photo_keep_days.sql"),
+        include_str!("../../../migrations/device_0008_photo_keep_days.sql"),
     ),
 ];
 

@@ -2,9 +2,9 @@
 
 use super::rows;
 use super::{Store, StoreError};
-use crate::domain::shift::DEFAULT_TZ;
-use crate::domain::ward::{Checkpoint, Ward, WardSetup};
 use chrono_tz::Tz;
+use patrol_domain::shift::DEFAULT_TZ;
+use patrol_domain::ward::{Checkpoint, Ward, WardSetup};
 use rusqlite::{OptionalExtension, Transaction};
 
 impl Store {

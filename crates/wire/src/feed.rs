@@ -6,7 +6,7 @@
 use super::api::{RosterFeed, ROSTER_KIND};
 use super::event::{Event, EventKind};
 use super::WireError;
-use crate::domain::ward::WardSetup;
+use patrol_domain::ward::WardSetup;
 use serde::{Deserialize, Serialize};
 
 /// The `kind` of a setup item; event items carry their event's kind.

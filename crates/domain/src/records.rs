@@ -465,7 +465,7 @@ impl ShiftLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::geofence::LatLon;
+    use crate::geofence::LatLon;
     use proptest::prelude::*;
 
     fn cp() -> Checkpoint {

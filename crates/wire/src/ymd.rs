@@ -1,6 +1,6 @@
 //! Dates on the wire as exactly `YYYY-MM-DD` (a four-digit year): chrono alone also reads a sign
 //! and a longer year (`+99999-05-01`), which would be stored and then sort before every real
-//! night. Use with `#[serde(with = "crate::wire::ymd")]`.
+//! night. Use with `#[serde(with = "crate::ymd")]`.
 
 use chrono::NaiveDate;
 use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};

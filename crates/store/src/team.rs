@@ -1,15 +1,15 @@
 //! The team as this device knows it: the events it pulled (a leader's team, a member's own tips)
 //! together with its own, read back through the one domain function
-//! ([`crate::domain::review::team_log`]); and the tip steps a leader appends.
+//! ([`patrol_domain::review::team_log`]); and the tip steps a leader appends.
 
 use super::{outbox, Store, StoreError};
-use crate::domain::review::{team_log, TeamRecord};
-pub use crate::domain::review::{TeamView, Unreadable};
-use crate::domain::tip::{self, outcome, FollowUp, TipState, TipStep};
-use crate::domain::ward::Role;
-use crate::store::sync_state::SyncKey;
-use crate::wire::event::{records_of, EventKind};
+use crate::sync_state::SyncKey;
 use chrono::{DateTime, Utc};
+use patrol_domain::review::{team_log, TeamRecord};
+pub use patrol_domain::review::{TeamView, Unreadable};
+use patrol_domain::tip::{self, outcome, FollowUp, TipState, TipStep};
+use patrol_domain::ward::Role;
+use patrol_wire::event::{records_of, EventKind};
 use serde::{Deserialize, Serialize};
 
 /// What became of a tip, as this device knows it (a member sees the outcome of their own).

@@ -2,10 +2,10 @@
 //! (their tables have the same columns): one column list, one reader and one writer per type,
 //! and the typed corrupt-row error every reader of stored rows uses.
 
-use crate::domain::geofence::LatLon;
-use crate::domain::ward::{check_photo_keep_days, Checkpoint, Member, Role, Team, Ward, WardSetup};
-use crate::wire::WireError;
 use chrono::{DateTime, Utc};
+use patrol_domain::geofence::LatLon;
+use patrol_domain::ward::{check_photo_keep_days, Checkpoint, Member, Role, Team, Ward, WardSetup};
+use patrol_wire::WireError;
 use rusqlite::types::Type;
 use rusqlite::Row;
 

@@ -1,6 +1,7 @@
 //! Pure domain rules: no I/O, no platform code, plain functions over plain data.
 
 pub mod geofence;
+pub mod lang;
 pub mod map;
 pub mod observation;
 pub mod period;

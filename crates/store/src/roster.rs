@@ -2,10 +2,10 @@
 //! latest roster feed item for that member.
 
 use super::{Store, StoreError};
-use crate::domain::roster::Assignment;
-use crate::wire::api::RosterFeed;
-use crate::wire::WireError;
 use chrono::NaiveDate;
+use patrol_domain::roster::Assignment;
+use patrol_wire::api::RosterFeed;
+use patrol_wire::WireError;
 use rusqlite::{params, Connection};
 
 /// Replaces what is held for the item's member from its night on with its assignments.

@@ -2,7 +2,7 @@
 //!
 //! A roster is a list of [`Assignment`]s, one per (night, slot, member). Leaders plan it one night
 //! at a time ([`NightPlan`]) or as a [`WeeklyPattern`] expanded over a range of evenings. A night
-//! is named by its evening's date (see [`crate::domain::shift`]), so a pattern's weekday is the
+//! is named by its evening's date (see [`crate::shift`]), so a pattern's weekday is the
 //! evening's weekday: "Monday ca2 24:00–04:00" runs in the small hours of Tuesday.
 //!
 //! From a roster and the shifts actually run: who is due tonight, which planned slots were
@@ -305,7 +305,7 @@ pub fn absent(members: &[String], shifts: &[Shift], today: NaiveDate, nights: u3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::shift::{default_slots, DEFAULT_TZ};
+    use crate::shift::{default_slots, DEFAULT_TZ};
     use chrono::TimeZone;
     use proptest::prelude::*;
 
@@ -323,7 +323,7 @@ mod tests {
     #[test]
     fn the_planned_slot_is_offered_until_it_is_done_or_over() {
         let night = d(2025, 12, 5);
-        let windows = crate::domain::shift::windows_for_night(&default_slots(), night, DEFAULT_TZ);
+        let windows = crate::shift::windows_for_night(&default_slots(), night, DEFAULT_TZ);
         let code = |w: Option<&SlotWindow>| w.map(|w| w.code.clone());
         let ca2 = vec!["ca2".to_string()];
         // 21:00, during ca1: a member planned on ca2 is offered ca2, others the one under way.

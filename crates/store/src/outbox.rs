@@ -3,9 +3,9 @@
 
 use super::rows;
 use super::StoreError;
-use crate::wire::api::RefusalCode;
-use crate::wire::event::{Event, EventKind};
 use chrono::{DateTime, Utc};
+use patrol_wire::api::RefusalCode;
+use patrol_wire::event::{Event, EventKind};
 use rusqlite::{params, Connection, Row, Transaction};
 use serde::{Deserialize, Serialize};
 

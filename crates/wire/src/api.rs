@@ -3,9 +3,9 @@
 
 use super::event::Event;
 use super::feed::FeedItem;
-use crate::domain::roster::{Absence, Assignment, Missed};
-use crate::domain::ward::{Checkpoint, Role, WardSetup};
 use chrono::{DateTime, NaiveDate, Utc};
+use patrol_domain::roster::{Absence, Assignment, Missed};
+use patrol_domain::ward::{Checkpoint, Role, WardSetup};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -238,7 +238,7 @@ pub struct RosterResponse {
 #[serde(deny_unknown_fields)]
 pub struct RosterNightRequest {
     /// The night (the evening's date, YYYY-MM-DD): tonight or later.
-    #[serde(with = "crate::wire::ymd")]
+    #[serde(with = "crate::ymd")]
     pub night: NaiveDate,
     /// Slot code → member ids; a slot left out has nobody that night.
     pub slots: BTreeMap<String, Vec<String>>,
@@ -250,10 +250,10 @@ pub struct RosterNightRequest {
 #[serde(deny_unknown_fields)]
 pub struct RosterPatternRequest {
     /// First night, tonight or later.
-    #[serde(with = "crate::wire::ymd")]
+    #[serde(with = "crate::ymd")]
     pub from: NaiveDate,
     /// Last night, included (at most 366 nights in all).
-    #[serde(with = "crate::wire::ymd")]
+    #[serde(with = "crate::ymd")]
     pub to: NaiveDate,
     /// Weekday of the evening ("mon" … "sun") → slot code → member ids. A weekday left out has
     /// nobody on those nights.
@@ -410,7 +410,7 @@ pub struct DevicesResponse {
 }
 
 /// The format of a route file, as the route request names it.
-pub use crate::domain::route_file::RouteFormat;
+pub use patrol_domain::route_file::RouteFormat;
 
 /// PUT /api/v1/team/{team_id}/route: replaces the team's route.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -576,10 +576,10 @@ pub struct ReportQuery {
     /// The team or ward; the caller's own when absent.
     pub id: Option<String>,
     /// First evening.
-    #[serde(with = "crate::wire::ymd")]
+    #[serde(with = "crate::ymd")]
     pub from: chrono::NaiveDate,
     /// Last evening.
-    #[serde(with = "crate::wire::ymd")]
+    #[serde(with = "crate::ymd")]
     pub to: chrono::NaiveDate,
 }
 
@@ -605,9 +605,9 @@ impl ReportQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportResponse {
     /// The period asked for.
-    pub report: crate::domain::report::Report,
+    pub report: patrol_domain::report::Report,
     /// The totals of the period just before, of the same length.
-    pub before: crate::domain::report::Figures,
+    pub before: patrol_domain::report::Figures,
     /// The totals of the same evenings a year earlier.
-    pub year_before: crate::domain::report::Figures,
+    pub year_before: patrol_domain::report::Figures,
 }

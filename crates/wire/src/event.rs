@@ -17,7 +17,7 @@ pub enum EventKind {
     Corrected,
     /// A shift ended.
     ShiftEnded,
-    /// A leader or officer took a step on a tip (payload: [`crate::domain::tip::FollowUp`]).
+    /// A leader or officer took a step on a tip (payload: [`patrol_domain::tip::FollowUp`]).
     TipFollowedUp,
 }
 
@@ -76,8 +76,8 @@ pub struct Event {
 pub fn record(
     kind: EventKind,
     payload: &str,
-) -> Result<crate::domain::review::TeamRecord, serde_json::Error> {
-    use crate::domain::review::TeamRecord as R;
+) -> Result<patrol_domain::review::TeamRecord, serde_json::Error> {
+    use patrol_domain::review::TeamRecord as R;
     Ok(match kind {
         EventKind::ShiftStarted => R::Started(serde_json::from_str(payload)?),
         EventKind::CheckedIn => R::CheckIn(serde_json::from_str(payload)?),
@@ -94,8 +94,8 @@ pub fn record(
 pub fn records_of(
     rows: impl IntoIterator<Item = (String, String, String)>,
 ) -> (
-    Vec<crate::domain::review::TeamRecord>,
-    Vec<crate::domain::review::Unreadable>,
+    Vec<patrol_domain::review::TeamRecord>,
+    Vec<patrol_domain::review::Unreadable>,
 ) {
     let (mut records, mut unreadable) = (Vec::new(), Vec::new());
     let mut seen = std::collections::HashSet::new();
@@ -108,7 +108,7 @@ pub fn records_of(
             .and_then(|k| record(k, &payload).map_err(|e| e.to_string()));
         match parsed {
             Ok(r) => records.push(r),
-            Err(detail) => unreadable.push(crate::domain::review::Unreadable { event_id, detail }),
+            Err(detail) => unreadable.push(patrol_domain::review::Unreadable { event_id, detail }),
         }
     }
     (records, unreadable)

@@ -3,18 +3,18 @@
 use super::outbox;
 use super::rows;
 use super::{Store, StoreError};
-use crate::domain::geofence::{Fix, LatLon};
-use crate::domain::observation::{Action, Category};
-use crate::domain::photo::{self, PhotoError, PhotoHash, PhotoRef, PreparedPhoto};
-use crate::domain::records::{
+use chrono::{DateTime, NaiveDate, Utc};
+use patrol_domain::geofence::{Fix, LatLon};
+use patrol_domain::observation::{Action, Category};
+use patrol_domain::photo::{self, PhotoError, PhotoHash, PhotoRef, PreparedPhoto};
+use patrol_domain::records::{
     decide_check_in, CheckIn, CheckInMethod, CheckInRequest, Correction, Observation,
     ObservationInput, RecordError, Shift,
 };
-use crate::domain::shift::night_of;
-use crate::domain::text::{self, LONG_TEXT_MAX};
-use crate::domain::ward::Checkpoint;
-use crate::wire::event::EventKind;
-use chrono::{DateTime, NaiveDate, Utc};
+use patrol_domain::shift::night_of;
+use patrol_domain::text::{self, LONG_TEXT_MAX};
+use patrol_domain::ward::Checkpoint;
+use patrol_wire::event::EventKind;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +27,7 @@ pub struct Saved<T> {
     pub clock_went_back: bool,
 }
 
-pub use crate::domain::records::{LogEntry, ShiftLog};
+pub use patrol_domain::records::{LogEntry, ShiftLog};
 
 /// Photos a correction adds to an observation or takes off it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -252,9 +252,9 @@ pub fn gaps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::observation::Category;
-    use crate::domain::records::CheckInMethod;
-    use crate::domain::tip::TipStep;
+    use crate::observation::Category;
+    use crate::records::CheckInMethod;
+    use crate::tip::TipStep;
     use chrono::TimeZone;
 
     fn t(h: u32, m: u32) -> DateTime<Utc> {

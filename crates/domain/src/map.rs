@@ -588,9 +588,9 @@ pub fn drawn_at(marks: &[Mark], at: &[(f64, f64)]) -> Vec<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::geofence::Fix;
-    use crate::domain::observation::Category;
-    use crate::domain::records::{CheckIn, CheckInMethod, Observation, Shift};
+    use crate::geofence::Fix;
+    use crate::observation::Category;
+    use crate::records::{CheckIn, CheckInMethod, Observation, Shift};
     use chrono::{NaiveDate, TimeZone, Utc};
     use proptest::prelude::*;
 
