@@ -8,7 +8,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 run: web ## build the PWA and start the ward server on http://127.0.0.1:8080 (data in ward-data/)
-	cargo run --bin ward-server -- --data ward-data serve --addr 127.0.0.1:$(PORT) --dist dist --demo
+	cargo run -p patrol-server --bin ward-server -- --data ward-data serve --addr 127.0.0.1:$(PORT) --dist dist --demo
 
 test: setup-test test-rust test-desktop web test-e2e ## every test: unit, property, store, desktop build, browser
 
@@ -29,7 +29,7 @@ test-desktop: ## the desktop app builds; the screens' and the platform glue's ow
 	cargo test --features desktop --lib -- ui:: platform::
 
 test-e2e: ## the full shift in headless Chromium, offline (served by the ward server)
-	cargo build --bin ward-server
+	cargo build -p patrol-server --bin ward-server
 	node --test --test-concurrency=1 tests/e2e/
 
 bench: web setup-test ## save latency (native and browser), bundle size, push throughput, 3 minutes of 50 and 200 phones pushing, a new phone's download, a district's yearly report

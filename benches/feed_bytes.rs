@@ -4,11 +4,11 @@
 //! carry them. Prints figures; asserts nothing.
 
 use chrono::{Duration, Utc};
+use patrol::domain::ward::DEMO_WARD;
 use patrol::domain::ward::{Member, Role, WardSetup};
-use patrol::server::app::{Application, ServerConfig};
-use patrol::server::db::ServerDb;
-use patrol::service::handle::DEMO_WARD;
 use patrol::wire::api::{EnrollResponse, PullResponse};
+use patrol_server::app::{Application, ServerConfig};
+use patrol_server::db::ServerDb;
 use std::io::Write;
 
 const CHANGES: usize = 300;

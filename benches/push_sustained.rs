@@ -13,12 +13,12 @@
 //! data directory), so its memory is its own.
 
 use chrono::{Duration, NaiveDate, Utc};
+use patrol::domain::ward::DEMO_WARD;
 use patrol::domain::ward::{Member, Role, WardSetup};
-use patrol::server::app::{Application, ServerConfig};
-use patrol::server::db::ServerDb;
-use patrol::service::handle::DEMO_WARD;
 use patrol::wire::api::{PushRequest, PushResponse};
 use patrol::wire::event::{Event, EventKind};
+use patrol_server::app::{Application, ServerConfig};
+use patrol_server::db::ServerDb;
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;

@@ -10,14 +10,14 @@
 //! the same rows into the same table.
 
 use chrono::{Duration, Utc};
+use patrol::domain::ward::DEMO_WARD;
 use patrol::domain::ward::{Member, Role, WardSetup};
-use patrol::server::app::{Application, ServerConfig};
-use patrol::server::db::{enrollment, feed, ServerDb};
-use patrol::server::http::limit::Limit;
-use patrol::server::http::Shared;
-use patrol::service::handle::DEMO_WARD;
 use patrol::wire::api::{PullResponse, PushRequest, PushResponse};
 use patrol::wire::event::Event;
+use patrol_server::app::{Application, ServerConfig};
+use patrol_server::db::{enrollment, feed, ServerDb};
+use patrol_server::http::limit::Limit;
+use patrol_server::http::Shared;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -97,9 +97,9 @@ fn main() {
 fn server_answer(y: &year::Year) {
     use patrol::domain::review::TeamRecord;
     use patrol::domain::ward::Role;
-    use patrol::server::db::enrollment::DeviceAuth;
-    use patrol::server::db::ServerDb;
     use patrol::wire::api::{ReportQuery, ReportScope};
+    use patrol_server::db::enrollment::DeviceAuth;
+    use patrol_server::db::ServerDb;
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let mut db = ServerDb::open(dir.path()).unwrap();
     let t = Instant::now();
@@ -193,7 +193,7 @@ fn server_answer(y: &year::Year) {
     let mut times = Vec::new();
     for _ in 0..ANSWERS {
         let t = Instant::now();
-        let r = patrol::server::db::report::answer(db.conn(), &admin, &query, y.now).unwrap();
+        let r = patrol_server::db::report::answer(db.conn(), &admin, &query, y.now).unwrap();
         times.push(t.elapsed());
         assert!(r.report.total.observations.total > 0);
     }

@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use patrol::domain::observation::{Action, Category};
 use patrol::domain::records::ObservationInput;
 use patrol::domain::ward::WardSetup;
-use patrol::service::handle::DEMO_WARD;
+use patrol::domain::ward::DEMO_WARD;
 use patrol::store::Store;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -3,12 +3,11 @@
 //! `domain` holds pure rules, `store` the local SQLite database and outbox, `service` the command
 //! handler every platform shares, `ui` the Dioxus screens, and `platform` the glue for each target.
 
-pub mod clock;
+/// "Now", from one place the tests can move (crates/clock).
+pub use patrol_clock as clock;
 /// The rules, in their own crate (crates/domain): no I/O, no platform code.
 pub use patrol_domain as domain;
 pub mod i18n;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod server;
 pub mod service;
 /// The device database, in its own crate (crates/store).
 pub use patrol_store as store;

@@ -10,13 +10,13 @@ use common::{run, run_on, stored};
 use patrol::domain::observation::Category;
 use patrol::domain::records::ObservationInput;
 use patrol::domain::ward::Member;
-use patrol::server::admin::{self, AdminCommand, AdminError};
-use patrol::server::db::backup::{self, BackupError};
-use patrol::server::db::{ServerDb, MIGRATIONS};
 use patrol::store::sync_state::SyncKey;
 use patrol::store::{outbox, Store};
 use patrol::sync::engine::{enroll, sync_once, Report, SyncError};
 use patrol::sync::http::HttpTransport;
+use patrol_server::admin::{self, AdminCommand, AdminError};
+use patrol_server::db::backup::{self, BackupError};
+use patrol_server::db::{ServerDb, MIGRATIONS};
 use rusqlite::Connection;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -102,7 +102,7 @@ async fn take_backup(data: &Path, file: &Path) {
 
 /// Ten route edits of `team` (feed items no phone re-sends).
 async fn edit_route_ten_times(
-    shared: &std::sync::Arc<patrol::server::http::Shared>,
+    shared: &std::sync::Arc<patrol_server::http::Shared>,
     team: &'static str,
 ) {
     for i in 0..10 {

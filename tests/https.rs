@@ -3,10 +3,10 @@
 
 mod common;
 
-use patrol::server::app::{check_transport, Application, Transport};
-use patrol::server::http::limit::Limit;
-use patrol::server::http::proxy::TrustedProxies;
-use patrol::server::tls::TlsSource;
+use patrol_server::app::{check_transport, Application, Transport};
+use patrol_server::http::limit::Limit;
+use patrol_server::http::proxy::TrustedProxies;
+use patrol_server::tls::TlsSource;
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -147,7 +147,7 @@ async fn a_bad_certificate_stops_the_start_with_its_reason() {
         d
     });
     let data = tempfile::tempdir().unwrap();
-    let mut config = patrol::server::app::ServerConfig::new("127.0.0.1:0", data.path());
+    let mut config = patrol_server::app::ServerConfig::new("127.0.0.1:0", data.path());
     config.transport = Transport::Tls(TlsSource::Pem {
         cert: cert.clone(),
         key: other_key,

@@ -384,7 +384,7 @@ async fn bad_photos_are_refused_on_the_phone_and_nothing_is_half_stored() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open_file(&dir.path().join("phone.db")).unwrap();
     s.load_setup(
-        patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap(),
+        patrol::domain::ward::WardSetup::from_json(patrol::domain::ward::DEMO_WARD).unwrap(),
     )
     .unwrap();
     let at = evening();

@@ -15,19 +15,19 @@ use patrol::domain::observation::Category;
 use patrol::domain::photo::{PhotoHash, PhotoRef};
 use patrol::domain::records::Observation;
 use patrol::domain::ward::Role;
-use patrol::server::db::backup;
-use patrol::server::error::ServerError;
 use patrol::wire::api::{ErrorBody, RefusalCode};
 use patrol::wire::event::{Event, EventKind};
 use patrol::wire::photo::{
     photo_path, upload_path, UploadState, CHUNK_BYTES, RECEIVED_HEADER, SIZE_HEADER,
 };
+use patrol_server::db::backup;
+use patrol_server::error::ServerError;
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The seeded server (the demo ward's first team: demo-m1 leads it, demo-m2..m4 are members) plus team 2 of the demo ward (a leader, an officer) and a leader in ward 2.
-async fn world(tune: impl FnOnce(&mut patrol::server::app::ServerConfig)) -> Server {
+async fn world(tune: impl FnOnce(&mut patrol_server::app::ServerConfig)) -> Server {
     common::start_with_people(
         &[
             (TEAM2, "b-l1", Role::Leader),

@@ -11,11 +11,11 @@ use patrol::domain::records::Correction;
 use patrol::domain::report::{report, Planned, TeamRecords};
 use patrol::domain::review::TeamRecord;
 use patrol::domain::ward::{Role, WardSetup};
-use patrol::server::db::enrollment::DeviceAuth;
-use patrol::server::db::review::team_records;
-use patrol::server::db::{report, report_nights, ServerDb};
 use patrol::wire::api::{ReportQuery, ReportResponse, ReportScope};
 use patrol::wire::event::{Event, EventKind};
+use patrol_server::db::enrollment::DeviceAuth;
+use patrol_server::db::review::team_records;
+use patrol_server::db::{report, report_nights, ServerDb};
 use std::collections::HashMap;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -132,7 +132,7 @@ fn check(db: &ServerDb, admin: &DeviceAuth, from: NaiveDate, to: NaiveDate, now:
     let teams = report::teams_in_scope(conn, admin, ReportScope::District, None).unwrap();
     let mut input: Vec<(WardSetup, Vec<TeamRecord>)> = Vec::new();
     for t in &teams {
-        let setup = patrol::server::db::setup::team_setup(conn, t).unwrap();
+        let setup = patrol_server::db::setup::team_setup(conn, t).unwrap();
         assert!(
             report_nights::kept(conn, t, &setup, d(2024, 1, 1), d(2026, 12, 31))
                 .unwrap()

@@ -29,7 +29,7 @@ async fn world() -> Server {
     world_with(|_| {}).await
 }
 
-async fn world_with(tune: impl FnOnce(&mut patrol::server::app::ServerConfig)) -> Server {
+async fn world_with(tune: impl FnOnce(&mut patrol_server::app::ServerConfig)) -> Server {
     let server = common::start_with_people(
         &[
             (TEAM1, "demo-l2", Role::Leader),
@@ -549,7 +549,7 @@ async fn a_correction_naming_another_wards_record_changes_nothing_there() {
     assert!(!pulled.contains(&correction), "{pulled:?}");
     let (records, _) = server
         .shared
-        .read(|conn| patrol::server::db::review::team_records(conn, TEAM1, "", "~"))
+        .read(|conn| patrol_server::db::review::team_records(conn, TEAM1, "", "~"))
         .await
         .unwrap();
     assert!(

@@ -5,8 +5,8 @@ use chrono::{Duration, TimeZone, Utc};
 use patrol::domain::geofence::{Fix, LatLon};
 use patrol::domain::observation::{Action, Category};
 use patrol::domain::records::{CheckInRequest, ObservationInput};
+use patrol::domain::ward::DEMO_WARD;
 use patrol::domain::ward::{Role, WardSetup, DEFAULT_PHOTO_KEEP_DAYS};
-use patrol::service::handle::DEMO_WARD;
 use patrol::store::records::LogEntry;
 use patrol::store::{migrate, outbox, Store, StoreError};
 use proptest::prelude::*;
@@ -509,7 +509,7 @@ fn a_damaged_row_is_reported_with_its_id_and_left_as_it_is() {
     let path = dir.path().join("p.db");
     let mut s = Store::open_file(&path).unwrap();
     s.load_setup(
-        patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap(),
+        patrol::domain::ward::WardSetup::from_json(patrol::domain::ward::DEMO_WARD).unwrap(),
     )
     .unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 30, 14, 0, 0).unwrap();
@@ -565,7 +565,7 @@ fn a_failure_inside_the_transaction_uses_up_no_sequence_number() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open_file(&dir.path().join("p.db")).unwrap();
     s.load_setup(
-        patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap(),
+        patrol::domain::ward::WardSetup::from_json(patrol::domain::ward::DEMO_WARD).unwrap(),
     )
     .unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 30, 14, 0, 0).unwrap();

@@ -67,7 +67,7 @@ async fn sync(p: &mut Phone) -> Result<patrol::sync::engine::Report, SyncError> 
 async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_restored() {
     let data = tempfile::tempdir().unwrap();
     common::seed(data.path());
-    let ward_db = data.path().join(patrol::server::db::DB_FILE);
+    let ward_db = data.path().join(patrol_server::db::DB_FILE);
     let server = common::run(data.path()).await;
     let mut a = enrolled(&server.url, &server.code("demo-m2").await).await;
     assert_eq!(
@@ -97,10 +97,10 @@ async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_r
     let file = out.path().join("ward-backup.db");
     let (d, f) = (data.path().to_path_buf(), file.clone());
     tokio::task::spawn_blocking(move || {
-        let mut db = patrol::server::db::ServerDb::open(&d).unwrap();
-        patrol::server::admin::run(
+        let mut db = patrol_server::db::ServerDb::open(&d).unwrap();
+        patrol_server::admin::run(
             &mut db,
-            patrol::server::admin::AdminCommand::Backup {
+            patrol_server::admin::AdminCommand::Backup {
                 file: f,
                 force: false,
             },
@@ -131,7 +131,7 @@ async fn every_record_arrives_once_even_when_replies_are_lost_or_the_server_is_r
     // on the same data directory and address.
     let addr = server.url.trim_start_matches("http://").to_string();
     server.stop().await;
-    patrol::server::db::backup::restore(&ward_db, &file, Utc::now()).unwrap();
+    patrol_server::db::backup::restore(&ward_db, &file, Utc::now()).unwrap();
     assert_eq!(
         common::compare(common::stored(&ward_db), &in_backup),
         (451, 0, 0),
@@ -171,7 +171,7 @@ async fn demo_records_stay_on_the_phone_and_real_ones_start_at_one() {
         // The member tries the app on the demo ward first.
         let mut s = store.borrow_mut();
         s.load_setup(
-            patrol::domain::ward::WardSetup::from_json(patrol::service::handle::DEMO_WARD).unwrap(),
+            patrol::domain::ward::WardSetup::from_json(patrol::domain::ward::DEMO_WARD).unwrap(),
         )
         .unwrap();
         s.start_shift("ca1", &["demo-m1".into()], Utc::now())
@@ -441,8 +441,8 @@ async fn the_leaders_phone_and_the_server_read_one_team_log_through_one_function
     let text = server
         .shared
         .write(|db| {
-            patrol::server::admin::team_log_text(db, "demo-team-1", None, Utc::now())
-                .map_err(|e| patrol::server::error::ServerError::NotFound(e.to_string()))
+            patrol_server::admin::team_log_text(db, "demo-team-1", None, Utc::now())
+                .map_err(|e| patrol_server::error::ServerError::NotFound(e.to_string()))
         })
         .await
         .unwrap();

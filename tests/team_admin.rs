@@ -1068,7 +1068,7 @@ async fn missed_shifts_and_long_absent_members() {
 /// member and made them leader of their own team, whose every event their phone then read.
 #[tokio::test]
 async fn the_admin_commands_refuse_ids_of_another_team_or_ward_and_change_nothing() {
-    use patrol::server::admin::{self, AdminCommand, RoleArg};
+    use patrol_server::admin::{self, AdminCommand, RoleArg};
     let server = world().await;
     let m2 = Device::enroll(&server, "demo-m2").await;
     let leader = Device::enroll(&server, "demo-m1").await;

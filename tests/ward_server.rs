@@ -626,24 +626,24 @@ async fn a_panic_in_a_handler_or_a_database_task_is_the_servers_fault() {
     }
     let dir = tempfile::tempdir().unwrap();
     common::seed(dir.path());
-    let config = patrol::server::app::ServerConfig::new("127.0.0.1:0", dir.path());
+    let config = patrol_server::app::ServerConfig::new("127.0.0.1:0", dir.path());
     let routes = axum::Router::new()
         .route("/api/v1/test-panic", get(buggy_handler))
         .route(
             "/api/v1/test-db-panic",
             get(
                 |axum::extract::State(shared): axum::extract::State<
-                    std::sync::Arc<patrol::server::http::Shared>,
+                    std::sync::Arc<patrol_server::http::Shared>,
                 >| async move {
                     shared
-                        .write(|_db| -> Result<(), patrol::server::error::ServerError> {
+                        .write(|_db| -> Result<(), patrol_server::error::ServerError> {
                             panic!("a bug in a database call")
                         })
                         .await
                 },
             ),
         );
-    let app = patrol::server::app::Application::build(config)
+    let app = patrol_server::app::Application::build(config)
         .await
         .unwrap()
         .with_routes(routes);
@@ -720,7 +720,7 @@ async fn an_idle_connection_is_closed_and_junk_tokens_meet_the_address_limit() {
     use tokio::io::AsyncReadExt;
     let server = common::start_with(|c| {
         c.conn.header_timeout = std::time::Duration::from_secs(1);
-        c.limits.per_address = patrol::server::http::limit::Limit {
+        c.limits.per_address = patrol_server::http::limit::Limit {
             burst: 5.0,
             per_second: 0.001,
         };
@@ -849,17 +849,17 @@ async fn sync_bodies_travel_compressed_and_a_zip_bomb_is_refused_whole() {
 #[derive(clap::Parser)]
 struct Admin {
     #[command(subcommand)]
-    cmd: patrol::server::admin::AdminCommand,
+    cmd: patrol_server::admin::AdminCommand,
 }
 
 /// Parses and runs one admin command on the database in `data`.
-fn admin(data: &std::path::Path, args: &[&str]) -> Result<(), patrol::server::admin::AdminError> {
+fn admin(data: &std::path::Path, args: &[&str]) -> Result<(), patrol_server::admin::AdminError> {
     use clap::Parser;
     let cmd = Admin::try_parse_from(std::iter::once("ward-server").chain(args.iter().copied()))
         .unwrap()
         .cmd;
-    let mut db = patrol::server::db::ServerDb::open(data).unwrap();
-    patrol::server::admin::run(&mut db, cmd)
+    let mut db = patrol_server::db::ServerDb::open(data).unwrap();
+    patrol_server::admin::run(&mut db, cmd)
 }
 
 #[test]
@@ -872,7 +872,7 @@ fn create_ward_sets_the_photo_keeping_period_within_a_year() {
         admin(data.path(), &args)
     };
     let keep_days = || -> u16 {
-        let db = patrol::server::db::ServerDb::open(data.path()).unwrap();
+        let db = patrol_server::db::ServerDb::open(data.path()).unwrap();
         db.conn()
             .query_row(
                 "SELECT photo_keep_days FROM ward WHERE id = 'p1'",
@@ -1072,7 +1072,7 @@ async fn a_batch_that_fails_in_a_group_leaves_the_others_stored() {
         let shared = server.shared.clone();
         async move {
             shared
-                .read(move |conn| patrol::server::db::enrollment::authenticate(conn, &token))
+                .read(move |conn| patrol_server::db::enrollment::authenticate(conn, &token))
                 .await
                 .unwrap()
         }
@@ -1080,7 +1080,7 @@ async fn a_batch_that_fails_in_a_group_leaves_the_others_stored() {
     let (auth_a, auth_b) = (auth(a.token.clone()).await, auth(b.token.clone()).await);
     // A device the database does not hold: its batch fails half-way (its events inserted, then
     // its sequence looked up), between two good ones.
-    let ghost = patrol::server::db::DeviceAuth {
+    let ghost = patrol_server::db::DeviceAuth {
         device_id: "no-such-device".into(),
         ..auth_b.clone()
     };
@@ -1092,7 +1092,7 @@ async fn a_batch_that_fails_in_a_group_leaves_the_others_stored() {
     let answers = server
         .shared
         .write(move |db| {
-            use patrol::server::db::events::PushBatch;
+            use patrol_server::db::events::PushBatch;
             let now = Utc::now();
             let batches = [
                 PushBatch {

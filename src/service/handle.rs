@@ -12,9 +12,6 @@ use crate::store::sync_state::SyncKey;
 use crate::store::{outbox, Store, StoreError};
 use chrono::{DateTime, Utc};
 
-/// The built-in demo ward, clearly marked as such.
-pub const DEMO_WARD: &str = include_str!("../../assets/demo/ward.json");
-
 /// The core service over one store.
 pub struct Service {
     store: Store,
@@ -99,7 +96,7 @@ impl Service {
                 if s.setup()?.is_some_and(|w| !w.ward.demo) {
                     return Err(StoreError::Enrolled);
                 }
-                s.load_setup(WardSetup::from_json(DEMO_WARD)?)?;
+                s.load_setup(WardSetup::from_json(crate::domain::ward::DEMO_WARD)?)?;
                 everything(Some(Notice::Saved))
             }
             Local::ImportCheckpoints { geojson } => {

@@ -8,12 +8,12 @@ pub mod client;
 pub mod jpeg;
 
 use chrono::Duration;
+use patrol::domain::ward::DEMO_WARD;
 use patrol::domain::ward::{Member, Role, Team, Ward, WardSetup};
-use patrol::server::app::{Application, ServerConfig};
-use patrol::server::db::ServerDb;
-use patrol::server::http::Shared;
-use patrol::service::handle::DEMO_WARD;
 use patrol::store::Store;
+use patrol_server::app::{Application, ServerConfig};
+use patrol_server::db::ServerDb;
+use patrol_server::http::Shared;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -94,7 +94,7 @@ pub async fn start_with_people(
     tune: impl FnOnce(&mut ServerConfig),
 ) -> Server {
     let server = start_with(|c| {
-        c.limits.enroll_per_address = patrol::server::http::limit::Limit {
+        c.limits.enroll_per_address = patrol_server::http::limit::Limit {
             burst: 100.0,
             per_second: 100.0,
         };

@@ -78,7 +78,7 @@ function offsetTo(iso) {
 /**
  * Starts the ward server on `port` (0: a free one) with data in `data` (default: a fresh folder);
  * `demo` creates the demo ward; `extra` are more `serve` flags (a certificate, say); `dist` the
- * built app served; `clock` an ISO time the server's clock starts at (src/clock.rs, as the app's).
+ * built app served; `clock` an ISO time the server's clock starts at (crates/clock, as the app's).
  * Resolves to { url, port, data, stop }.
  */
 export function startServer({ data = mkdtempSync(path.join(os.tmpdir(), "patrol-ward-")), port = 0, demo = false, extra = [], dist = path.join(ROOT, "dist"), clock = null } = {}) {
@@ -194,7 +194,7 @@ export async function phones(label, count, geolocation, clock) {
 }
 
 /**
- * Sets the app's clock (src/clock.rs) to `iso` for every page the context opens from now on, in the
+ * Sets the app's clock (crates/clock) to `iso` for every page the context opens from now on, in the
  * page and its worker alike; time then runs on from there. A later call moves it again.
  */
 export async function setClock(ctx, iso) {

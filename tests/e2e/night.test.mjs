@@ -1,5 +1,5 @@
 // The app on fixed nights, whatever the hour the tests run at and whatever the phone's own time
-// zone: the clock is set through src/clock.rs in the page and its worker. The hour picks the shift
+// zone: the clock is set through crates/clock in the page and its worker. The hour picks the shift
 // (ca 1 in the evening, ca 2 after midnight), and a night belongs to its evening, across a month end.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";

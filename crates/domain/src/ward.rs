@@ -6,6 +6,9 @@ use super::text::{self, TextError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// The demo ward the app opens with before it is enrolled, and the ward server loads with `--demo`.
+pub const DEMO_WARD: &str = include_str!("../../../assets/demo/ward.json");
+
 /// Checkpoint radius used when a file gives none.
 pub const DEFAULT_RADIUS_M: f64 = 40.0;
 /// Most checkpoints one route may have.
@@ -281,7 +284,7 @@ mod tests {
 
     #[test]
     fn demo_ward_file_is_valid() {
-        let s = WardSetup::from_json(include_str!("../../../assets/demo/ward.json")).unwrap();
+        let s = WardSetup::from_json(DEMO_WARD).unwrap();
         assert!(s.ward.demo);
         assert_eq!(s.ward.photo_keep_days, DEFAULT_PHOTO_KEEP_DAYS);
         assert_eq!(s.team.slots.len(), 2);
@@ -297,7 +300,7 @@ mod tests {
             check_photo_keep_days(366),
             Err(WardError::PhotoKeepDays(366))
         );
-        let mut s = WardSetup::from_json(include_str!("../../../assets/demo/ward.json")).unwrap();
+        let mut s = WardSetup::from_json(DEMO_WARD).unwrap();
         s.ward.photo_keep_days = 400;
         assert_eq!(s.validate(), Err(WardError::PhotoKeepDays(400)));
     }
