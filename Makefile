@@ -21,7 +21,10 @@ setup-test:
 web: setup-web ## build the PWA into dist/
 	@tools/build_web.sh
 
-test-rust: ## unit, property and store tests
+test-rust: ## formatting, lints (every crate, and the app with its desktop screens), unit, property, store and server tests
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p patrol --all-targets --features desktop -- -D warnings
 	cargo test --workspace
 
 test-desktop: ## the desktop app builds; the screens' and the platform glue's own unit tests (every screen is in it)

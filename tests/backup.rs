@@ -54,7 +54,7 @@ fn patrol(p: &Phone, n: usize) {
     }
     for i in 0..n {
         let input = ObservationInput {
-            category: Some(Category::ALL[i % 12]),
+            category: Some(Category::ALL[i % Category::COUNT]),
             description: format!("ghi nhận {i}"),
             ..Default::default()
         };
@@ -124,9 +124,12 @@ fn backup_cmd(file: &Path, force: bool) -> AdminCommand {
     }
 }
 
+/// The epoch, the event ids, the devices (id, member) and the files beside the database.
+type LiveState = (String, Vec<String>, Vec<(String, String)>, Vec<String>);
+
 /// What must not change when a restore is refused: the epoch, the events, the devices, and no
 /// file left beside the database.
-fn live_state(data: &Path) -> (String, Vec<String>, Vec<(String, String)>, Vec<String>) {
+fn live_state(data: &Path) -> LiveState {
     let conn = Connection::open(data.join("ward.db")).unwrap();
     let epoch: String = conn
         .query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {

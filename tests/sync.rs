@@ -47,7 +47,7 @@ fn patrol(p: &mut Phone, observations: usize) {
     }
     for i in 0..observations {
         let input = ObservationInput {
-            category: Some(Category::ALL[i % 12]),
+            category: Some(Category::ALL[i % Category::COUNT]),
             description: format!("ghi nhận {i}"),
             ..Default::default()
         };
@@ -381,16 +381,17 @@ async fn a_feed_item_the_phone_cannot_read_is_recorded_and_never_stops_the_pulls
         report.pulled, 2,
         "the setup before and the member's shift after the bad items arrived"
     );
-    let store = leader.store.borrow();
-    assert_eq!(
-        store.setup().unwrap().unwrap().ward.police_phone,
-        "0243777888"
-    );
-    let rejected = store.feed_rejected().unwrap();
-    assert_eq!(rejected.len(), 2);
-    assert!(rejected[0].1.contains("photo_added"), "{rejected:?}");
-    assert!(rejected[1].0 > rejected[0].0);
-    drop(store);
+    {
+        let store = leader.store.borrow();
+        assert_eq!(
+            store.setup().unwrap().unwrap().ward.police_phone,
+            "0243777888"
+        );
+        let rejected = store.feed_rejected().unwrap();
+        assert_eq!(rejected.len(), 2);
+        assert!(rejected[0].1.contains("photo_added"), "{rejected:?}");
+        assert!(rejected[1].0 > rejected[0].0);
+    }
     // The next round starts after them: nothing again, no error.
     let report = sync(&mut leader).await.unwrap();
     assert_eq!((report.pulled, report.rejected), (0, 0));

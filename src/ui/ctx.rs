@@ -357,11 +357,8 @@ impl Ui {
 
     /// Asks the browser to keep the app's data (when a shift starts: records are coming).
     pub fn keep_storage(self) {
-        if self.persisted.peek().is_some() {
-            return;
-        }
         #[cfg(all(feature = "web", target_arch = "wasm32"))]
-        {
+        if self.persisted.peek().is_none() {
             let mut persisted = self.persisted;
             spawn(async move {
                 persisted.set(Some(

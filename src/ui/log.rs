@@ -50,7 +50,7 @@ pub fn Log() -> Element {
                     };
                     let mine: Vec<Correction> = corrections.iter().filter(|c| c.target_id == id).cloned().collect();
                     let is_obs = matches!(entry, LogEntry::Observation(_));
-                    let (title, detail, css) = describe(&ui, entry, &names);
+                    let (title, detail, css) = describe(&ui, entry, names);
                     rsx! {
                         li { key: "{id}", class: if mine.is_empty() { "entry {css}" } else { "entry {css} corrected" }, "data-testid": "entry",
                             div { class: "entry-head",

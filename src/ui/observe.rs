@@ -27,7 +27,7 @@ pub fn Observe() -> Element {
     rsx! {
         h1 { class: "screen-title", {ui.t("observe.title")} }
         div { class: "grid", "data-testid": "category-grid",
-            for cat in Category::ALL {
+            for cat in Category::ALL.iter().copied() {
                 button { key: "{cat.code()}", class: if chosen == Some(cat) { "cat on" } else { "cat" }, "data-testid": "cat-{cat.code()}",
                     onclick: move |_| input.write().category = Some(cat),
                     {ui.t(&cat.key())}
@@ -52,7 +52,7 @@ pub fn Observe() -> Element {
                 div { class: "choice wrap",
                     button { class: if action.is_none() { "pick on" } else { "pick" }, onclick: move |_| input.write().action = None,
                         {ui.t("observe.none_action")} }
-                    for a in Action::ALL {
+                    for a in Action::ALL.iter().copied() {
                         button { key: "{a.code()}", class: if action == Some(a) { "pick on" } else { "pick" }, "data-testid": "act-{a.code()}",
                             onclick: move |_| input.write().action = Some(a), {ui.t(&a.key())} }
                     }

@@ -215,16 +215,33 @@ fn setup(rng: &mut Rng, w: usize, t: usize) -> WardSetup {
     }
 }
 
-const CATEGORY_WEIGHTS: [u64; 12] = [18, 16, 8, 3, 10, 6, 5, 7, 6, 5, 8, 8];
+/// How often each category comes up in the generated year; one added later, as often as "other".
+fn weight(c: Category) -> u64 {
+    use Category::*;
+    match c {
+        SuspiciousPerson => 18,
+        SuspiciousVehicle => 16,
+        SnatchTheft => 8,
+        Robbery => 3,
+        Theft => 10,
+        Drugs => 6,
+        Gambling => 5,
+        Fighting => 7,
+        FireHazard => 6,
+        TrafficAccident => 5,
+        BrokenLightCamera => 8,
+        _ => 8,
+    }
+}
 
 fn category(rng: &mut Rng) -> Category {
-    let total: u64 = CATEGORY_WEIGHTS.iter().sum();
+    let total: u64 = Category::ALL.iter().map(|&c| weight(c)).sum();
     let mut x = rng.below(total);
-    for (c, w) in Category::ALL.into_iter().zip(CATEGORY_WEIGHTS) {
-        if x < w {
+    for &c in Category::ALL {
+        if x < weight(c) {
             return c;
         }
-        x -= w;
+        x -= weight(c);
     }
     Category::Other
 }
@@ -565,7 +582,7 @@ fn observation(
     let action = if rng.chance(0.2) {
         None
     } else {
-        Some(*rng.pick(&Action::ALL))
+        Some(*rng.pick(Action::ALL))
     };
     out.push(TeamRecord::Observation(Observation {
         id: id.clone(),

@@ -1078,7 +1078,7 @@ mod tests {
             prop_assert!(bar.px > 0.0 && bar.px <= max_px);
             prop_assert!(bar.px > max_px / 2.5, "{bar:?} for {max_px}");
             let mut m = bar.metres;
-            while m % 10 == 0 { m /= 10; }
+            while m.is_multiple_of(10) { m /= 10; }
             prop_assert!([1, 2, 5].contains(&m));
             prop_assert!((bar.px * fit.metres_per_px() - f64::from(bar.metres)).abs() < 1e-6);
         }

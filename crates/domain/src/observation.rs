@@ -2,9 +2,23 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What was seen. Codes are stable: they are stored and synced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What was seen. Codes are stable: they are stored and synced. A new category is a new line
+/// here (and its name in the translation table): its code, the list and the count follow.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Category {
     /// Đối tượng khả nghi.
     SuspiciousPerson,
@@ -33,43 +47,19 @@ pub enum Category {
 }
 
 impl Category {
-    /// Every category, in the order of the grid on the Observe screen.
-    pub const ALL: [Category; 12] = [
-        Category::SuspiciousPerson,
-        Category::SuspiciousVehicle,
-        Category::SnatchTheft,
-        Category::Robbery,
-        Category::Theft,
-        Category::Drugs,
-        Category::Gambling,
-        Category::Fighting,
-        Category::FireHazard,
-        Category::TrafficAccident,
-        Category::BrokenLightCamera,
-        Category::Other,
-    ];
+    /// Every category, in the order of the grid on the Observe screen (the order declared above).
+    pub const ALL: &'static [Category] = <Category as strum::VariantArray>::VARIANTS;
+    /// How many there are: the length of every per-category count.
+    pub const COUNT: usize = Self::ALL.len();
 
-    /// The stable code stored in the database.
+    /// The stable code stored in the database (its name in snake case).
     pub fn code(self) -> &'static str {
-        match self {
-            Category::SuspiciousPerson => "suspicious_person",
-            Category::SuspiciousVehicle => "suspicious_vehicle",
-            Category::SnatchTheft => "snatch_theft",
-            Category::Robbery => "robbery",
-            Category::Theft => "theft",
-            Category::Drugs => "drugs",
-            Category::Gambling => "gambling",
-            Category::Fighting => "fighting",
-            Category::FireHazard => "fire_hazard",
-            Category::TrafficAccident => "traffic_accident",
-            Category::BrokenLightCamera => "broken_light_camera",
-            Category::Other => "other",
-        }
+        self.into()
     }
 
     /// The category with this stable code.
     pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.code() == code)
+        code.parse().ok()
     }
 
     /// Translation key of its name.
@@ -83,9 +73,22 @@ impl Category {
     }
 }
 
-/// What the patrol did about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What the patrol did about it. Codes are stable, as a category's.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     /// Theo dõi.
     Watched,
@@ -100,29 +103,19 @@ pub enum Action {
 }
 
 impl Action {
-    /// Every action, in display order.
-    pub const ALL: [Action; 5] = [
-        Action::Watched,
-        Action::Warned,
-        Action::ReportedPolice,
-        Action::HandedOver,
-        Action::Mediated,
-    ];
+    /// Every action, in display order (the order declared above).
+    pub const ALL: &'static [Action] = <Action as strum::VariantArray>::VARIANTS;
+    /// How many there are: the length of every per-action count.
+    pub const COUNT: usize = Self::ALL.len();
 
-    /// The stable code stored in the database.
+    /// The stable code stored in the database (its name in snake case).
     pub fn code(self) -> &'static str {
-        match self {
-            Action::Watched => "watched",
-            Action::Warned => "warned",
-            Action::ReportedPolice => "reported_police",
-            Action::HandedOver => "handed_over",
-            Action::Mediated => "mediated",
-        }
+        self.into()
     }
 
     /// The action with this stable code.
     pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.code() == code)
+        code.parse().ok()
     }
 
     /// Translation key of its name.
@@ -138,7 +131,7 @@ mod tests {
     #[test]
     fn codes_round_trip_and_are_unique() {
         let mut seen = std::collections::HashSet::new();
-        for c in Category::ALL {
+        for &c in Category::ALL {
             assert_eq!(Category::from_code(c.code()), Some(c));
             assert!(seen.insert(c.code()));
             // serde uses the same stable code.
@@ -147,7 +140,7 @@ mod tests {
                 format!("\"{}\"", c.code())
             );
         }
-        for a in Action::ALL {
+        for &a in Action::ALL {
             assert_eq!(Action::from_code(a.code()), Some(a));
             assert_eq!(
                 serde_json::to_string(&a).unwrap(),
@@ -155,5 +148,38 @@ mod tests {
             );
         }
         assert_eq!(Category::from_code("nonsense"), None);
+    }
+
+    /// The codes phones and servers have stored keep their meaning: a variant renamed would change
+    /// its code, and this fails. A new category or action is added, never renamed.
+    #[test]
+    fn stored_codes_still_read_as_before() {
+        let categories = [
+            ("suspicious_person", Category::SuspiciousPerson),
+            ("suspicious_vehicle", Category::SuspiciousVehicle),
+            ("snatch_theft", Category::SnatchTheft),
+            ("robbery", Category::Robbery),
+            ("theft", Category::Theft),
+            ("drugs", Category::Drugs),
+            ("gambling", Category::Gambling),
+            ("fighting", Category::Fighting),
+            ("fire_hazard", Category::FireHazard),
+            ("traffic_accident", Category::TrafficAccident),
+            ("broken_light_camera", Category::BrokenLightCamera),
+            ("other", Category::Other),
+        ];
+        for (code, c) in categories {
+            assert_eq!(Category::from_code(code), Some(c), "{code}");
+        }
+        let actions = [
+            ("watched", Action::Watched),
+            ("warned", Action::Warned),
+            ("reported_police", Action::ReportedPolice),
+            ("handed_over", Action::HandedOver),
+            ("mediated", Action::Mediated),
+        ];
+        for (code, a) in actions {
+            assert_eq!(Action::from_code(code), Some(a), "{code}");
+        }
     }
 }

@@ -122,9 +122,9 @@ pub struct ObservationFigures {
     pub urgent: u64,
     /// By category, in [`Category::ALL`] order, each observation once with its category after
     /// corrections (the latest correction naming a category wins, by device clock then id).
-    pub by_category: [u64; 12],
+    pub by_category: [u64; Category::COUNT],
     /// By action taken, in [`Action::ALL`] order.
-    pub by_action: [u64; 5],
+    pub by_action: [u64; Action::COUNT],
     /// Observations with no action recorded.
     pub no_action: u64,
     /// Corrections appended in the period's shifts (of observations or check-ins).

@@ -162,7 +162,7 @@ pub fn windows_for_night(slots: &[ShiftSlot], night: NaiveDate, tz: Tz) -> Vec<S
 }
 
 /// The slot a member most likely means when starting a shift at `at`: the one under way, else the next.
-pub fn current_or_next<'a>(windows: &'a [SlotWindow], at: DateTime<Utc>) -> Option<&'a SlotWindow> {
+pub fn current_or_next(windows: &[SlotWindow], at: DateTime<Utc>) -> Option<&SlotWindow> {
     windows
         .iter()
         .find(|w| w.start <= at && at < w.end)

@@ -197,7 +197,7 @@ pub fn check(known: &[FollowUp], next: &FollowUp) -> Result<(), TipError> {
     // Two leaders may take back the same step at once (both offline): both are kept, as two
     // answers are; the step is withdrawn either way.
     if next.step == TipStep::Withdrawn
-        && (next.after.is_none() || next.note.as_deref().map_or(true, |n| n.trim().is_empty()))
+        && (next.after.is_none() || next.note.as_deref().is_none_or(|n| n.trim().is_empty()))
     {
         return Err(TipError::Withdrawal);
     }

@@ -451,37 +451,6 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_http_links_are_refused_except_on_this_computer() {
-        for ok in [
-            "https://tuantra.example.vn",
-            "https://10.0.0.5:8443/",
-            "http://localhost:8080",
-            "http://127.0.0.1:8080",
-            "http://[::1]:8080",
-        ] {
-            assert!(check_public_url(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://tuantra.example.vn",
-            "http://192.168.1.20:8080",
-            "http://0.0.0.0:8080",
-            "http://[fe80::1]:8080",
-        ] {
-            let err = check_public_url(bad).unwrap_err().to_string();
-            assert!(err.contains("https://"), "{err}");
-            assert!(err.contains("service worker"), "{err}");
-            assert!(err.contains(bad), "{err}");
-        }
-        assert!(check_public_url("ftp://x").is_err());
-        assert!(check_public_url("tuantra.example.vn").is_err());
-    }
-}
-
 /// A team's logs as plain text for the administrator (times in the ward's zone).
 pub fn team_log_text(
     db: &ServerDb,
@@ -608,4 +577,35 @@ pub fn team_log_text(
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_links_are_refused_except_on_this_computer() {
+        for ok in [
+            "https://tuantra.example.vn",
+            "https://10.0.0.5:8443/",
+            "http://localhost:8080",
+            "http://127.0.0.1:8080",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_public_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://tuantra.example.vn",
+            "http://192.168.1.20:8080",
+            "http://0.0.0.0:8080",
+            "http://[fe80::1]:8080",
+        ] {
+            let err = check_public_url(bad).unwrap_err().to_string();
+            assert!(err.contains("https://"), "{err}");
+            assert!(err.contains("service worker"), "{err}");
+            assert!(err.contains(bad), "{err}");
+        }
+        assert!(check_public_url("ftp://x").is_err());
+        assert!(check_public_url("tuantra.example.vn").is_err());
+    }
 }

@@ -74,12 +74,15 @@ fn start_server(data: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("ward-server starts");
+    let mut child = child;
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return child;
         }
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("ward-server did not listen on {port}");
 }
 
@@ -202,12 +205,12 @@ struct Phone {
 fn write_events(p: &Phone, n: usize, rng: &mut Rng) {
     let mut s = p.store.lock().unwrap();
     if s.active_shift().unwrap().is_none() {
-        s.start_shift("ca1", &[p.member.clone()], Utc::now())
+        s.start_shift("ca1", std::slice::from_ref(&p.member), Utc::now())
             .unwrap();
     }
     for _ in 0..n {
         let input = ObservationInput {
-            category: Some(Category::ALL[rng.below(12) as usize]),
+            category: Some(Category::ALL[rng.below(Category::COUNT as u64) as usize]),
             description: format!("ghi nhận {}", rng.next()),
             ..Default::default()
         };

@@ -73,6 +73,9 @@ fn shift_from(r: &Row<'_>) -> rusqlite::Result<Shift> {
     })
 }
 
+/// What a photo change comes to: the photos to add, the hashes taken off, and their references.
+type PhotoChangeParts = (Vec<PhotoRef>, Vec<PhotoHash>, Vec<PhotoRef>);
+
 impl Store {
     /// Starts a shift of slot `slot_code` on the patrol night of `now`, with the members present.
     pub fn start_shift(
@@ -305,7 +308,7 @@ impl Store {
         &self,
         observation_id: &str,
         change: &PhotoChange,
-    ) -> Result<(Vec<PhotoRef>, Vec<PhotoHash>, Vec<PhotoRef>), StoreError> {
+    ) -> Result<PhotoChangeParts, StoreError> {
         let own: Vec<PhotoRef> = self.conn.query_row(
             "SELECT photos_json FROM observation WHERE id = ?1",
             [observation_id],

@@ -220,8 +220,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<PushApplied, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut applied = PushApplied::default();
-        applied.requeued = adopt_epoch(&tx, &reply.epoch)?;
+        let mut applied = PushApplied {
+            requeued: adopt_epoch(&tx, &reply.epoch)?,
+            ..PushApplied::default()
+        };
         let acked = get_i64(&tx, SyncKey::AckedThrough)?;
         if reply.stored_through < acked {
             applied.requeued += outbox::unmark_sent_after(&tx, reply.stored_through)?;

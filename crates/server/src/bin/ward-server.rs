@@ -225,7 +225,7 @@ async fn main() -> Result<()> {
                     admin::print_code(&public_url, &code, None)?;
                 }
             }
-            let epoch = shared.read(|c| patrol_server::db::epoch(c)).await?;
+            let epoch = shared.read(patrol_server::db::epoch).await?;
             tracing::info!(%local, %epoch, "ward server listening");
             println!("Serving on {}/ (data in {})", app.url(), cli.data.display());
             app.run_until_stopped(shutdown_signal()).await?;

@@ -318,7 +318,8 @@ mod tests {
         ))
         .unwrap();
         migrate::run(&mut conn, super::super::MIGRATIONS, 10).unwrap();
-        let rows: Vec<(String, String, i64, Option<String>, Option<String>)> = conn
+        type Row = (String, String, i64, Option<String>, Option<String>);
+        let rows: Vec<Row> = conn
             .prepare(
                 "SELECT ward_id, substr(hash, 1, 1), size, stored_at, started_at FROM photo_blob
                  ORDER BY hash, ward_id",

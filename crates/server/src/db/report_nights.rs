@@ -151,11 +151,14 @@ pub fn catch_up_push(
     catch_up_after(conn, false, now, Some((before, stored)))
 }
 
+/// A record a push stored: its event id, its kind's code, its payload.
+type PushedRecord<'a> = (&'a str, &'a str, &'a serde_json::Value);
+
 fn catch_up_after(
     conn: &Connection,
     every_team: bool,
     now: DateTime<Utc>,
-    pushed: Option<(i64, &[(&str, &str, &serde_json::Value)])>,
+    pushed: Option<(i64, &[PushedRecord])>,
 ) -> Result<(), ServerError> {
     let (from, to) = (through(conn)?, last_cursor(conn)?);
     // A push's own records are always read as they are, however many (a group of pushes may

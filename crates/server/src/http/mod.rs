@@ -529,7 +529,7 @@ async fn health(
     State(shared): State<Arc<Shared>>,
     _client: Client,
 ) -> Result<Json<serde_json::Value>, ServerError> {
-    let epoch = shared.read(|conn| db::epoch(conn)).await?;
+    let epoch = shared.read(db::epoch).await?;
     Ok(Json(
         serde_json::json!({ "ok": true, "epoch": epoch, "api": "v1" }),
     ))
