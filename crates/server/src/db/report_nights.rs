@@ -36,11 +36,15 @@ pub const QUIET_SECS: i64 = 60;
 /// passed to the police at any step), so nights kept before are worked out again.
 const FIGURES_VERSION: u32 = 2;
 
-/// What the kept figures depend on in a setup (zone, team, slots, route) and their version, as
-/// a hash.
+/// What the kept figures depend on in a setup (zone, team, slots, route), their version and the
+/// number of categories and actions they count (a new one is a new shape: the nights kept before
+/// are worked out again, with no version to remember), as a hash.
 pub fn setup_key(s: &WardSetup) -> String {
+    use patrol_domain::observation::{Action, Category};
     let text = serde_json::to_string(&(
         FIGURES_VERSION,
+        Category::COUNT,
+        Action::COUNT,
         &s.ward.tz,
         &s.team.id,
         &s.team.slots,
