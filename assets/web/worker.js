@@ -1,11 +1,12 @@
 // The store's dedicated worker: SQLite on OPFS, the command handler and sync, in a wasm module of
 // its own (app/<its hash>/store_bg.wasm, built with feature `web-store`, without the screens).
 // index.html starts it with the page, so this script and its JS glue load at once, and sends it
-// its start message: at once, with the store's module compiled on the page, when the files come from
-// the service worker's copy; on a first visit once the page's module has arrived, and this worker
-// then downloads its module, so the two downloads do not share the link. A worker the page starts
-// itself is sent it by the page (platform/web/client.rs, start_message). It carries the page's clock
-// offset and, in the browser tests only, a number of storage faults.
+// its start message once the browser has said whether it has a store: with the store's module
+// compiled on the page when the service worker keeps the app; on a first visit once the page's
+// module has arrived, and this worker then downloads its module, so the two downloads do not share
+// the link. A worker the page starts itself is sent it by the page (platform/web/client.rs,
+// start_message). It carries the page's clock offset and, in the browser tests only, a number of
+// storage faults.
 import init, { start_worker } from "./store.js";
 
 const MODULE = new URL("./store_bg.wasm", import.meta.url);

@@ -222,7 +222,9 @@ const stats = (times) => {
 };
 // BENCH_ONLY=warm,slow (any of first, warm, slow, save) runs those parts alone, all by default;
 // BENCH_DIST=<folder> serves another build (an older one's dist/, for a before and after).
-const only = (process.env.BENCH_ONLY || "first,warm,slow,save").split(",");
+const PARTS = ["first", "warm", "slow", "save"];
+const only = (process.env.BENCH_ONLY || PARTS.join(",")).split(",").map((p) => p.trim());
+if (only.some((p) => !PARTS.includes(p))) throw new Error(`BENCH_ONLY names parts of ${PARTS.join(", ")}, not ${only.join(", ")}`);
 const server = await startServer({ dist: process.env.BENCH_DIST || undefined });
 try {
   if (only.includes("first")) await firstLoad(server);

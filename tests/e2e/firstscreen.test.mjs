@@ -69,8 +69,9 @@ test("a kept app's store opens while the page's module loads, and the page takes
     await page.getByTestId("load-demo").click();
     await waitText(page, "tonight-title", /\d\d\/\d\d\/\d{4}/, 60_000);
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
-    // The page's own module is held before it runs (the store's worker gets its module compiled,
-    // not from instantiateStreaming): the page cannot listen to the store until it is let go.
+    // The page's own module is held before it runs (the page's instantiateStreaming waits; the
+    // store's module is compiled with compileStreaming and the worker's scope is its own): the
+    // page cannot listen to the store until it is let go.
     await page.addInitScript(() => {
       const instantiate = WebAssembly.instantiateStreaming;
       WebAssembly.instantiateStreaming = async (...args) => {

@@ -23,41 +23,44 @@ fn worker_script() -> Result<String, JsValue> {
     Ok(format!("{folder}/worker.js"))
 }
 
-/// The store's worker as the page takes it.
+/// The store's worker as the page takes it, sent its start message (or sure to be), and what it
+/// answered before this page listened, oldest first.
 struct TakenWorker {
     worker: Worker,
-    /// It was sent its start message: index.html sends it to the worker it started.
-    started: bool,
-    /// What it answered before this page listened, oldest first.
     answers: Vec<JsValue>,
 }
 
 /// The store's worker: the one index.html started with the page (so its script is loaded while
-/// the wasm downloads), with what it kept of the worker's answers, else a new one. The caller
-/// listens to it in the same task, so no answer falls between the two listeners.
+/// the wasm downloads), with what it kept of the worker's answers, else a new one. Either way its
+/// start message goes from here or is on its way; the caller listens to it in this same task, so
+/// no answer falls between index.html's listener and the caller's, which replaces it.
 fn store_worker() -> Result<TakenWorker, JsValue> {
     let global = js_sys::global();
     let early = js_sys::Reflect::get(&global, &"PATROL_WORKER".into())?;
     let field = |name: &str| js_sys::Reflect::get(&early, &name.into());
     if let Ok(worker) = field("worker").and_then(|w| w.dyn_into::<Worker>()) {
-        let keep: js_sys::Function = field("keep")?.dyn_into()?;
-        worker.remove_event_listener_with_callback("message", &keep)?;
         // Taken once: a second Core (there is none today) would start its own.
         js_sys::Reflect::delete_property(
             global.unchecked_ref::<js_sys::Object>(),
             &"PATROL_WORKER".into(),
         )?;
-        return Ok(TakenWorker {
-            worker,
-            started: true,
-            answers: js_sys::Array::from(&field("answers")?).to_vec(),
-        });
+        // index.html sends the start message; this makes sure it goes even if what it waits for
+        // never says so.
+        field("start")?
+            .dyn_into::<js_sys::Function>()?
+            .call0(&JsValue::NULL)?;
+        // Taken out of the array, which index.html's listeners keep alive with the page.
+        let kept: js_sys::Array = field("answers")?.dyn_into()?;
+        let answers = kept.to_vec();
+        kept.set_length(0);
+        return Ok(TakenWorker { worker, answers });
     }
     let opts = WorkerOptions::new();
     opts.set_type(WorkerType::Module);
+    let worker = Worker::new_with_options(&worker_script()?, &opts)?;
+    worker.post_message(&start_message(crate::clock::offset_ms())?)?;
     Ok(TakenWorker {
-        worker: Worker::new_with_options(&worker_script()?, &opts)?,
-        started: false,
+        worker,
         answers: Vec::new(),
     })
 }
@@ -145,7 +148,8 @@ impl Inner {
     }
 }
 
-/// A store whose worker has been told to open the database, and the answer it will give.
+/// A store whose worker has been (or is about to be) told to open the database, and the answer it
+/// will give.
 struct Starting {
     inner: Rc<Inner>,
 }
@@ -163,7 +167,7 @@ pub fn begin() {
 }
 
 impl Starting {
-    /// Takes (or starts) the store's worker, listens to it, and sends it its start message.
+    /// Takes (or starts) the store's worker, sure to be sent its start message, and listens to it.
     fn new() -> Result<Starting, StartError> {
         let window = web_sys::window().ok_or_else(|| StartError::Unsupported {
             detail: "no window".into(),
@@ -238,12 +242,6 @@ impl Starting {
             .worker
             .set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
-        // Sent once the replies have a listener: the worker answers nothing before this (a worker
-        // index.html started may have: its answers were kept and replayed above).
-        if !taken.started {
-            let start = start_message(crate::clock::offset_ms()).map_err(unsupported)?;
-            inner.worker.post_message(&start).map_err(unsupported)?;
-        }
         Ok(Starting { inner })
     }
 }
