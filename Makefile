@@ -21,14 +21,14 @@ setup-test:
 web: setup-web ## build the PWA into dist/
 	@tools/build_web.sh
 
-test-rust: ## formatting, lints (every crate, and the app with its desktop screens), unit, property, store and server tests
+test-rust: setup-test ## formatting, lints of every crate, unit, property, store and server tests
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p patrol --all-targets --features desktop -- -D warnings
 	cargo test --workspace
 
-test-desktop: ## the desktop app builds; the screens' and the platform glue's own unit tests (every screen is in it)
+test-desktop: setup-test ## the desktop app builds and passes its lints; the screens' and the platform glue's own unit tests (every screen is in it)
 	cargo build --features desktop --bin patrol-desktop
+	cargo clippy -p patrol --all-targets --features desktop -- -D warnings
 	cargo test --features desktop --lib -- ui:: platform::
 
 test-e2e: ## the full shift in headless Chromium, offline (served by the ward server)

@@ -1,5 +1,5 @@
 -- Reports answered from what each (team, night) comes to (issue 9): the server keeps each night's
--- figures (src/domain/report_nights.rs) and works a night out again, in the push's own
+-- figures (crates/domain/src/report_nights.rs) and works a night out again, in the push's own
 -- transaction, when an event bearing on it is stored. A report adds up a few rows a night
 -- instead of reading every event of the period.
 

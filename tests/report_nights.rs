@@ -474,3 +474,86 @@ fn a_changed_setup_is_answered_from_the_records_until_its_nights_are_worked_out_
         want
     );
 }
+
+#[test]
+fn figures_kept_for_other_categories_or_actions_are_worked_out_again_at_the_next_start() {
+    let y = world();
+    let now = y.now;
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = ServerDb::open(dir.path()).unwrap();
+    let t = &y.teams[0];
+    db.load_setup(&t.setup).unwrap();
+    let mut phones = Phones::enrol(&db, &[&t.setup]);
+    let member = t.setup.members[0].id.clone();
+    let events: Vec<Event> = t
+        .records
+        .iter()
+        .filter(|r| !matches!(r, TeamRecord::FollowUp(_)))
+        .map(|r| phones.event(&member, r))
+        .collect();
+    for chunk in events.chunks(500) {
+        phones.push(&mut db, &member, chunk, now);
+    }
+    let admin = DeviceAuth {
+        device_id: "admin".into(),
+        member_id: "admin".into(),
+        role: Role::Admin,
+        team_id: t.setup.team.id.clone(),
+        ward_id: t.setup.ward.id.clone(),
+    };
+    let (from, to) = (d(2025, 11, 10), d(2025, 12, 5));
+    check(&db, &admin, from, to, now);
+    let kept = |db: &ServerDb| -> Vec<(String, String)> {
+        let mut st = db
+            .conn()
+            .prepare("SELECT night, figures FROM report_night ORDER BY night")
+            .unwrap();
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    let shape = |db: &ServerDb| -> Option<String> {
+        db.conn()
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'report_shape'",
+                [],
+                |r| r.get(0),
+            )
+            .ok()
+    };
+    let before = kept(&db);
+    assert!(!before.is_empty());
+    let counted = shape(&db).expect("the start wrote what the figures count");
+
+    // A database from before the shape was written down keeps its figures and takes this build's.
+    db.conn()
+        .execute("DELETE FROM meta WHERE key = 'report_shape'", [])
+        .unwrap();
+    drop(db);
+    let db = ServerDb::open(dir.path()).unwrap();
+    assert_eq!(kept(&db), before);
+    assert_eq!(shape(&db).as_ref(), Some(&counted));
+
+    // Figures counted over other categories (as a build with one more would find them): every
+    // night is dropped and worked out again at the next start.
+    db.conn()
+        .execute(
+            "UPDATE meta SET value = '[[\"suspicious_person\"],[\"watched\"]]' WHERE key = 'report_shape'",
+            [],
+        )
+        .unwrap();
+    db.conn()
+        .execute("UPDATE report_night SET figures = 'counted otherwise'", [])
+        .unwrap();
+    drop(db);
+    let db = ServerDb::open(dir.path()).unwrap();
+    // Worked out from the records, as a rebuild does (the rows of nights still marked before were
+    // behind their records, so they are compared through the report, not byte for byte).
+    let again = kept(&db);
+    assert_eq!(again.len(), before.len());
+    assert!(
+        again.iter().all(|(_, f)| f != "counted otherwise"),
+        "every night worked out again"
+    );
+    assert_eq!(shape(&db), Some(counted));
+    check(&db, &admin, from, to, now);
+}

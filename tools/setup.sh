@@ -51,11 +51,11 @@ web() {
 }
 
 test_tools() {
+  web
   # make test checks the formatting and the lints of every crate (rustfmt, clippy).
   for c in rustfmt clippy; do
     rustup component list --installed 2>/dev/null | grep -q "^$c" || { say "installing the Rust component $c"; rustup component add "$c"; }
   done
-  web
   command -v node >/dev/null || need_apt nodejs npm
   # Browser tests drive Debian's Chromium; playwright-core never downloads a browser.
   [[ -x /usr/bin/chromium ]] || need_apt chromium

@@ -47,26 +47,6 @@ pub enum Category {
 }
 
 impl Category {
-    /// Every category, in the order of the grid on the Observe screen (the order declared above).
-    pub const ALL: &'static [Category] = <Category as strum::VariantArray>::VARIANTS;
-    /// How many there are: the length of every per-category count.
-    pub const COUNT: usize = Self::ALL.len();
-
-    /// The stable code stored in the database (its name in snake case).
-    pub fn code(self) -> &'static str {
-        self.into()
-    }
-
-    /// The category with this stable code.
-    pub fn from_code(code: &str) -> Option<Self> {
-        code.parse().ok()
-    }
-
-    /// Translation key of its name.
-    pub fn key(self) -> String {
-        format!("cat.{}", self.code())
-    }
-
     /// Whether a description is required (only "other" says nothing by itself).
     pub fn needs_description(self) -> bool {
         self == Category::Other
@@ -102,27 +82,41 @@ pub enum Action {
     Mediated,
 }
 
-impl Action {
-    /// Every action, in display order (the order declared above).
-    pub const ALL: &'static [Action] = <Action as strum::VariantArray>::VARIANTS;
-    /// How many there are: the length of every per-action count.
-    pub const COUNT: usize = Self::ALL.len();
+/// The list, count, stable code, parse, place and translation key of an enum whose codes are its
+/// variants' names in snake case (strum's derives): a new variant is one line where it is declared.
+macro_rules! coded {
+    ($t:ident, $key:literal) => {
+        impl $t {
+            /// Every one, in the order declared: the order shown and counted in.
+            pub const ALL: &'static [$t] = <$t as strum::VariantArray>::VARIANTS;
+            /// How many there are: the length of every count kept per one.
+            pub const COUNT: usize = Self::ALL.len();
 
-    /// The stable code stored in the database (its name in snake case).
-    pub fn code(self) -> &'static str {
-        self.into()
-    }
+            /// The stable code stored and sent (its name in snake case).
+            pub fn code(self) -> &'static str {
+                self.into()
+            }
 
-    /// The action with this stable code.
-    pub fn from_code(code: &str) -> Option<Self> {
-        code.parse().ok()
-    }
+            /// The one with this stable code.
+            pub fn from_code(code: &str) -> Option<Self> {
+                code.parse().ok()
+            }
 
-    /// Translation key of its name.
-    pub fn key(self) -> String {
-        format!("action.{}", self.code())
-    }
+            /// Its place in [`Self::ALL`]: its index in every count kept per one.
+            pub fn index(self) -> usize {
+                self as usize
+            }
+
+            /// Translation key of its name.
+            pub fn key(self) -> String {
+                format!(concat!($key, ".{}"), self.code())
+            }
+        }
+    };
 }
+
+coded!(Category, "cat");
+coded!(Action, "action");
 
 #[cfg(test)]
 mod tests {
@@ -133,6 +127,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for &c in Category::ALL {
             assert_eq!(Category::from_code(c.code()), Some(c));
+            assert_eq!(Category::ALL[c.index()], c);
             assert!(seen.insert(c.code()));
             // serde uses the same stable code.
             assert_eq!(
@@ -142,6 +137,7 @@ mod tests {
         }
         for &a in Action::ALL {
             assert_eq!(Action::from_code(a.code()), Some(a));
+            assert_eq!(Action::ALL[a.index()], a);
             assert_eq!(
                 serde_json::to_string(&a).unwrap(),
                 format!("\"{}\"", a.code())

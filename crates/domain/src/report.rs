@@ -136,12 +136,12 @@ pub struct ObservationFigures {
 impl ObservationFigures {
     /// The count of `c`.
     pub fn category(&self, c: Category) -> u64 {
-        self.by_category[cat_index(c)]
+        self.by_category[c.index()]
     }
 
     /// The count of `a`.
     pub fn action(&self, a: Action) -> u64 {
-        self.by_action[action_index(a)]
+        self.by_action[a.index()]
     }
 }
 
@@ -508,20 +508,6 @@ pub(super) fn distinct(ids: &[String]) -> usize {
         .enumerate()
         .filter(|(i, id)| !ids[..*i].contains(id))
         .count()
-}
-
-pub(super) fn cat_index(c: Category) -> usize {
-    Category::ALL
-        .iter()
-        .position(|x| *x == c)
-        .expect("every category is in ALL")
-}
-
-pub(super) fn action_index(a: Action) -> usize {
-    Action::ALL
-        .iter()
-        .position(|x| *x == a)
-        .expect("every action is in ALL")
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@
 use super::period::Nights;
 use super::records::CheckInMethod;
 use super::report::{
-    action_index, cat_index, distinct, place_of, read, Figures, Map, PlaceCount, Planned, Set,
-    LATE_AFTER_MINUTES, LONGEST_SLOT_MIN,
+    distinct, place_of, read, Figures, Map, PlaceCount, Planned, Set, LATE_AFTER_MINUTES,
+    LONGEST_SLOT_MIN,
 };
 use super::review::TeamRecord;
 use super::shift::ShiftSlot;
@@ -190,9 +190,9 @@ pub fn by_night(
         if cat != o.category {
             b.recategorised += 1;
         }
-        b.by_category[cat_index(cat)] += 1;
+        b.by_category[cat.index()] += 1;
         match o.action {
-            Some(a) => b.by_action[action_index(a)] += 1,
+            Some(a) => b.by_action[a.index()] += 1,
             None => b.no_action += 1,
         }
         if o.urgent {

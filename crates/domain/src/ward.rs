@@ -132,7 +132,7 @@ impl Role {
     }
 
     /// Whether this role may give `role`, and so act on a member who has it. The ward server
-    /// decides with this rule (`server::access`); the phone only hides what would be refused.
+    /// decides with this rule (`patrol_server::access`); the phone only hides what would be refused.
     pub fn may_give(self, role: Role) -> bool {
         let rank = |r: Role| Role::ALL.iter().position(|x| *x == r);
         self.highest_given()

@@ -105,8 +105,10 @@ impl ServerDb {
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?1)",
             [uuid::Uuid::now_v7().to_string()],
         )?;
-        // Events stored by other means (a restored or older database) get their nights' figures.
+        // Events stored by other means (a restored or older database) get their nights' figures,
+        // all of them again if this build counts other categories or actions.
         let tx = conn.transaction()?;
+        report_nights::reshape(&tx)?;
         report_nights::catch_up(&tx, true, patrol_clock::now())?;
         tx.commit()?;
         Ok(Self {

@@ -10,13 +10,15 @@
 //!   server works it out once and drops its mark ([`settle_quiet`]), after it has been quiet for
 //!   [`QUIET_SECS`]: a night being patrolled is not read again after every push.
 //! - Valid only for the setup they were worked out with (`report_team.setup_key`: zone, slots,
-//!   route): a team whose setup changed since is worked out again at its next catch-up.
+//!   route): a team whose setup changed since is worked out again at its next catch-up; and for the
+//!   categories and actions they count (`meta.report_shape`, [`reshape`] at the server's start).
 //! - Trusted only when current: [`kept`] gives nothing for a team while events were written by
 //!   other means (the cursor moved past `report_through`) or its setup changed, and the report
 //!   reads that team's records instead. [`crate::db::ServerDb::open`] catches up.
 
 use crate::error::ServerError;
 use chrono::{DateTime, NaiveDate, Utc};
+use patrol_domain::observation::{Action, Category};
 use patrol_domain::report_nights::{by_night, NightFigures};
 use patrol_domain::review::TeamRecord;
 use patrol_domain::ward::WardSetup;
@@ -36,15 +38,11 @@ pub const QUIET_SECS: i64 = 60;
 /// passed to the police at any step), so nights kept before are worked out again.
 const FIGURES_VERSION: u32 = 2;
 
-/// What the kept figures depend on in a setup (zone, team, slots, route), their version and the
-/// number of categories and actions they count (a new one is a new shape: the nights kept before
-/// are worked out again, with no version to remember), as a hash.
+/// What the kept figures depend on in a setup (zone, team, slots, route) and their version, as
+/// a hash.
 pub fn setup_key(s: &WardSetup) -> String {
-    use patrol_domain::observation::{Action, Category};
     let text = serde_json::to_string(&(
         FIGURES_VERSION,
-        Category::COUNT,
-        Action::COUNT,
         &s.ward.tz,
         &s.team.id,
         &s.team.slots,
@@ -52,6 +50,40 @@ pub fn setup_key(s: &WardSetup) -> String {
     ))
     .expect("setups serialise");
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// What the kept figures count, in order: the categories' and the actions' codes.
+fn shape() -> String {
+    serde_json::to_string(&(Category::ALL, Action::ALL)).expect("codes serialise")
+}
+
+/// Drops every kept figure when this build counts other categories or actions than the ones they
+/// were worked out with (`meta.report_shape`: one added, taken off or moved), so the catch-up that
+/// follows works them all out again with no version to remember. A database that has none takes
+/// this build's: every build before it counted the same. Whether it dropped them.
+pub fn reshape(conn: &Connection) -> Result<bool, ServerError> {
+    let now = shape();
+    let kept: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'report_shape'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let dropped = kept.as_ref().is_some_and(|k| *k != now);
+    if dropped {
+        conn.execute_batch(
+            "DELETE FROM report_night; DELETE FROM report_team; DELETE FROM report_dirty;",
+        )?;
+    }
+    if kept.as_ref() != Some(&now) {
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('report_shape', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [now],
+        )?;
+    }
+    Ok(dropped)
 }
 
 /// The nights of `team` from `first` to `last`, if they can be trusted for `setup`: every stored
