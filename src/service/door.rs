@@ -176,6 +176,7 @@ fn refusal(status: u16, body: crate::wire::api::ErrorBody) -> ApiError {
         "invalid" | "bad_request" | "too_large" => "err.refused_invalid",
         "busy" | "timeout" => "err.server_busy",
         "rate_limited" => "err.rate_limited",
+        "month_closed" => "err.allowance_closed",
         _ => {
             return ApiError::new("err.sync_server")
                 .arg("status", status)
@@ -303,6 +304,7 @@ mod tests {
         );
         assert_eq!(refused(404, "not_found").key, "err.refused_not_found");
         assert_eq!(refused(422, "invalid").key, "err.refused_invalid");
+        assert_eq!(refused(409, "month_closed").key, "err.allowance_closed");
         assert_eq!(refused(503, "busy").key, "err.server_busy");
         assert_eq!(refused(429, "rate_limited").key, "err.rate_limited");
         assert_eq!(refused(418, "teapot").key, "err.sync_server");

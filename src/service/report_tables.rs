@@ -1,10 +1,12 @@
 //! A report as tables: what the report screen shows and what its CSV files hold come from this
 //! one builder, so an exported file is exactly what was on the screen.
 
+use crate::domain::allowance::NightStatus;
 use crate::domain::observation::{Action, Category};
 use crate::domain::report::Figures;
 use crate::i18n::{t, Lang};
-use crate::wire::api::ReportResponse;
+use crate::wire::api::{AllowanceResponse, ReportResponse};
+use chrono::Datelike;
 
 /// One table of a report.
 #[derive(Debug, Clone, PartialEq)]
@@ -207,6 +209,94 @@ pub fn tables(r: &ReportResponse, lang: Lang) -> Vec<Table> {
     ]
 }
 
+/// VND as people write it: digits grouped by three, with dots in Vietnamese ("1.500.000") and
+/// commas in English.
+pub fn money(vnd: u64, lang: Lang) -> String {
+    let digits = vnd.to_string();
+    let sep = match lang {
+        Lang::Vi => '.',
+        Lang::En => ',',
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A team's night-duty sheet as one table (a line per member, then the total), as shown, printed
+/// and exported: name, role, the evenings paid (day of the month), nights paid, over the cap and
+/// below the minimum, the allowance, the monthly support and their sum.
+pub fn allowance_table(r: &AllowanceResponse, lang: Lang) -> Table {
+    let tr = |key: &str| t(lang, key);
+    let s = &r.sheet;
+    let mut rows: Vec<Vec<String>> = s
+        .lines
+        .iter()
+        .map(|l| {
+            let days: Vec<String> = l
+                .nights
+                .iter()
+                .filter(|n| n.status == NightStatus::Paid)
+                .map(|n| n.night.day().to_string())
+                .collect();
+            let role = if l.member.left {
+                format!("{} ({})", tr(l.member.role.key()), tr("allowance.left"))
+            } else {
+                tr(l.member.role.key())
+            };
+            vec![
+                l.member.name.clone(),
+                role,
+                days.join(", "),
+                l.paid.to_string(),
+                l.over_cap.to_string(),
+                l.below_minimum.to_string(),
+                money(l.allowance_vnd, lang),
+                money(l.support_vnd, lang),
+                money(l.allowance_vnd + l.support_vnd, lang),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        tr("allowance.total"),
+        String::new(),
+        String::new(),
+        s.paid.to_string(),
+        s.over_cap.to_string(),
+        s.lines
+            .iter()
+            .map(|l| l.below_minimum)
+            .sum::<u32>()
+            .to_string(),
+        money(s.allowance_vnd, lang),
+        money(s.support_vnd, lang),
+        money(s.allowance_vnd + s.support_vnd, lang),
+    ]);
+    Table {
+        name: "allowance",
+        title: tr("allowance.table"),
+        headers: [
+            "allowance.col_name",
+            "allowance.col_role",
+            "allowance.col_days",
+            "allowance.col_paid",
+            "allowance.col_over",
+            "allowance.col_short",
+            "allowance.col_allowance",
+            "allowance.col_support",
+            "allowance.col_sum",
+        ]
+        .into_iter()
+        .map(tr)
+        .collect(),
+        rows,
+    }
+}
+
 /// `table` as a CSV file a spreadsheet opens correctly: UTF-8 with a byte-order mark (Excel reads
 /// Vietnamese right only with it), a header row, CRLF line ends.
 pub fn csv(table: &Table) -> String {
@@ -234,6 +324,15 @@ mod tests {
         assert_eq!(hours(5400, Lang::En), "1.5");
         assert_eq!(hours(3600 * 12 + 179, Lang::Vi), "12");
         assert_eq!(hours(3600 * 12 + 181, Lang::Vi), "12,1");
+    }
+
+    #[test]
+    fn money_is_grouped_by_three_as_each_language_writes_it() {
+        assert_eq!(money(0, Lang::Vi), "0");
+        assert_eq!(money(150_000, Lang::Vi), "150.000");
+        assert_eq!(money(1_500_000, Lang::Vi), "1.500.000");
+        assert_eq!(money(12_345_678, Lang::En), "12,345,678");
+        assert_eq!(money(999, Lang::En), "999");
     }
 
     #[test]

@@ -359,7 +359,7 @@ fn Members() -> Element {
                             li { key: "{m.id}", "data-testid": "member-{m.id}",
                                 div { class: "member-line",
                                     strong { "{m.name}" }
-                                    span { class: "muted", " · " {ui.t(&role_key(m.role))} }
+                                    span { class: "muted", " · " {ui.t(m.role.key())} }
                                     if m.left_at.is_some() { span { class: "badge", {ui.t("admin.left")} } }
                                     else { span { class: "muted", {ui.tf("admin.devices_n", &[("n", m.active_devices.to_string())])} } }
                                 }
@@ -381,7 +381,7 @@ fn Members() -> Element {
                                                     change_then_read(ui, TeamCall::SetRole { member_id: id, req: SetRoleRequest { role: r } }, TeamCall::Members).await;
                                                 } } },
                                                 for r in givable.iter() {
-                                                    option { key: "{r.code()}", value: "{r.code()}", selected: *r == m.role, {ui.t(&role_key(*r))} }
+                                                    option { key: "{r.code()}", value: "{r.code()}", selected: *r == m.role, {ui.t(r.key())} }
                                                 }
                                             }
                                             if confirm_left {
@@ -417,7 +417,7 @@ fn Members() -> Element {
                 select { "data-testid": "new-role",
                     onchange: move |e: FormEvent| if let Some(r) = Role::from_code(&e.value()) { role.set(r) },
                     for r in givable.iter() {
-                        option { key: "{r.code()}", value: "{r.code()}", selected: *r == role(), {ui.t(&role_key(*r))} }
+                        option { key: "{r.code()}", value: "{r.code()}", selected: *r == role(), {ui.t(r.key())} }
                     }
                 }
             }
@@ -433,11 +433,6 @@ fn Members() -> Element {
             }
         }
     }
-}
-
-/// The translation key naming a role.
-fn role_key(role: Role) -> String {
-    format!("role.{}", role.code())
 }
 
 /// The team's phones: last sync, clock, revoke with a confirmation.

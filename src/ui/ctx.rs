@@ -73,6 +73,8 @@ pub struct Admin {
     pub roster: Option<RosterResponse>,
     /// The team's audit, as read (officers and admins).
     pub audit: Option<AuditResponse>,
+    /// The night-duty sheet last read, marked or closed.
+    pub allowance: Option<Box<crate::wire::api::AllowanceResponse>>,
 }
 
 impl Admin {
@@ -86,6 +88,7 @@ impl Admin {
             TeamAnswer::Code(c) => self.code = Some(c),
             TeamAnswer::Roster(r) => self.roster = Some(r),
             TeamAnswer::Audit(a) => self.audit = Some(a),
+            TeamAnswer::Allowance(a) => self.allowance = Some(a),
             TeamAnswer::Member(_)
             | TeamAnswer::Left(_)
             | TeamAnswer::Device(_)

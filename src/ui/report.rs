@@ -203,6 +203,7 @@ fn ReportView() -> Element {
     );
     let signer = match ui.sync.read().role {
         Some(Role::Leader) => ui.t("report.print_sign_leader"),
+        Some(Role::Deputy) => ui.t("report.print_sign_deputy"),
         Some(Role::Officer) => ui.t("report.print_sign_officer"),
         _ => ui.t("report.print_sign_other"),
     };

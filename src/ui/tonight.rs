@@ -2,7 +2,6 @@
 
 use super::ctx::{Tab, Ui};
 use super::fmt;
-use crate::domain::ward::Role;
 use crate::service::{Command, Local};
 use crate::store::records::ShiftLog;
 use dioxus::prelude::*;
@@ -80,7 +79,7 @@ fn SyncCard() -> Element {
             if !sync.enrolled {
                 p { class: "muted", {ui.t("sync.not_enrolled")} }
             } else {
-                p { {ui.tf("sync.enrolled", &[("role", ui.t(&format!("role.{}", sync.role.unwrap_or_default().code())))])} }
+                p { {ui.tf("sync.enrolled", &[("role", ui.t(sync.role.unwrap_or_default().key()))])} }
                 p { "data-testid": "sync-last",
                     {match sync.last_success { Some(t) => ui.tf("sync.last", &[("time", fmt::clock(t, tz))]), None => ui.t("sync.never") }}
                 }
@@ -213,7 +212,7 @@ fn StartShift(suggested: String) -> Element {
                         } }
                     }
                     span { "{m.name}" }
-                    if m.role == Role::Leader { small { class: "muted", " · " {ui.t("member.leader")} } }
+                    if m.role.runs_team() { small { class: "muted", " · " {ui.t(m.role.key())} } }
                 }
             }
             // The start stays in reach above the tabs however many members the list holds.

@@ -1,5 +1,6 @@
 //! Pure domain rules: no I/O, no platform code, plain functions over plain data.
 
+pub mod allowance;
 pub mod geofence;
 pub mod lang;
 pub mod map;

@@ -174,7 +174,7 @@ pub fn current_or_next(windows: &[SlotWindow], at: DateTime<Utc>) -> Option<&Slo
         })
 }
 
-fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+pub(crate) fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     match tz.from_local_datetime(&local) {
         chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
         chrono::LocalResult::Ambiguous(early, _) => early.with_timezone(&Utc),

@@ -88,7 +88,9 @@ pub enum Role {
     /// Tổ viên: patrols and records.
     #[default]
     Member,
-    /// Tổ trưởng / tổ phó: leads a team.
+    /// Tổ phó: acts for the leader, with the same rights on the team.
+    Deputy,
+    /// Tổ trưởng: leads a team.
     Leader,
     /// Ward police officer (công an phường).
     Officer,
@@ -98,12 +100,19 @@ pub enum Role {
 
 impl Role {
     /// Every role, least rights first.
-    pub const ALL: [Role; 4] = [Role::Member, Role::Leader, Role::Officer, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Member,
+        Role::Deputy,
+        Role::Leader,
+        Role::Officer,
+        Role::Admin,
+    ];
 
     /// The stable code stored in databases and sent on the wire.
     pub fn code(self) -> &'static str {
         match self {
             Role::Member => "member",
+            Role::Deputy => "deputy",
             Role::Leader => "leader",
             Role::Officer => "officer",
             Role::Admin => "admin",
@@ -115,20 +124,36 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.code() == code)
     }
 
-    /// Leaders, officers and admins receive the team's shift logs.
+    /// The translation key naming the role.
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Member => "role.member",
+            Role::Deputy => "role.deputy",
+            Role::Leader => "role.leader",
+            Role::Officer => "role.officer",
+            Role::Admin => "role.admin",
+        }
+    }
+
+    /// Leaders, deputies, officers and admins receive the team's shift logs.
     pub fn sees_logs(self) -> bool {
         self != Role::Member
     }
 
-    /// The highest role this role may give, or `None` when it gives none: a leader gives up to
-    /// leader, an officer up to officer, an admin any.
+    /// The highest role this role may give, or `None` when it gives none: a leader or deputy
+    /// gives up to leader, an officer up to officer, an admin any.
     pub fn highest_given(self) -> Option<Role> {
         match self {
             Role::Member => None,
-            Role::Leader => Some(Role::Leader),
+            Role::Deputy | Role::Leader => Some(Role::Leader),
             Role::Officer => Some(Role::Officer),
             Role::Admin => Some(Role::Admin),
         }
+    }
+
+    /// Whether a team's leader or deputy: they run their own team.
+    pub fn runs_team(self) -> bool {
+        matches!(self, Role::Leader | Role::Deputy)
     }
 
     /// Whether this role may give `role`, and so act on a member who has it. The ward server

@@ -40,7 +40,7 @@ pub fn team(
     let own = auth.team_id == team_id;
     let ok = match auth.role {
         Role::Member => own && need == Need::ReadRoster,
-        Role::Leader => own,
+        Role::Leader | Role::Deputy => own,
         Role::Officer | Role::Admin => true,
     };
     if ok {
@@ -130,6 +130,7 @@ mod tests {
         // (own team, other team of the ward) for each need.
         let cases = [
             (Role::Member, [(true, false), (false, false)]),
+            (Role::Deputy, [(true, false), (true, false)]),
             (Role::Leader, [(true, false), (true, false)]),
             (Role::Officer, [(true, true), (true, true)]),
             (Role::Admin, [(true, true), (true, true)]),
@@ -167,10 +168,13 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert!(allowed(Role::Member).is_empty());
-        assert_eq!(allowed(Role::Leader), [Role::Member, Role::Leader]);
+        // A deputy acts for the leader, with the same rights.
+        for runs in [Role::Leader, Role::Deputy] {
+            assert_eq!(allowed(runs), [Role::Member, Role::Deputy, Role::Leader]);
+        }
         assert_eq!(
             allowed(Role::Officer),
-            [Role::Member, Role::Leader, Role::Officer]
+            [Role::Member, Role::Deputy, Role::Leader, Role::Officer]
         );
         assert_eq!(allowed(Role::Admin), Role::ALL);
         // A leader cannot demote an officer, nor anyone act on themselves.

@@ -8,6 +8,7 @@ use super::db::ServerDb;
 use super::error::ServerError;
 use chrono::{Duration, Utc};
 use clap::{Subcommand, ValueEnum};
+use patrol_domain::allowance::{AllowanceRules, MonthlySupport};
 use patrol_domain::route_file::{self, RouteFormat};
 use patrol_domain::shift::ShiftSlot;
 use patrol_domain::ward::{Member, Role, Team, Ward, DEFAULT_PHOTO_KEEP_DAYS};
@@ -39,6 +40,8 @@ pub enum AdminError {
 pub enum RoleArg {
     /// Tổ viên.
     Member,
+    /// Tổ phó (deputy leader).
+    Deputy,
     /// Tổ trưởng.
     Leader,
     /// Ward police officer.
@@ -51,6 +54,7 @@ impl From<RoleArg> for Role {
     fn from(r: RoleArg) -> Self {
         match r {
             RoleArg::Member => Role::Member,
+            RoleArg::Deputy => Role::Deputy,
             RoleArg::Leader => Role::Leader,
             RoleArg::Officer => Role::Officer,
             RoleArg::Admin => Role::Admin,
@@ -98,6 +102,35 @@ pub enum AdminCommand {
         name: String,
         #[arg(long, value_enum, default_value = "member")]
         role: RoleArg,
+    },
+    /// Set a ward's night-duty allowance rules (defaults: Hồ Chí Minh City's, late 2025).
+    SetAllowance {
+        #[arg(long)]
+        ward: String,
+        /// The window's start, HH:MM.
+        #[arg(long, default_value = "22:00")]
+        window_start: String,
+        /// The window's end, HH:MM (the next morning when not after the start).
+        #[arg(long, default_value = "06:00")]
+        window_end: String,
+        /// Least minutes on duty inside the window for a night to count.
+        #[arg(long, default_value_t = 60)]
+        min_minutes: u32,
+        /// Most nights paid a month (1 to 31).
+        #[arg(long, default_value_t = 10)]
+        cap_nights: u32,
+        /// VND for each night paid.
+        #[arg(long, default_value_t = 150_000)]
+        rate_vnd: u64,
+        /// Monthly support of a leader, VND.
+        #[arg(long, default_value_t = 6_500_000)]
+        leader_support_vnd: u64,
+        /// Monthly support of a deputy, VND.
+        #[arg(long, default_value_t = 6_300_000)]
+        deputy_support_vnd: u64,
+        /// Monthly support of a member, VND.
+        #[arg(long, default_value_t = 6_000_000)]
+        member_support_vnd: u64,
     },
     /// Set a team's shifts, e.g. ca1=20:00-24:00 ca2=24:00-04:00.
     SetSlots {
@@ -311,6 +344,45 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
                     &format!("Member {id} ({name}, {}) of team {team}", role.code()),
                     &edit
                 )
+            );
+            Ok(())
+        }
+        AdminCommand::SetAllowance {
+            ward,
+            window_start,
+            window_end,
+            min_minutes,
+            cap_nights,
+            rate_vnd,
+            leader_support_vnd,
+            deputy_support_vnd,
+            member_support_vnd,
+        } => {
+            let clock = |t: &str| {
+                patrol_domain::shift::parse_clock(t)
+                    .ok()
+                    .filter(|m| *m < 24 * 60)
+                    .ok_or_else(|| ServerError::Invalid(format!("'{t}' is not a time HH:MM")))
+            };
+            let rules = db.set_allowance_rules(
+                &ward,
+                AllowanceRules {
+                    window_start_min: clock(&window_start)?,
+                    window_end_min: clock(&window_end)?,
+                    min_minutes,
+                    cap_nights,
+                    rate_vnd,
+                    support: MonthlySupport {
+                        leader_vnd: leader_support_vnd,
+                        deputy_vnd: deputy_support_vnd,
+                        member_vnd: member_support_vnd,
+                    },
+                },
+            )?;
+            println!(
+                "Ward {ward}: nights on duty {window_start}–{window_end} for at least {} min, \
+                 at most {} a month, {} VND a night",
+                rules.min_minutes, rules.cap_nights, rules.rate_vnd
             );
             Ok(())
         }

@@ -20,7 +20,7 @@ impl Reach {
     pub fn of(role: Role) -> Self {
         match role {
             Role::Member => Reach::Own,
-            Role::Leader => Reach::Team,
+            Role::Leader | Role::Deputy => Reach::Team,
             Role::Officer | Role::Admin => Reach::Ward,
         }
     }

@@ -60,6 +60,9 @@ pub enum ServerError {
     /// A domain rule refused the data.
     #[error("{0}")]
     Invalid(String),
+    /// The month's allowance sheet is closed: nothing more is marked on it (409).
+    #[error("the allowance sheet of {0} is closed")]
+    MonthClosed(String),
     /// A stored row does not parse: kept as it is, reported with its table and id.
     #[error("a stored record is damaged: {0}")]
     Corrupt(WireError),
@@ -122,6 +125,7 @@ impl ServerError {
             ServerError::Timeout(_) => "timeout",
             ServerError::Photo(refusal, _) => refusal.code(),
             ServerError::Invalid(_) => "invalid",
+            ServerError::MonthClosed(_) => "month_closed",
             ServerError::Corrupt(_) => "corrupt",
             ServerError::Db(_) => "database",
             ServerError::Internal(_) => "internal",

@@ -197,7 +197,7 @@ pub fn team_setup(
     )?;
     let members = conn
         .prepare(&format!(
-            "SELECT {MEMBER_COLS} FROM member WHERE team_id = ?1 ORDER BY role = 'leader' DESC, name"
+            "SELECT {MEMBER_COLS} FROM member WHERE team_id = ?1 ORDER BY role = 'leader' DESC, role = 'deputy' DESC, name"
         ))?
         .query_map([team_id], member)?
         .collect::<Result<_, _>>()?;

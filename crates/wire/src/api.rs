@@ -458,11 +458,17 @@ pub enum AuditAction {
     /// The route replaced.
     #[serde(rename = "route.replace")]
     RouteReplace,
+    /// A night added to or taken off a member's allowance sheet.
+    #[serde(rename = "allowance.mark")]
+    AllowanceMark,
+    /// A month's allowance sheet closed.
+    #[serde(rename = "allowance.close")]
+    AllowanceClose,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 10] = [
         AuditAction::RosterNight,
         AuditAction::RosterPattern,
         AuditAction::MemberAdd,
@@ -471,6 +477,8 @@ impl AuditAction {
         AuditAction::MemberCode,
         AuditAction::DeviceRevoke,
         AuditAction::RouteReplace,
+        AuditAction::AllowanceMark,
+        AuditAction::AllowanceClose,
     ];
 
     /// The stable code, "roster.night".
@@ -484,6 +492,8 @@ impl AuditAction {
             AuditAction::MemberCode => "member.code",
             AuditAction::DeviceRevoke => "device.revoke",
             AuditAction::RouteReplace => "route.replace",
+            AuditAction::AllowanceMark => "allowance.mark",
+            AuditAction::AllowanceClose => "allowance.close",
         }
     }
 
@@ -610,4 +620,69 @@ pub struct ReportResponse {
     pub before: patrol_domain::report::Figures,
     /// The totals of the same evenings a year earlier.
     pub year_before: patrol_domain::report::Figures,
+}
+
+/// GET /api/v1/team/{team}/allowance?month=YYYY-MM: a team's night-duty sheet for a month, as
+/// worked out now, or as it was closed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AllowanceResponse {
+    /// The ward's name, for the sheet's heading.
+    pub ward_name: String,
+    /// The team.
+    pub team_id: String,
+    /// The team's name.
+    pub team_name: String,
+    /// The sheet.
+    pub sheet: patrol_domain::allowance::Sheet,
+    /// Who closed the month and when; `None` while it is open.
+    pub closed: Option<AllowanceClosed>,
+}
+
+/// Who closed a month's sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AllowanceClosed {
+    /// The member who closed it.
+    pub by: String,
+    /// When, by the server's clock.
+    pub at: DateTime<Utc>,
+}
+
+/// POST /api/v1/team/{team}/allowance/marks: add or take off one member's night, with a reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowanceMarkRequest {
+    /// The member.
+    pub member_id: String,
+    /// The evening (YYYY-MM-DD); its month is the sheet marked.
+    #[serde(with = "crate::ymd")]
+    pub night: chrono::NaiveDate,
+    /// Add or remove.
+    pub kind: patrol_domain::allowance::MarkKind,
+    /// Why (1 to 300 characters).
+    pub reason: String,
+}
+
+/// POST /api/v1/team/{team}/allowance/close: close a month's sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowanceCloseRequest {
+    /// The month.
+    pub month: patrol_domain::allowance::YearMonth,
+}
+
+/// GET /api/v1/allowance/mine?month=YYYY-MM: the caller's own nights on their team's sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyAllowanceResponse {
+    /// The month.
+    pub month: patrol_domain::allowance::YearMonth,
+    /// Nights paid.
+    pub paid: u32,
+    /// Nights counted over the cap.
+    pub over_cap: u32,
+    /// The month's cap.
+    pub cap_nights: u32,
+    /// The allowance, VND.
+    pub allowance_vnd: u64,
+    /// True once the leader closed the month.
+    pub closed: bool,
 }

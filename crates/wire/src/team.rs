@@ -2,11 +2,13 @@
 //! with its method, path and body, and the answer it expects, parsed into a typed value.
 
 use super::api::{
-    AddMemberRequest, AuditResponse, DevicesResponse, IssueCodeRequest, IssueCodeResponse,
-    LeftResponse, MembersResponse, RosterNightRequest, RosterPatternRequest, RosterResponse,
+    AddMemberRequest, AllowanceCloseRequest, AllowanceMarkRequest, AllowanceResponse,
+    AuditResponse, DevicesResponse, IssueCodeRequest, IssueCodeResponse, LeftResponse,
+    MembersResponse, RosterNightRequest, RosterPatternRequest, RosterResponse,
     RosterStatusResponse, RouteRequest, RouteResponse, SetRoleRequest, TeamDevice, TeamMember,
 };
 use chrono::NaiveDate;
+use patrol_domain::allowance::YearMonth;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +69,15 @@ pub enum TeamCall {
         /// The last id already read (0: from the start).
         after: i64,
     },
+    /// The night-duty sheet of a month.
+    Allowance {
+        /// The month.
+        month: YearMonth,
+    },
+    /// Add or take off one member's night on the sheet, with a reason.
+    AllowanceMark(AllowanceMarkRequest),
+    /// Close a month's sheet.
+    AllowanceClose(AllowanceCloseRequest),
 }
 
 /// The HTTP method of a call.
@@ -115,6 +126,8 @@ pub enum TeamAnswer {
     Route(RouteResponse),
     /// A page of audit records.
     Audit(AuditResponse),
+    /// A month's night-duty sheet.
+    Allowance(Box<AllowanceResponse>),
 }
 
 /// What a path segment keeps as is: letters, digits, '-' and '_' (a '/' or ".." never escapes).
@@ -138,7 +151,9 @@ impl TeamCall {
             | TeamCall::Devices
             | TeamCall::Roster { .. }
             | TeamCall::RosterStatus { .. }
-            | TeamCall::Audit { .. } => Method::Get,
+            | TeamCall::Audit { .. }
+            | TeamCall::Allowance { .. } => Method::Get,
+            TeamCall::AllowanceMark(_) | TeamCall::AllowanceClose(_) => Method::Post,
             TeamCall::AddMember(_)
             | TeamCall::Left { .. }
             | TeamCall::IssueCode { .. }
@@ -169,6 +184,9 @@ impl TeamCall {
             TeamCall::PlanNight(_) => format!("{t}/roster/night"),
             TeamCall::PlanPattern(_) => format!("{t}/roster/pattern"),
             TeamCall::Route(_) => format!("{t}/route"),
+            TeamCall::Allowance { month } => format!("{t}/allowance?month={month}"),
+            TeamCall::AllowanceMark(_) => format!("{t}/allowance/marks"),
+            TeamCall::AllowanceClose(_) => format!("{t}/allowance/close"),
             TeamCall::Audit { after } => {
                 format!(
                     "/api/v1/audit?after={after}&limit=200&team={}",
@@ -187,6 +205,8 @@ impl TeamCall {
             TeamCall::PlanNight(r) => serde_json::to_value(r),
             TeamCall::PlanPattern(r) => serde_json::to_value(r),
             TeamCall::Route(r) => serde_json::to_value(r),
+            TeamCall::AllowanceMark(r) => serde_json::to_value(r),
+            TeamCall::AllowanceClose(r) => serde_json::to_value(r),
             _ => return None,
         };
         Some(v.expect("team requests serialise"))
@@ -208,6 +228,9 @@ impl TeamCall {
             TeamCall::RosterStatus { .. } => TeamAnswer::Status(parse(body)?),
             TeamCall::Route(_) => TeamAnswer::Route(parse(body)?),
             TeamCall::Audit { .. } => TeamAnswer::Audit(parse(body)?),
+            TeamCall::Allowance { .. }
+            | TeamCall::AllowanceMark(_)
+            | TeamCall::AllowanceClose(_) => TeamAnswer::Allowance(Box::new(parse(body)?)),
         })
     }
 }

@@ -3,6 +3,7 @@
 //! push and a push never waits for a read. The code is split by what it holds: [`setup`],
 //! [`enrollment`], [`events`] and [`feed`].
 
+pub mod allowance;
 pub mod audit;
 pub mod backup;
 pub mod backup_photos;
@@ -22,7 +23,7 @@ pub use feed::FeedNote;
 
 use super::error::ServerError;
 use patrol_store::migrate;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -76,6 +77,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_feed_setups",
         include_str!("../../../../migrations/server_0012_feed_setups.sql"),
     ),
+    (
+        "0013_allowance",
+        include_str!("../../../../migrations/server_0013_allowance.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.
@@ -98,9 +103,24 @@ impl ServerDb {
         let mut conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        migrate::run(&mut conn, MIGRATIONS, MIGRATIONS.len() as u32)?;
+        // Migrations run with foreign keys off (a table made again, as 0013 makes `member`, would
+        // otherwise delete its rows' children), and every key is checked before they are on.
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let before = migrate::version(&conn)?;
+        let after = migrate::run(&mut conn, MIGRATIONS, MIGRATIONS.len() as u32)?;
+        let broken: Option<String> = if after != before {
+            conn.query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                .optional()?
+        } else {
+            None
+        };
+        if let Some(table) = broken {
+            return Err(ServerError::Internal(format!(
+                "after migrating, table {table} names a row that does not exist"
+            )));
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?1)",
             [uuid::Uuid::now_v7().to_string()],

@@ -55,7 +55,7 @@ pub fn teams_in_scope(
             if ward != auth.ward_id {
                 return Err(ServerError::NotFound(format!("ward {ward}")));
             }
-            if auth.role == Role::Leader {
+            if auth.role.runs_team() {
                 return Err(ServerError::Forbidden(
                     "a ward's report is for its officers and admins".into(),
                 ));

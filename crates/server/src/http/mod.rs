@@ -396,6 +396,7 @@ impl IntoResponse for ServerError {
             }
             ServerError::Photo(refusal, _) => photos::status(*refusal),
             ServerError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServerError::MonthClosed(_) => StatusCode::CONFLICT,
             ServerError::Corrupt(row) => {
                 tracing::error!(%row, "damaged row");
                 StatusCode::INTERNAL_SERVER_ERROR

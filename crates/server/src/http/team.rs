@@ -5,7 +5,7 @@
 
 use super::auth::Device;
 use super::{Body, Shared};
-use crate::db::{audit, roster, team};
+use crate::db::{allowance, audit, roster, team};
 use crate::error::ServerError;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -13,9 +13,11 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use patrol_domain::allowance::YearMonth;
 use patrol_wire::api::{
-    AddMemberRequest, AuditResponse, DevicesResponse, IssueCodeRequest, IssueCodeResponse,
-    LeftResponse, MembersResponse, RosterNightRequest, RosterPatternRequest, RosterResponse,
+    AddMemberRequest, AllowanceCloseRequest, AllowanceMarkRequest, AllowanceResponse,
+    AuditResponse, DevicesResponse, IssueCodeRequest, IssueCodeResponse, LeftResponse,
+    MembersResponse, MyAllowanceResponse, RosterNightRequest, RosterPatternRequest, RosterResponse,
     RosterStatusResponse, RouteRequest, RouteResponse, SetRoleRequest, TeamDevice, TeamMember,
 };
 use serde::Deserialize;
@@ -47,6 +49,10 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/v1/team/{team}/devices/{device}/revoke", post(revoke))
         .route("/api/v1/team/{team}/route", put(set_route))
         .route("/api/v1/audit", get(read_audit))
+        .route("/api/v1/team/{team}/allowance", get(read_allowance))
+        .route("/api/v1/team/{team}/allowance/marks", post(mark_allowance))
+        .route("/api/v1/team/{team}/allowance/close", post(close_allowance))
+        .route("/api/v1/allowance/mine", get(my_allowance))
 }
 
 fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ServerError> {
@@ -317,4 +323,66 @@ mod tests {
         assert_eq!(url("phuong.example.vn"), "https://phuong.example.vn");
         assert_eq!(url("10.0.0.5:8443"), "https://10.0.0.5:8443");
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MonthQuery {
+    month: YearMonth,
+}
+
+async fn read_allowance(
+    State(shared): State<Arc<Shared>>,
+    Device(auth): Device,
+    team: Result<Path<String>, PathRejection>,
+    q: Result<Query<MonthQuery>, QueryRejection>,
+) -> Answer<AllowanceResponse> {
+    let team = path(team)?;
+    let month = query(q)?.month;
+    Ok(Json(
+        shared
+            .read(move |conn| allowance::sheet(conn, &auth, &team, month, patrol_clock::now()))
+            .await?,
+    ))
+}
+
+async fn mark_allowance(
+    State(shared): State<Arc<Shared>>,
+    Device(auth): Device,
+    team: Result<Path<String>, PathRejection>,
+    Body(req): Body<AllowanceMarkRequest>,
+) -> Answer<AllowanceResponse> {
+    let team = path(team)?;
+    Ok(Json(
+        shared
+            .write(move |db| db.allowance_mark(&auth, &team, &req, patrol_clock::now()))
+            .await?,
+    ))
+}
+
+async fn close_allowance(
+    State(shared): State<Arc<Shared>>,
+    Device(auth): Device,
+    team: Result<Path<String>, PathRejection>,
+    Body(req): Body<AllowanceCloseRequest>,
+) -> Answer<AllowanceResponse> {
+    let team = path(team)?;
+    Ok(Json(
+        shared
+            .write(move |db| db.allowance_close(&auth, &team, req.month, patrol_clock::now()))
+            .await?,
+    ))
+}
+
+async fn my_allowance(
+    State(shared): State<Arc<Shared>>,
+    Device(auth): Device,
+    q: Result<Query<MonthQuery>, QueryRejection>,
+) -> Answer<MyAllowanceResponse> {
+    let month = query(q)?.month;
+    Ok(Json(
+        shared
+            .read(move |conn| allowance::mine(conn, &auth, month, patrol_clock::now()))
+            .await?,
+    ))
 }
