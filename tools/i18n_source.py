@@ -448,7 +448,7 @@ ROWS = [
     ("allowance.mark_add", "Thêm đêm này", "Add this night"),
     ("allowance.mark_remove", "Bỏ đêm này", "Take this night off"),
     ("allowance.mark_reason", "Lý do (bắt buộc)", "Reason (required)"),
-    ("allowance.mine", "Tháng {month}: {paid} đêm trực", "{month}: {paid} nights on duty"),
+    ("allowance.mine", "Tháng {month}: {paid} đêm trực", "Month {month}: {paid} nights on duty"),
     ("allowance.mine_over", "thêm {over} đêm vượt mức", "{over} more over the cap"),
     ("allowance.print_title", "BẢNG CHẤM CÔNG TRỰC ĐÊM", "NIGHT-DUTY SHEET"),
     ("allowance.print_month", "Tháng {month}", "Month {month}"),

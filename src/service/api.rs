@@ -56,6 +56,12 @@ pub enum Command {
         /// Its hash.
         hash: PhotoHash,
     },
+    /// The member's own nights on their team's night-duty sheet of `month`, from the ward server
+    /// (needs the network).
+    MyAllowance {
+        /// The month.
+        month: crate::domain::allowance::YearMonth,
+    },
     /// Read or change this device's team on the ward server: roster, members, codes, devices,
     /// route (leaders, officers, admins; needs the network). Not in the members' phone app.
     #[cfg(team_api)]
@@ -204,6 +210,11 @@ pub enum Change {
         /// The answer.
         answer: Box<TeamAnswer>,
     },
+    /// The member's own nights on their team's sheet.
+    MyAllowance {
+        /// As the ward server counts them.
+        mine: crate::wire::api::MyAllowanceResponse,
+    },
     /// An image, for the screen to show.
     Photo {
         /// Its hash.
@@ -337,7 +348,7 @@ impl AppState {
             // A report or a team answer is shown, not kept in the device's state.
             #[cfg(team_api)]
             Change::Report { .. } | Change::Team { .. } => {}
-            Change::Photo { .. } | Change::Nothing => {}
+            Change::MyAllowance { .. } | Change::Photo { .. } | Change::Nothing => {}
         }
     }
 }

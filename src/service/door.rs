@@ -15,8 +15,7 @@ use crate::sync::schedule::Outcome;
 use crate::wire::api::CodeRefusal;
 #[cfg(team_api)]
 use crate::wire::api::ReportQuery;
-#[cfg(team_api)]
-use crate::wire::team::TeamCall;
+use crate::wire::team::{TeamAnswer, TeamCall};
 
 /// The store inside a shared service, as the sync engine borrows it.
 struct StoreOf<'a, S>(&'a S);
@@ -86,6 +85,12 @@ pub async fn handle<S: Shared<Service>, T: Transport>(
         Command::Team { call } => {
             return Reply {
                 result: team(svc, &transport_for, &call).await,
+                notice: None,
+            }
+        }
+        Command::MyAllowance { month } => {
+            return Reply {
+                result: my_allowance(svc, &transport_for, month).await,
                 notice: None,
             }
         }
@@ -235,6 +240,22 @@ async fn team<S: Shared<Service>, T: Transport>(
             answer: Box::new(answer),
         }),
         Err(e) => Err(online_only(e, "err.team_offline")),
+    }
+}
+
+/// The member's own nights on their team's sheet of `month`, as the ward server counts them.
+async fn my_allowance<S: Shared<Service>, T: Transport>(
+    svc: &S,
+    transport_for: &impl Fn(&str) -> T,
+    month: crate::domain::allowance::YearMonth,
+) -> Result<Change, ApiError> {
+    let (url, token) = credentials(svc)?;
+    let call = TeamCall::MyAllowance { month };
+    match transport_for(&url).team(&token, "", &call).await {
+        Ok(TeamAnswer::MyAllowance(mine)) => Ok(Change::MyAllowance { mine }),
+        Ok(_) => Err(ApiError::new("err.sync_server").arg("status", 200)),
+        Err(SyncError::Network(detail)) => Err(ApiError::new("err.team_offline").detail(detail)),
+        Err(e) => Err(e.into()),
     }
 }
 

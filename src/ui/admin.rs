@@ -29,6 +29,7 @@ enum View {
     Members,
     Devices,
     Route,
+    Allowance,
     Audit,
 }
 
@@ -70,6 +71,7 @@ pub fn Admin() -> Element {
         (View::Members, "admin.members", "admin-members"),
         (View::Devices, "admin.devices", "admin-devices"),
         (View::Route, "admin.route", "admin-route"),
+        (View::Allowance, "allowance.tab", "admin-allowance"),
     ];
     if reads_audit {
         views.push((View::Audit, "admin.audit", "admin-audit"));
@@ -78,9 +80,9 @@ pub fn Admin() -> Element {
     use_read_online(|| TeamCall::Members);
     rsx! {
         if *ui.online.read() {
-            p { class: "muted", {ui.t("admin.needs_connection")} }
+            p { class: "muted no-print", {ui.t("admin.needs_connection")} }
         } else {
-            p { class: "card offline-note", "data-testid": "admin-offline", {ui.t("admin.offline")} }
+            p { class: "card offline-note no-print", "data-testid": "admin-offline", {ui.t("admin.offline")} }
         }
         {super::chrome::sub_tabs(ui, view, views)}
         match current {
@@ -88,6 +90,7 @@ pub fn Admin() -> Element {
             View::Members => rsx! { Members {} },
             View::Devices => rsx! { Devices {} },
             View::Route => rsx! { Route {} },
+            View::Allowance => rsx! { super::allowance::Allowance {} },
             View::Audit => rsx! { Audit {} },
         }
     }

@@ -89,7 +89,9 @@ impl Admin {
             TeamAnswer::Roster(r) => self.roster = Some(r),
             TeamAnswer::Audit(a) => self.audit = Some(a),
             TeamAnswer::Allowance(a) => self.allowance = Some(a),
-            TeamAnswer::Member(_)
+            // The member's own count comes through its own command (Change::MyAllowance).
+            TeamAnswer::MyAllowance(_)
+            | TeamAnswer::Member(_)
             | TeamAnswer::Left(_)
             | TeamAnswer::Device(_)
             | TeamAnswer::Route(_) => {}
@@ -150,6 +152,8 @@ pub struct Ui {
     pub duties: Signal<Vec<Assignment>>,
     /// What the team API last answered, by kind (leader screens).
     pub admin: Signal<Admin>,
+    /// The member's own nights on this month's night-duty sheet, once read from the ward server.
+    pub my_allowance: Signal<Option<crate::wire::api::MyAllowanceResponse>>,
     /// The last report made on the ward server.
     pub report: Signal<Option<Box<crate::wire::api::ReportResponse>>>,
     /// The last message.
@@ -203,6 +207,7 @@ impl Ui {
                 duties: Signal::new(Vec::new()),
                 admin: Signal::new(Admin::default()),
                 report: Signal::new(None),
+                my_allowance: Signal::new(None),
                 toast: Signal::new(None),
                 gps: Signal::new(Gps::Waiting),
                 online: Signal::new(true),
@@ -434,6 +439,10 @@ impl Ui {
                 let mut shown = self.report;
                 shown.set(Some(report));
             }
+            Change::MyAllowance { mine } => {
+                let mut shown = self.my_allowance;
+                shown.set(Some(mine));
+            }
             Change::Photo { hash, mime, data } => {
                 let url = super::photo::data_url(&mime, &data);
                 let mut photos = self.photos;
@@ -561,6 +570,15 @@ impl Ui {
                 self.fail_with(&e);
                 false
             }
+        }
+    }
+
+    /// Reads the member's own nights of `month` from the ward server, quietly: offline or
+    /// refused, the last count read stays and nothing is shown.
+    pub async fn read_my_allowance(self, month: crate::domain::allowance::YearMonth) {
+        let core = self.core.peek().clone();
+        if let Ok(change) = core.call(Command::MyAllowance { month }).await.result {
+            self.apply(change);
         }
     }
 

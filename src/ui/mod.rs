@@ -2,6 +2,8 @@
 
 #[cfg(feature = "leader")]
 pub mod admin;
+#[cfg(feature = "leader")]
+pub mod allowance;
 pub mod chrome;
 pub mod ctx;
 pub mod fmt;

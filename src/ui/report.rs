@@ -264,7 +264,7 @@ fn file_name(table: &Table) -> String {
 }
 
 /// Saves `table` as a CSV file through the browser's download.
-fn download(table: &Table) {
+pub(super) fn download(table: &Table) {
     let text = serde_json::to_string(&csv(table)).unwrap_or_default();
     let name = serde_json::to_string(&file_name(table)).unwrap_or_default();
     let _ = document::eval(&format!(
@@ -277,7 +277,7 @@ fn download(table: &Table) {
 /// A table in its own box, scrolled sideways inside it when wider than the phone (the page never
 /// is); the box takes the keyboard's focus so it can be scrolled without a finger.
 #[component]
-fn TableView(table: Table) -> Element {
+pub(super) fn TableView(table: Table) -> Element {
     rsx! {
         div { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "{table.title}",
             table { class: "report-table", "data-testid": "table-{table.name}",

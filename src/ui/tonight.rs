@@ -2,6 +2,8 @@
 
 use super::ctx::{Tab, Ui};
 use super::fmt;
+use crate::domain::allowance::YearMonth;
+use crate::domain::shift::night_of;
 use crate::service::{Command, Local};
 use crate::store::records::ShiftLog;
 use dioxus::prelude::*;
@@ -63,6 +65,30 @@ pub fn Tonight() -> Element {
     }
 }
 
+/// The member's own nights on duty this month as the ward server's sheet counts them ("Tháng 12:
+/// 7 đêm trực"): read after each sync, the last count kept on the screen offline.
+#[component]
+fn MyNights() -> Element {
+    let ui = Ui::get();
+    let month = YearMonth::of(night_of(crate::clock::now(), ui.tz()));
+    use_effect(move || {
+        let synced = ui.sync.read().last_success;
+        if synced.is_some() && *ui.online.read() {
+            spawn(async move { ui.read_my_allowance(month).await });
+        }
+    });
+    let mine = ui.my_allowance.read().clone();
+    let Some(m) = mine.filter(|m| m.month == month) else {
+        return rsx! {};
+    };
+    rsx! {
+        p { "data-testid": "my-nights",
+            {ui.tf("allowance.mine", &[("month", m.month.month().to_string()), ("paid", m.paid.to_string())])}
+            if m.over_cap > 0 { " (" {ui.tf("allowance.mine_over", &[("over", m.over_cap.to_string())])} ")" }
+        }
+    }
+}
+
 /// Sync status in words, refused records, and "sync now".
 #[component]
 fn SyncCard() -> Element {
@@ -80,6 +106,7 @@ fn SyncCard() -> Element {
                 p { class: "muted", {ui.t("sync.not_enrolled")} }
             } else {
                 p { {ui.tf("sync.enrolled", &[("role", ui.t(sync.role.unwrap_or_default().key()))])} }
+                MyNights {}
                 p { "data-testid": "sync-last",
                     {match sync.last_success { Some(t) => ui.tf("sync.last", &[("time", fmt::clock(t, tz))]), None => ui.t("sync.never") }}
                 }
