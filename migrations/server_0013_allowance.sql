@@ -43,6 +43,6 @@ CREATE TABLE allowance_closed (
     month      TEXT NOT NULL,
     by_member  TEXT NOT NULL,
     at         TEXT NOT NULL,
-    sheet_json TEXT NOT NULL,
+    answer_json TEXT NOT NULL,  -- the answer as closed: names, rules, lines, who and when
     PRIMARY KEY (team_id, month)
 );

@@ -131,7 +131,10 @@ async fn mark(server: &Server, device: &Device, body: serde_json::Value) -> reqw
 /// first three), two nights with 30 minutes inside it, and a shift of December's first night.
 async fn november(member: &mut Device) {
     for day in 1..=12 {
-        let present: &[&str] = if day <= 3 {
+        // Night 1 also names an id that is nobody of the team, and the ward's officer.
+        let present: &[&str] = if day == 1 {
+            &["demo-m2", "demo-m3", "ghost-x", "demo-o1"]
+        } else if day <= 3 {
             &["demo-m2", "demo-m3"]
         } else {
             &["demo-m2"]
@@ -196,6 +199,13 @@ async fn the_sheet_counts_pushed_nights_caps_them_and_each_role_reads_what_it_ma
     assert_eq!(m2.nights[0].minutes, 240);
     let m3 = line(&s, "demo-m3");
     assert_eq!((m3.paid, m3.allowance_vnd), (3, 450_000));
+    assert!(
+        s.sheet
+            .lines
+            .iter()
+            .all(|l| l.member.id != "ghost-x" && l.member.id != "demo-o1"),
+        "nobody of the team, and officers, are not on its sheet"
+    );
     assert_eq!(
         s.sheet.lines[0].member.id, "demo-m1",
         "the leader first, then the deputy"
@@ -341,6 +351,22 @@ async fn marks_are_appended_with_a_reason_and_a_closed_month_stays_as_it_was_clo
     assert_eq!(audit_marks(&server, &officer).await, before);
     assert_eq!(before, 2);
 
+    // A night still to come takes no mark.
+    assert_eq!(
+        refused(
+            mark(
+                &server,
+                &leader,
+                json!({
+                    "member_id": "demo-m2", "night": "2100-01-01", "kind": "add", "reason": "trước"
+                })
+            )
+            .await
+        )
+        .await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid".into())
+    );
+
     // A month not over yet cannot be closed.
     let close = |month: &str| json!({ "month": month });
     let path = format!("/api/v1/team/{TEAM1}/allowance/close");
@@ -372,8 +398,25 @@ async fn marks_are_appended_with_a_reason_and_a_closed_month_stays_as_it_was_clo
         &["demo-m2"],
     )
     .await;
+    // Nor does a team renamed since: the signed heading stays.
+    server
+        .shared
+        .write(|db| {
+            db.upsert_team(
+                "demo-ward",
+                &patrol::domain::ward::Team {
+                    id: TEAM1.into(),
+                    name: "Tổ đổi tên".into(),
+                    leader_phone: "0900".into(),
+                    slots: patrol::domain::shift::default_slots(),
+                },
+            )
+        })
+        .await
+        .unwrap();
     let read: AllowanceResponse = ok(sheet(&server, &leader, TEAM1, "2025-11").await).await;
     assert_eq!(read, closed);
+    assert_ne!(read.team_name, "Tổ đổi tên");
     let dec: AllowanceResponse = ok(mark(
         &server,
         &leader,

@@ -105,6 +105,8 @@ fn Sheet(answer: Box<AllowanceResponse>) -> Element {
         )
     });
     let is_open = answer.closed.is_none();
+    // A month is closed once its last night is over; before, the button says when.
+    let over = crate::clock::now() >= s.rules.window(s.month.last(), tz).1;
     let file = table.clone();
     let month = s.month;
     let mut confirm = use_signal(|| false);
@@ -134,9 +136,12 @@ fn Sheet(answer: Box<AllowanceResponse>) -> Element {
                     {ui.t("allowance.print")} }
                 button { "data-testid": "allowance-csv", onclick: move |_| download(&file), {ui.t("allowance.export")} }
                 if is_open && !confirm() {
-                    button { "data-testid": "allowance-close", disabled: !*ui.online.read() || *ui.busy.read(),
+                    button { "data-testid": "allowance-close", disabled: !over || !*ui.online.read() || *ui.busy.read(),
                         onclick: move |_| confirm.set(true), {ui.t("allowance.close")} }
                 }
+            }
+            if is_open && !over {
+                p { class: "muted no-print", "data-testid": "allowance-close-later", {ui.t("allowance.close_later")} }
             }
             if is_open && confirm() {
                 div { class: "confirm no-print", "data-testid": "allowance-close-confirm",
@@ -181,7 +186,7 @@ fn Sheet(answer: Box<AllowanceResponse>) -> Element {
                     }
                 }
                 if is_open {
-                    MarkForm { member_id: line.member.id.clone(), month }
+                    MarkForm { key: "{month}", member_id: line.member.id.clone(), month }
                 }
             }
         }

@@ -70,13 +70,16 @@ pub fn Tonight() -> Element {
 #[component]
 fn MyNights() -> Element {
     let ui = Ui::get();
-    let month = YearMonth::of(night_of(crate::clock::now(), ui.tz()));
+    // Read again only when a sync succeeded (not on every change of the sync state), for the
+    // month it is then.
+    let synced = use_memo(move || ui.sync.read().last_success);
     use_effect(move || {
-        let synced = ui.sync.read().last_success;
-        if synced.is_some() && *ui.online.read() {
+        if synced().is_some() && *ui.online.read() {
+            let month = YearMonth::of(night_of(crate::clock::now(), ui.tz()));
             spawn(async move { ui.read_my_allowance(month).await });
         }
     });
+    let month = YearMonth::of(night_of(crate::clock::now(), ui.tz()));
     let mine = ui.my_allowance.read().clone();
     let Some(m) = mine.filter(|m| m.month == month) else {
         return rsx! {};

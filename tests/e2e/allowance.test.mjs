@@ -102,6 +102,9 @@ test("the night-duty sheet: 10 paid, 2 over the cap, a night taken off, CSV, one
     assert.deepEqual(row(table, "Lê Văn Cường").slice(3, 7), ["10", "2", "0", "1.500.000"]);
     assert.equal(row(table, "Nguyễn Văn An")[1], "tổ trưởng");
     await waitText(leader.page, "allowance-summary", "20 đêm được tính, 4 đêm vượt mức");
+    // November's last night is not over yet: the month cannot be closed, and the screen says when.
+    assert.equal(await leader.page.getByTestId("allowance-close").isDisabled(), true);
+    await waitShown(leader.page, "allowance-close-later");
     await leader.page.getByTestId("allowance-rules").scrollIntoViewIfNeeded();
     await shot(leader.page, "90-allowance-vi-360");
     const width = await leader.page.evaluate(() => document.documentElement.scrollWidth);

@@ -220,9 +220,15 @@ impl AllowanceRules {
         Ok(self)
     }
 
-    /// The window of evening `night` in `tz`, as instants.
+    /// The window of evening `night` in `tz`, as instants. A window that starts before noon
+    /// (00:00–06:00) starts on the morning after the evening, as a slot does.
     pub fn window(&self, night: NaiveDate, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        let local = NaiveDateTime::new(night, NaiveTime::MIN)
+        let day = if self.window_start_min < 12 * 60 {
+            night.succ_opt().unwrap_or(night)
+        } else {
+            night
+        };
+        let local = NaiveDateTime::new(day, NaiveTime::MIN)
             + Duration::minutes(i64::from(self.window_start_min));
         let start = resolve_local(tz, local);
         (
@@ -288,7 +294,9 @@ pub struct Duty {
 
 /// The duties of `shifts` (each member present once per shift), as of `now`: a shift not ended
 /// counts up to its slot's end (or `now`, if earlier), as the report counts it; a slot the team
-/// does not have counts as its longest one.
+/// does not have counts as its longest one. No shift counts more than [`LONGEST_SLOT_MIN`] after
+/// its start: one ended days later (forgotten, or a wrong clock) is cut there and flagged as a
+/// shift not ended, for the leader to look at.
 pub fn duties<'a>(
     shifts: impl IntoIterator<Item = &'a Shift>,
     slots: &[ShiftSlot],
@@ -302,15 +310,17 @@ pub fn duties<'a>(
         .unwrap_or(LONGEST_SLOT_MIN);
     let mut out = Vec::new();
     for s in shifts {
-        let end = match s.ended_at {
-            Some(end) => end,
+        let cut = s.started_at + Duration::minutes(i64::from(LONGEST_SLOT_MIN));
+        let (end, ended) = match s.ended_at {
+            Some(end) if end <= cut => (end, true),
+            Some(_) => (cut, false),
             None => {
                 let slot_end = slots
                     .iter()
                     .find(|slot| slot.code == s.slot_code)
                     .map(|slot| slot.window(s.night, tz).end)
                     .unwrap_or(s.started_at + Duration::minutes(i64::from(longest)));
-                slot_end.min(now.max(s.started_at))
+                (slot_end.min(now.max(s.started_at)).min(cut), false)
             }
         };
         let members: BTreeSet<&str> = s.members_present.iter().map(String::as_str).collect();
@@ -320,14 +330,14 @@ pub fn duties<'a>(
                 shift_id: s.id.clone(),
                 start: s.started_at,
                 end,
-                ended: s.ended_at.is_some(),
+                ended,
             });
         }
     }
     out
 }
 
-/// A leader's change to one member's night, appended (never edited): the latest for a night wins.
+/// A leader's change to one member's night, appended (never edited): the last made for a night wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MarkKind {
@@ -470,8 +480,8 @@ pub struct Sheet {
 }
 
 /// The sheet of `month` from `duties` (any order; duplicates, overlaps and several teams allowed:
-/// a member's night is counted once) and the leaders' `marks` (the latest per night wins; marks
-/// of other months are ignored), for `members` (their lines first, in that order). Members found
+/// a member's night is counted once) and the leaders' `marks` in the order they were made (the
+/// last per night wins, whatever the clocks said; marks of other months are ignored), for `members` (their lines first, in that order). Members found
 /// in the records or marks only are listed after them, by id, with the id as their name.
 pub fn sheet(
     rules: &AllowanceRules,
@@ -488,13 +498,23 @@ pub fn sheet(
         unended: bool,
     }
     let mut acc: BTreeMap<(&str, NaiveDate), Acc> = BTreeMap::new();
+    let month_start = rules.window(month.first(), tz).0;
+    let month_end = rules.window(month.last(), tz).1;
     for d in duties {
         if d.end <= d.start {
             continue;
         }
-        let first = d.start.with_timezone(&tz).date_naive().pred_opt();
-        let last = d.end.with_timezone(&tz).date_naive();
-        let Some(mut night) = first else { continue };
+        // The part inside the month's windows (so any instant, year 1 or 9999, is safe to place),
+        // and the evenings whose window it can touch.
+        let (start, end) = (d.start.max(month_start), d.end.min(month_end));
+        if start >= end {
+            continue;
+        }
+        let first = start.with_timezone(&tz).date_naive().pred_opt();
+        let last = end.with_timezone(&tz).date_naive().min(month.last());
+        let Some(mut night) = first.map(|f| f.max(month.first())) else {
+            continue;
+        };
         while night <= last {
             if month.contains(night) {
                 let (ws, we) = rules.window(night, tz);
@@ -512,13 +532,7 @@ pub fn sheet(
     }
     let mut latest: BTreeMap<(&str, NaiveDate), &Mark> = BTreeMap::new();
     for m in marks.iter().filter(|m| month.contains(m.night)) {
-        let key = (m.member_id.as_str(), m.night);
-        match latest.get(&key) {
-            Some(prev) if prev.at > m.at => {}
-            _ => {
-                latest.insert(key, m);
-            }
-        }
+        latest.insert((m.member_id.as_str(), m.night), m);
     }
 
     let mut order: Vec<SheetMember> = members.to_vec();
@@ -903,9 +917,9 @@ mod tests {
         let marks = [
             // Added: on duty without a phone.
             mark(d(2026, 12, 5), MarkKind::Add, 0),
-            // Removed, then put back: the latest counts, whatever the order given.
-            mark(d(2026, 12, 3), MarkKind::Add, 2),
-            mark(d(2026, 12, 3), MarkKind::Remove, 1),
+            // Removed, then put back: the last made counts, even with a clock that went back.
+            mark(d(2026, 12, 3), MarkKind::Remove, 2),
+            mark(d(2026, 12, 3), MarkKind::Add, 1),
             // Another month: ignored.
             mark(d(2026, 11, 30), MarkKind::Add, 0),
         ];
@@ -960,6 +974,70 @@ mod tests {
             sheet(&r, TZ, dec(), &[], &ds, &[]).lines[0].nights[0].minutes,
             60
         );
+    }
+
+    #[test]
+    fn a_window_after_midnight_belongs_to_the_evening_before() {
+        let r = AllowanceRules {
+            window_start_min: 0,
+            window_end_min: 6 * 60,
+            ..AllowanceRules::default()
+        };
+        assert_eq!(r.window(d(2026, 12, 31), TZ).0, at(d(2027, 1, 1), 0, 0));
+        // 00:00–04:00 on 1 January is the night of 31 December: December's.
+        let s = sheet(
+            &r,
+            TZ,
+            dec(),
+            &[],
+            &[duty(
+                "a",
+                "s",
+                at(d(2027, 1, 1), 0, 0),
+                at(d(2027, 1, 1), 4, 0),
+            )],
+            &[],
+        );
+        assert_eq!(
+            (s.lines[0].nights[0].night, s.lines[0].nights[0].minutes),
+            (d(2026, 12, 31), 240)
+        );
+    }
+
+    #[test]
+    fn a_shift_ended_days_later_counts_twelve_hours_and_is_flagged() {
+        let shift = Shift {
+            id: "s".into(),
+            team_id: "t".into(),
+            slot_code: "ca1".into(),
+            night: d(2026, 12, 8),
+            started_at: at(d(2026, 12, 8), 20, 0),
+            members_present: vec!["a".into()],
+            ended_at: Some(at(d(2026, 12, 11), 7, 0)),
+            handover_note: None,
+        };
+        let ds = duties(
+            [&shift],
+            &crate::shift::default_slots(),
+            TZ,
+            at(d(2026, 12, 20), 0, 0),
+        );
+        assert_eq!((ds[0].end, ds[0].ended), (at(d(2026, 12, 9), 8, 0), false));
+        let s = sheet(&AllowanceRules::default(), TZ, dec(), &[], &ds, &[]);
+        let nights: Vec<(NaiveDate, u32, bool)> = s.lines[0]
+            .nights
+            .iter()
+            .map(|n| (n.night, n.minutes, n.unended))
+            .collect();
+        assert_eq!(nights, vec![(d(2026, 12, 8), 480, true)]);
+        // A shift from year 1 to year 9999 costs two evenings' work, not millions.
+        let forged = Duty {
+            start: DateTime::<Utc>::MIN_UTC,
+            end: DateTime::<Utc>::MAX_UTC,
+            ..duty("a", "f", at(d(2026, 12, 1), 0, 0), at(d(2026, 12, 1), 1, 0))
+        };
+        let s = sheet(&AllowanceRules::default(), TZ, dec(), &[], &[forged], &[]);
+        assert_eq!(s.lines[0].nights.len(), 31);
     }
 
     #[test]

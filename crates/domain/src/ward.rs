@@ -81,7 +81,8 @@ pub struct Team {
     pub slots: Vec<ShiftSlot>,
 }
 
-/// What a member may do: everyone patrols; leaders, officers and admins also see the team's logs.
+/// What a member may do: everyone patrols; leaders, deputies, officers and admins also see the
+/// team's logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -1,7 +1,7 @@
 //! Who may run a team, decided from the token alone (never from a request body).
 //!
 //! - A **member** reads their own assignments of their own team, and nothing else of the team API.
-//! - A **leader** runs their own team: roster, members, enrollment codes, devices, route. They may
+//! - A **leader** (or **deputy**, who acts for them with the same rights) runs their own team: roster, members, enrollment codes, devices, route. They may
 //!   give the roles member and leader, and act on members who are members or leaders.
 //! - An **officer** runs every team of their ward, gives roles up to officer, acts on anyone but
 //!   an admin, and reads the ward's audit.

@@ -4,21 +4,22 @@
 //! selects and appends; every figure is the domain's.
 
 use super::enrollment::DeviceAuth;
-use super::review::team_records;
 use super::team::open_team;
 use super::{audit, exists, ServerDb};
 use crate::access::Need;
 use crate::error::ServerError;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use patrol_domain::allowance::{
     self, check_mark, AllowanceRules, Mark, MarkKind, SheetMember, YearMonth,
 };
 use patrol_domain::review::TeamRecord;
+use patrol_domain::shift::night_of;
 use patrol_domain::ward::{Role, WardSetup};
 use patrol_store::rows;
 use patrol_wire::api::{
     AllowanceClosed, AllowanceMarkRequest, AllowanceResponse, AuditAction, MyAllowanceResponse,
 };
+use patrol_wire::event::records_of;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 
@@ -78,9 +79,17 @@ impl ServerDb {
     ) -> Result<AllowanceResponse, ServerError> {
         let tx = self.conn.transaction()?;
         let setup = open_team(&tx, auth, team_id, Need::Run)?;
-        let month = YearMonth::of(req.night);
+        let month = YearMonth::new(req.night.year(), req.night.month())
+            .map_err(|e| ServerError::Invalid(e.to_string()))?;
         let reason = check_mark(month, req.night, &req.reason)
             .map_err(|e| ServerError::Invalid(e.to_string()))?;
+        let tonight = night_of(now, setup.ward.time_zone());
+        if req.night > tonight {
+            return Err(ServerError::Invalid(format!(
+                "night {} has not come yet (tonight is {tonight})",
+                req.night
+            )));
+        }
         let known: bool = tx
             .prepare_cached("SELECT EXISTS(SELECT 1 FROM member WHERE id = ?1 AND team_id = ?2)")?
             .query_row([&req.member_id, team_id], |r| r.get(0))?;
@@ -150,14 +159,14 @@ impl ServerDb {
             at: now,
         });
         tx.execute(
-            "INSERT INTO allowance_closed(team_id, month, by_member, at, sheet_json)
+            "INSERT INTO allowance_closed(team_id, month, by_member, at, answer_json)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 team_id,
                 month.to_string(),
                 auth.member_id,
                 now.to_rfc3339(),
-                serde_json::to_string(&answer.sheet).expect("sheets serialise")
+                serde_json::to_string(&answer).expect("sheets serialise")
             ],
         )?;
         audit::append(
@@ -229,23 +238,13 @@ fn closed(
     month: YearMonth,
 ) -> Result<Option<AllowanceResponse>, ServerError> {
     let key = format!("{team_id}/{month}");
+    // The answer as it was closed, names included: a team renamed since keeps its signed heading.
     let row = conn
         .prepare_cached(
-            "SELECT c.by_member, c.at, c.sheet_json, t.name, w.name
-             FROM allowance_closed c JOIN team t ON t.id = c.team_id JOIN ward w ON w.id = t.ward_id
-             WHERE c.team_id = ?1 AND c.month = ?2",
+            "SELECT answer_json FROM allowance_closed WHERE team_id = ?1 AND month = ?2",
         )?
         .query_row(params![team_id, month.to_string()], |r| {
-            Ok(AllowanceResponse {
-                closed: Some(AllowanceClosed {
-                    by: r.get(0)?,
-                    at: rows::time(r, 1, "allowance_closed", &key)?,
-                }),
-                sheet: rows::json(r, 2, "allowance_closed", &key)?,
-                team_name: r.get(3)?,
-                ward_name: r.get(4)?,
-                team_id: team_id.to_string(),
-            })
+            rows::json::<AllowanceResponse>(r, 0, "allowance_closed", &key)
         })
         .optional()?;
     Ok(row)
@@ -261,11 +260,29 @@ fn work_out(
     let team_id = setup.team.id.as_str();
     let rules = rules(conn, &setup.ward.id)?;
     let tz = setup.ward.time_zone();
-    // Records written from two days before the month's first evening to a week after its last:
-    // every shift of the month's nights, and the end of one ended late.
-    let from = month.first() - Duration::days(2);
-    let to = month.last() + Duration::days(8);
-    let (records, _) = team_records(conn, team_id, &from.to_string(), &to.to_string())?;
+    // Every version of the shifts named for the evenings from the one before the month to its
+    // last (a shift counts at most 12 hours, so none of an earlier evening reaches the month),
+    // chosen by the night they name, as the report chooses them, whatever the phones' clocks.
+    let rows = conn
+        .prepare_cached(
+            "SELECT event_id, kind, payload FROM event
+              WHERE team_id = ?1 AND kind IN ('shift_started', 'shift_ended')
+                AND json_extract(payload, '$.night') BETWEEN ?2 AND ?3
+              ORDER BY cursor",
+        )?
+        .query_map(
+            params![
+                team_id,
+                (month.first() - Duration::days(1)).to_string(),
+                month.last().to_string()
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
+        .collect::<Result<Vec<(String, String, String)>, _>>()?;
+    let (records, unreadable) = records_of(rows);
+    for u in &unreadable {
+        tracing::warn!(event_id = %u.event_id, detail = %u.detail, "stored event does not parse");
+    }
     let mut shifts = BTreeMap::new();
     for r in &records {
         match r {
@@ -278,8 +295,14 @@ fn work_out(
             _ => {}
         }
     }
-    let duties = allowance::duties(shifts.into_values(), &setup.team.slots, tz, now);
     let members = sheet_members(conn, team_id)?;
+    // Only the team's own members are on its sheet: an id a phone wrote that is nobody of the
+    // team (or an officer on a mixed patrol, paid otherwise) counts nothing here.
+    let known: std::collections::BTreeSet<&str> = members.iter().map(|m| m.id.as_str()).collect();
+    let duties: Vec<_> = allowance::duties(shifts.into_values(), &setup.team.slots, tz, now)
+        .into_iter()
+        .filter(|d| known.contains(d.member_id.as_str()))
+        .collect();
     let marks = marks(conn, team_id, month)?;
     Ok(AllowanceResponse {
         ward_name: setup.ward.name.clone(),
@@ -291,11 +314,12 @@ fn work_out(
 }
 
 /// The team's members as the sheet lists them: leader, deputies, members, each by name; those
-/// who left after them.
+/// who left after them. Officers and admins are not on a team's sheet.
 fn sheet_members(conn: &Connection, team_id: &str) -> Result<Vec<SheetMember>, ServerError> {
     let mut members = conn
         .prepare_cached(
-            "SELECT id, name, role, left_at IS NOT NULL FROM member WHERE team_id = ?1",
+            "SELECT id, name, role, left_at IS NOT NULL FROM member
+              WHERE team_id = ?1 AND role IN ('member', 'deputy', 'leader')",
         )?
         .query_map([team_id], |r| {
             let id: String = r.get(0)?;

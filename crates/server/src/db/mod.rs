@@ -104,8 +104,9 @@ impl ServerDb {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Migrations run with foreign keys off (a table made again, as 0013 makes `member`, would
-        // otherwise delete its rows' children), and every key is checked before they are on.
+        // Migrations run with foreign keys off (with them on, dropping a table made again, as 0013
+        // makes `member`, would fail on its rows' children); once a migration ran, every key is
+        // checked before they are turned on, and a broken one stops the server from starting.
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         let before = migrate::version(&conn)?;
         let after = migrate::run(&mut conn, MIGRATIONS, MIGRATIONS.len() as u32)?;

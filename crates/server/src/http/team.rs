@@ -341,7 +341,7 @@ async fn read_allowance(
     let month = query(q)?.month;
     Ok(Json(
         shared
-            .read(move |conn| allowance::sheet(conn, &auth, &team, month, patrol_clock::now()))
+            .read_long(move |conn| allowance::sheet(conn, &auth, &team, month, patrol_clock::now()))
             .await?,
     ))
 }
@@ -382,7 +382,7 @@ async fn my_allowance(
     let month = query(q)?.month;
     Ok(Json(
         shared
-            .read(move |conn| allowance::mine(conn, &auth, month, patrol_clock::now()))
+            .read_long(move |conn| allowance::mine(conn, &auth, month, patrol_clock::now()))
             .await?,
     ))
 }
