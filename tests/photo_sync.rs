@@ -76,6 +76,13 @@ impl Transport for Net {
     async fn team(&self, token: &str, team: &str, c: &TeamCall) -> Result<TeamAnswer, SyncError> {
         self.http.team(token, team, c).await
     }
+    async fn my_allowance(
+        &self,
+        token: &str,
+        month: patrol::domain::allowance::YearMonth,
+    ) -> Result<patrol::wire::api::MyAllowanceResponse, SyncError> {
+        self.http.my_allowance(token, month).await
+    }
     async fn photo_state(&self, token: &str, hash: &PhotoHash) -> Result<UploadState, SyncError> {
         self.http.photo_state(token, hash).await
     }

@@ -15,7 +15,8 @@ use crate::sync::schedule::Outcome;
 use crate::wire::api::CodeRefusal;
 #[cfg(team_api)]
 use crate::wire::api::ReportQuery;
-use crate::wire::team::{TeamAnswer, TeamCall};
+#[cfg(team_api)]
+use crate::wire::team::TeamCall;
 
 /// The store inside a shared service, as the sync engine borrows it.
 struct StoreOf<'a, S>(&'a S);
@@ -250,10 +251,8 @@ async fn my_allowance<S: Shared<Service>, T: Transport>(
     month: crate::domain::allowance::YearMonth,
 ) -> Result<Change, ApiError> {
     let (url, token) = credentials(svc)?;
-    let call = TeamCall::MyAllowance { month };
-    match transport_for(&url).team(&token, "", &call).await {
-        Ok(TeamAnswer::MyAllowance(mine)) => Ok(Change::MyAllowance { mine }),
-        Ok(_) => Err(ApiError::new("err.sync_server").arg("status", 200)),
+    match transport_for(&url).my_allowance(&token, month).await {
+        Ok(mine) => Ok(Change::MyAllowance { mine }),
         Err(SyncError::Network(detail)) => Err(ApiError::new("err.team_offline").detail(detail)),
         Err(e) => Err(e.into()),
     }

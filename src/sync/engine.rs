@@ -5,8 +5,8 @@ use crate::domain::photo::PhotoHash;
 use crate::store::sync_state::SyncKey;
 use crate::store::{outbox, Store, StoreError};
 use crate::wire::api::{
-    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
-    ReportResponse,
+    EnrollRequest, EnrollResponse, ErrorBody, MyAllowanceResponse, PullResponse, PushRequest,
+    PushResponse, ReportQuery, ReportResponse,
 };
 use crate::wire::photo::{PhotoRefusal, UploadState, CHUNK_BYTES};
 use crate::wire::team::{TeamAnswer, TeamCall};
@@ -134,6 +134,13 @@ pub trait Transport {
         team_id: &str,
         call: &TeamCall,
     ) -> impl Future<Output = Result<TeamAnswer, SyncError>>;
+    /// GET /api/v1/allowance/mine?month=: the caller's own nights on their team's sheet (its own
+    /// call, so the members' build carries none of the team API's answers).
+    fn my_allowance(
+        &self,
+        token: &str,
+        month: crate::domain::allowance::YearMonth,
+    ) -> impl Future<Output = Result<MyAllowanceResponse, SyncError>>;
     /// GET /api/v1/photos/{hash}/upload: how much of the photo the server holds.
     fn photo_state(
         &self,

@@ -4,8 +4,8 @@
 use super::engine::{SyncError, Transport};
 use crate::domain::photo::PhotoHash;
 use crate::wire::api::{
-    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
-    ReportResponse,
+    my_allowance_path, EnrollRequest, EnrollResponse, ErrorBody, MyAllowanceResponse, PullResponse,
+    PushRequest, PushResponse, ReportQuery, ReportResponse,
 };
 use crate::wire::photo::{photo_path, upload_path, UploadState};
 use crate::wire::team::{Method, TeamAnswer, TeamCall};
@@ -102,6 +102,21 @@ impl Transport for HttpTransport {
                     self.base,
                     query.query_string()
                 ))
+                .bearer_auth(token)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    async fn my_allowance(
+        &self,
+        token: &str,
+        month: crate::domain::allowance::YearMonth,
+    ) -> Result<MyAllowanceResponse, SyncError> {
+        read(
+            self.client
+                .get(format!("{}{}", self.base, my_allowance_path(month)))
                 .bearer_auth(token)
                 .send()
                 .await,

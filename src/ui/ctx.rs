@@ -89,9 +89,7 @@ impl Admin {
             TeamAnswer::Roster(r) => self.roster = Some(r),
             TeamAnswer::Audit(a) => self.audit = Some(a),
             TeamAnswer::Allowance(a) => self.allowance = Some(a),
-            // The member's own count comes through its own command (Change::MyAllowance).
-            TeamAnswer::MyAllowance(_)
-            | TeamAnswer::Member(_)
+            TeamAnswer::Member(_)
             | TeamAnswer::Left(_)
             | TeamAnswer::Device(_)
             | TeamAnswer::Route(_) => {}

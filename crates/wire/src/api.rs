@@ -670,6 +670,11 @@ pub struct AllowanceCloseRequest {
     pub month: patrol_domain::allowance::YearMonth,
 }
 
+/// The path of the caller's own line of `month`'s sheet, for both transports.
+pub fn my_allowance_path(month: patrol_domain::allowance::YearMonth) -> String {
+    format!("/api/v1/allowance/mine?month={month}")
+}
+
 /// GET /api/v1/allowance/mine?month=YYYY-MM: the caller's own nights on their team's sheet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MyAllowanceResponse {

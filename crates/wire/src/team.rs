@@ -4,7 +4,7 @@
 use super::api::{
     AddMemberRequest, AllowanceCloseRequest, AllowanceMarkRequest, AllowanceResponse,
     AuditResponse, DevicesResponse, IssueCodeRequest, IssueCodeResponse, LeftResponse,
-    MembersResponse, MyAllowanceResponse, RosterNightRequest, RosterPatternRequest, RosterResponse,
+    MembersResponse, RosterNightRequest, RosterPatternRequest, RosterResponse,
     RosterStatusResponse, RouteRequest, RouteResponse, SetRoleRequest, TeamDevice, TeamMember,
 };
 use chrono::NaiveDate;
@@ -78,11 +78,6 @@ pub enum TeamCall {
     AllowanceMark(AllowanceMarkRequest),
     /// Close a month's sheet.
     AllowanceClose(AllowanceCloseRequest),
-    /// The caller's own nights on their team's sheet of a month (any member).
-    MyAllowance {
-        /// The month.
-        month: YearMonth,
-    },
 }
 
 /// The HTTP method of a call.
@@ -133,8 +128,6 @@ pub enum TeamAnswer {
     Audit(AuditResponse),
     /// A month's night-duty sheet.
     Allowance(Box<AllowanceResponse>),
-    /// The caller's own nights.
-    MyAllowance(MyAllowanceResponse),
 }
 
 /// What a path segment keeps as is: letters, digits, '-' and '_' (a '/' or ".." never escapes).
@@ -159,8 +152,7 @@ impl TeamCall {
             | TeamCall::Roster { .. }
             | TeamCall::RosterStatus { .. }
             | TeamCall::Audit { .. }
-            | TeamCall::Allowance { .. }
-            | TeamCall::MyAllowance { .. } => Method::Get,
+            | TeamCall::Allowance { .. } => Method::Get,
             TeamCall::AllowanceMark(_) | TeamCall::AllowanceClose(_) => Method::Post,
             TeamCall::AddMember(_)
             | TeamCall::Left { .. }
@@ -195,7 +187,6 @@ impl TeamCall {
             TeamCall::Allowance { month } => format!("{t}/allowance?month={month}"),
             TeamCall::AllowanceMark(_) => format!("{t}/allowance/marks"),
             TeamCall::AllowanceClose(_) => format!("{t}/allowance/close"),
-            TeamCall::MyAllowance { month } => format!("/api/v1/allowance/mine?month={month}"),
             TeamCall::Audit { after } => {
                 format!(
                     "/api/v1/audit?after={after}&limit=200&team={}",
@@ -240,7 +231,6 @@ impl TeamCall {
             TeamCall::Allowance { .. }
             | TeamCall::AllowanceMark(_)
             | TeamCall::AllowanceClose(_) => TeamAnswer::Allowance(Box::new(parse(body)?)),
-            TeamCall::MyAllowance { .. } => TeamAnswer::MyAllowance(parse(body)?),
         })
     }
 }

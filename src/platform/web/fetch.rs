@@ -5,8 +5,8 @@
 use crate::domain::photo::PhotoHash;
 use crate::sync::engine::{SyncError, Transport};
 use crate::wire::api::{
-    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, ReportQuery,
-    ReportResponse,
+    my_allowance_path, EnrollRequest, EnrollResponse, ErrorBody, MyAllowanceResponse, PullResponse,
+    PushRequest, PushResponse, ReportQuery, ReportResponse,
 };
 use crate::wire::photo::{photo_path, upload_path, UploadState};
 use crate::wire::team::{TeamAnswer, TeamCall};
@@ -184,6 +184,15 @@ impl Transport for FetchTransport {
             )
             .await?;
         call.answer(body).map_err(SyncError::unreadable)
+    }
+
+    async fn my_allowance(
+        &self,
+        token: &str,
+        month: crate::domain::allowance::YearMonth,
+    ) -> Result<MyAllowanceResponse, SyncError> {
+        self.send::<MyAllowanceResponse>("GET", &my_allowance_path(month), Some(token), None::<&()>)
+            .await
     }
 
     async fn photo_state(&self, token: &str, hash: &PhotoHash) -> Result<UploadState, SyncError> {
