@@ -1,4 +1,5 @@
-//! Time to build a year's report for a district of 13 wards (prints figures; asserts nothing).
+//! Time to build a year's report for a district of 13 wards, and one team's night-duty sheet of a
+//! month (prints figures; asserts nothing).
 //! The records come from the test generator (tests/common/year.rs) at district scale: 13 wards of
 //! 2–3 teams, two shifts a night through 2025, about 285,000 records. The report is built from
 //! records already read; then the same records are written to a ward server's database and the
@@ -204,5 +205,26 @@ fn server_answer(y: &year::Year) {
         times[0].as_secs_f64() * 1e3,
         times[ANSWERS - 1].as_secs_f64() * 1e3,
         y.events()
+    );
+
+    // A team's night-duty sheet of a month, as `GET /api/v1/team/{team}/allowance` works it out
+    // from the same database (its shifts chosen by the night they name, among all the district's).
+    let month = patrol::domain::allowance::YearMonth::new(2025, 6).unwrap();
+    let mut times = Vec::new();
+    let mut lines = 0;
+    for _ in 0..ANSWERS {
+        let t = Instant::now();
+        let a =
+            patrol_server::db::allowance::sheet(db.conn(), &admin, &first.team.id, month, y.now)
+                .unwrap();
+        times.push(t.elapsed());
+        lines = a.sheet.lines.len();
+    }
+    times.sort();
+    println!(
+        "  a team's night-duty sheet of {month} ({lines} members): p50 {:.1} ms, min {:.1} ms, max {:.1} ms over {ANSWERS} runs",
+        times[ANSWERS / 2].as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3,
+        times[ANSWERS - 1].as_secs_f64() * 1e3,
     );
 }

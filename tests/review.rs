@@ -544,7 +544,8 @@ async fn a_correction_naming_another_wards_record_changes_nothing_there() {
         serde_json::to_value(fix).unwrap(),
     );
     let correction = e.event_id.clone();
-    push_one(&w2_m1, e).await;
+    // Stored, as ward 2's own record: what follows would pass trivially on a refusal.
+    assert_eq!(push_one(&w2_m1, e).await, None);
     let pulled = event_ids(&leader.pull_after(0).await);
     assert!(!pulled.contains(&correction), "{pulled:?}");
     let (records, _) = server

@@ -192,8 +192,7 @@ fn refusal(status: u16, body: crate::wire::api::ErrorBody) -> ApiError {
     ApiError::new(key).detail(body.message)
 }
 
-#[cfg(team_api)]
-/// An error of a call that is made online only (reports, the team API), in words: no connection
+/// An error of a call that is made online only (reports, the team API, the member's own count), in words: no connection
 /// (`offline`), or the server's reason for refusing.
 fn online_only(e: SyncError, offline: &'static str) -> ApiError {
     match e {
@@ -251,11 +250,11 @@ async fn my_allowance<S: Shared<Service>, T: Transport>(
     month: crate::domain::allowance::YearMonth,
 ) -> Result<Change, ApiError> {
     let (url, token) = credentials(svc)?;
-    match transport_for(&url).my_allowance(&token, month).await {
-        Ok(mine) => Ok(Change::MyAllowance { mine }),
-        Err(SyncError::Network(detail)) => Err(ApiError::new("err.team_offline").detail(detail)),
-        Err(e) => Err(e.into()),
-    }
+    transport_for(&url)
+        .my_allowance(&token, month)
+        .await
+        .map(|mine| Change::MyAllowance { mine })
+        .map_err(|e| online_only(e, "err.team_offline"))
 }
 
 /// An image from this device, else from the ward server (a leader's view of a member's photo, a

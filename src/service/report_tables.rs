@@ -257,7 +257,7 @@ pub fn allowance_table(r: &AllowanceResponse, lang: Lang) -> Table {
                 l.below_minimum.to_string(),
                 money(l.allowance_vnd, lang),
                 money(l.support_vnd, lang),
-                money(l.allowance_vnd + l.support_vnd, lang),
+                money(l.total_vnd(), lang),
             ]
         })
         .collect();
@@ -274,7 +274,7 @@ pub fn allowance_table(r: &AllowanceResponse, lang: Lang) -> Table {
             .to_string(),
         money(s.allowance_vnd, lang),
         money(s.support_vnd, lang),
-        money(s.allowance_vnd + s.support_vnd, lang),
+        money(s.total_vnd(), lang),
     ]);
     Table {
         name: "allowance",

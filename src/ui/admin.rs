@@ -34,18 +34,21 @@ enum View {
 }
 
 /// Sends a team API call; true when it succeeded (an error is shown by the toast).
-async fn call(ui: Ui, call: TeamCall) -> bool {
+pub(super) async fn call(ui: Ui, call: TeamCall) -> bool {
     ui.send(Command::Team { call }).await
 }
 
 /// Reads `what` from the ward server when the part opens with a connection, and again each time
-/// the phone comes back online; offline, the last answer stays on the screen and nothing is asked.
-fn use_read_online(what: fn() -> TeamCall) {
+/// the phone comes back online or a signal `what` reads changes; offline, the last answer stays on
+/// the screen and nothing is asked.
+pub(super) fn use_read_online(what: impl Fn() -> TeamCall + 'static) {
     let ui = Ui::get();
     use_effect(move || {
         if *ui.online.read() {
+            // Made here, not in the task, so the signals it reads are this effect's.
+            let asked = what();
             spawn(async move {
-                call(ui, what()).await;
+                call(ui, asked).await;
             });
         }
     });

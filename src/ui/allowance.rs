@@ -3,10 +3,11 @@
 //! each member's nights with how they stand; a night added or taken off with a reason; the month
 //! closed after a confirmation. Every change is made on the server and needs a connection.
 
+use super::admin::{call, use_read_online};
 use super::ctx::Ui;
 use super::fmt;
-use super::report::{download, TableView};
-use crate::domain::allowance::{MarkKind, NightStatus, YearMonth};
+use super::report::{download, Letterhead, TableView};
+use crate::domain::allowance::{MarkKind, NightStatus, YearMonth, MAX_REASON_CHARS};
 use crate::domain::shift::{format_clock, night_of};
 use crate::service::report_tables::{allowance_table, money};
 use crate::wire::api::{AllowanceCloseRequest, AllowanceMarkRequest, AllowanceResponse};
@@ -25,10 +26,6 @@ fn default_month(tonight: NaiveDate) -> YearMonth {
     }
 }
 
-async fn call(ui: Ui, call: TeamCall) -> bool {
-    ui.send(crate::service::Command::Team { call }).await
-}
-
 /// The sheet screen.
 #[component]
 pub fn Allowance() -> Element {
@@ -36,14 +33,7 @@ pub fn Allowance() -> Element {
     let tonight = night_of(crate::clock::now(), ui.tz());
     let mut month = use_signal(|| default_month(tonight));
     // Read when the part opens with a connection, and when the month changes.
-    use_effect(move || {
-        let m = month();
-        if *ui.online.read() {
-            spawn(async move {
-                call(ui, TeamCall::Allowance { month: m }).await;
-            });
-        }
-    });
+    use_read_online(move || TeamCall::Allowance { month: month() });
     let shown = ui.admin.read().allowance.clone();
     let shown = shown.filter(|a| a.sheet.month == month());
     rsx! {
@@ -85,7 +75,7 @@ fn Sheet(answer: Box<AllowanceResponse>) -> Element {
         &[
             ("paid", s.paid.to_string()),
             ("over", s.over_cap.to_string()),
-            ("amount", money(s.allowance_vnd + s.support_vnd, lang)),
+            ("amount", money(s.total_vnd(), lang)),
         ],
     );
     let name_of = |id: &str| {
@@ -106,22 +96,13 @@ fn Sheet(answer: Box<AllowanceResponse>) -> Element {
     });
     let is_open = answer.closed.is_none();
     // A month is closed once its last night is over; before, the button says when.
-    let over = crate::clock::now() >= s.rules.window(s.month.last(), tz).1;
+    let over = s.rules.month_over(s.month, tz, crate::clock::now());
     let file = table.clone();
     let month = s.month;
     let mut confirm = use_signal(|| false);
     rsx! {
         section { class: "card allowance-sheet", "data-testid": "allowance-sheet",
-            div { class: "print-only letterhead",
-                div { class: "lh-side",
-                    p { class: "lh-strong", {answer.ward_name.to_uppercase()} }
-                    p { class: "lh-strong lh-rule", {answer.team_name.to_uppercase()} }
-                }
-                div { class: "lh-side",
-                    p { class: "lh-strong", {ui.t("report.print_motto_1")} }
-                    p { class: "lh-strong lh-rule", {ui.t("report.print_motto_2")} }
-                }
-            }
+            Letterhead { who: answer.ward_name.to_uppercase(), unit: answer.team_name.to_uppercase() }
             p { class: "print-only lh-title", {ui.t("allowance.print_title")} }
             p { class: "print-only lh-subtitle", {ui.tf("allowance.print_month", &[("month", month_text.clone())])} }
             h2 { class: "card-title no-print", {ui.tf("allowance.heading", &[("team", answer.team_name.clone()), ("month", month_text.clone())])} }
@@ -177,10 +158,10 @@ fn Sheet(answer: Box<AllowanceResponse>) -> Element {
                     for n in line.nights.iter() {
                         li { key: "{n.night}", class: status_class(n.status),
                             {ui.tf("allowance.night_line", &[("date", fmt::date(n.night)), ("minutes", n.minutes.to_string())])}
-                            " — " strong { {ui.t(status_key(n.status))} }
+                            " — " strong { {ui.t(&n.status.key())} }
                             if n.unended { " · " {ui.t("allowance.unended")} }
                             if let Some(m) = &n.mark {
-                                p { class: "muted", {ui.tf("allowance.mark_note", &[("kind", ui.t(kind_key(m.kind))), ("who", name_of(&m.by)), ("reason", m.reason.clone())])} }
+                                p { class: "muted", {ui.tf("allowance.mark_note", &[("kind", ui.t(&m.kind.key())), ("who", name_of(&m.by)), ("reason", m.reason.clone())])} }
                             }
                         }
                     }
@@ -228,7 +209,7 @@ fn MarkForm(member_id: String, month: YearMonth) -> Element {
                     oninput: move |e| if let Ok(d) = e.value().parse() { night.set(d) } }
             }
             label { class: "field", {ui.t("allowance.mark_reason")}
-                input { r#type: "text", "data-testid": "mark-reason", maxlength: "300", value: "{reason}",
+                input { r#type: "text", "data-testid": "mark-reason", maxlength: "{MAX_REASON_CHARS}", value: "{reason}",
                     oninput: move |e| reason.set(e.value()) }
             }
             div { class: "member-actions",
@@ -239,27 +220,11 @@ fn MarkForm(member_id: String, month: YearMonth) -> Element {
     }
 }
 
-fn status_key(s: NightStatus) -> &'static str {
-    match s {
-        NightStatus::Paid => "allowance.status.paid",
-        NightStatus::OverCap => "allowance.status.over_cap",
-        NightStatus::BelowMinimum => "allowance.status.below_minimum",
-        NightStatus::Removed => "allowance.status.removed",
-    }
-}
-
 fn status_class(s: NightStatus) -> &'static str {
     match s {
         NightStatus::Paid => "night paid",
         NightStatus::OverCap => "night over",
         NightStatus::BelowMinimum | NightStatus::Removed => "night off",
-    }
-}
-
-fn kind_key(k: MarkKind) -> &'static str {
-    match k {
-        MarkKind::Add => "allowance.kind.add",
-        MarkKind::Remove => "allowance.kind.remove",
     }
 }
 

@@ -209,16 +209,7 @@ fn ReportView() -> Element {
     };
     rsx! {
         section { class: "report", "data-testid": "report",
-            div { class: "print-only letterhead", "data-testid": "report-letterhead",
-                div { class: "lh-side",
-                    p { class: "lh-strong", {wards.join(", ")} }
-                    p { class: "lh-strong lh-rule", "{unit}" }
-                }
-                div { class: "lh-side",
-                    p { class: "lh-strong", {ui.t("report.print_motto_1")} }
-                    p { class: "lh-strong lh-rule", {ui.t("report.print_motto_2")} }
-                }
-            }
+            Letterhead { who: wards.join(", "), unit }
             p { class: "print-only lh-date", "{place_date}" }
             p { class: "print-only lh-title", {ui.t("report.print_title")} }
             h2 { class: "card-title", "{heading}" }
@@ -272,6 +263,25 @@ pub(super) fn download(table: &Table) {
          a.href = URL.createObjectURL(new Blob([{text}], {{ type: 'text/csv;charset=utf-8' }}));
          a.download = {name}; document.body.appendChild(a); a.click(); a.remove();"
     ));
+}
+
+/// The printed page's letterhead, as a ward's papers have it: who writes (the ward, the unit
+/// under it) on the left, the national motto on the right. Only the print shows it.
+#[component]
+pub(super) fn Letterhead(who: String, unit: String) -> Element {
+    let ui = Ui::get();
+    rsx! {
+        div { class: "print-only letterhead", "data-testid": "letterhead",
+            div { class: "lh-side",
+                p { class: "lh-strong", "{who}" }
+                p { class: "lh-strong lh-rule", "{unit}" }
+            }
+            div { class: "lh-side",
+                p { class: "lh-strong", {ui.t("report.print_motto_1")} }
+                p { class: "lh-strong lh-rule", {ui.t("report.print_motto_2")} }
+            }
+        }
+    }
 }
 
 /// A table in its own box, scrolled sideways inside it when wider than the phone (the page never

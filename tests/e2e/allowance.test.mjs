@@ -9,44 +9,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { ARTIFACTS, axeFindings, enrollmentLink, launch, setClock, shot, startServer, waitShown, waitText, watchedPage, wardAdmin } from "./harness.mjs";
+import { ARTIFACTS, axeFindings, cells, enrollApi, enrollmentLink, launch, parseCsv, setClock, shot, startServer, waitShown, waitText, watchedPage } from "./harness.mjs";
 
 const CLOCK = "2026-11-29T05:00:00Z";
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 
-/** The cells of the table with data-testid `id`, header row first. */
-async function cells(page, id) {
-  return page.getByTestId(id).evaluate((t) =>
-    [...t.querySelectorAll("tr")].map((tr) => [...tr.querySelectorAll("th,td")].map((c) => c.textContent)));
-}
-
-/** A CSV file as rows of cells (the writer quotes only what needs it). */
-function parseCsv(text) {
-  assert.equal(text.charCodeAt(0), 0xfeff, "a byte-order mark for spreadsheets");
-  const rows = [];
-  let row = [], cell = "", quoted = false;
-  for (let i = 1; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") { row.push(cell); cell = ""; }
-    else if (c === "\r" && text[i + 1] === "\n") { row.push(cell); rows.push(row); row = []; cell = ""; i++; }
-    else cell += c;
-  }
-  return rows;
-}
-
 /** Enrolls a device of `member` through the API; its id and token. */
 async function enrollDevice(server, member) {
-  const link = enrollmentLink(server.data, member, server.url, CLOCK);
-  const code = /#enroll=(\S+)/.exec(link)[1];
   const device_id = `e2e-${member}-${Date.now()}`;
-  const r = await fetch(`${server.url}api/v1/enroll`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, device_id }),
-  });
-  assert.equal(r.status, 200);
-  return { device_id, token: (await r.json()).token, seq: 1 };
+  return { device_id, token: (await enrollApi(server, member, device_id, CLOCK)).token, seq: 1 };
 }
 
 /** Hà Nội local `day` of November 2026 at `h`:`m`, as an instant. */

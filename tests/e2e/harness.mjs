@@ -295,3 +295,40 @@ export function ranFrom(folders, page, store, what) {
   assert.ok(folders.includes(page), `${what}: ${folders}`);
   assert.deepEqual(folders.filter((f) => f !== page && f !== store), [], `${what}: ${folders}`);
 }
+
+/** The cells of the table with data-testid `id` on `page`, header row first. */
+export async function cells(page, id) {
+  return page.getByTestId(id).evaluate((t) =>
+    [...t.querySelectorAll("tr")].map((tr) => [...tr.querySelectorAll("th,td")].map((c) => c.textContent)));
+}
+
+/** A CSV file as rows of cells (the app's writer quotes only what needs it; a byte-order mark first). */
+export function parseCsv(text) {
+  assert.equal(text.charCodeAt(0), 0xfeff, "a byte-order mark for spreadsheets");
+  const rows = [];
+  let row = [], cell = "", quoted = false;
+  for (let i = 1; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(cell); cell = ""; }
+    else if (c === "\r" && text[i + 1] === "\n") { row.push(cell); rows.push(row); row = []; cell = ""; i++; }
+    else cell += c;
+  }
+  return rows;
+}
+
+/**
+ * Enrolls device `deviceId` of `member` through the API (not a browser) on `server`, with a code
+ * issued at ISO time `clock` if the server runs at one; the enrollment's answer (token, setup).
+ */
+export async function enrollApi(server, member, deviceId, clock = null) {
+  const code = /#enroll=([A-Za-z0-9]+)/.exec(enrollmentLink(server.data, member, server.url, clock))[1];
+  const r = await fetch(`${server.url}api/v1/enroll`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, device_id: deviceId }),
+  });
+  const answer = await r.json();
+  assert.equal(r.status, 200, JSON.stringify(answer));
+  return answer;
+}

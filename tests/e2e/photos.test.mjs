@@ -12,7 +12,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { axeFindings, cameraPhoto, enrollmentLink, jpegSize, launch, setClock, shot, startServer, waitText, wardAdmin, watchedPage } from "./harness.mjs";
+import { axeFindings, cameraPhoto, enrollApi, enrollmentLink, jpegSize, launch, setClock, shot, startServer, waitText, wardAdmin, watchedPage } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
 const NIGHT = "2026-12-04T14:30:00Z"; // 21:30 in Hà Nội
@@ -175,11 +175,7 @@ test("a photo offline: made small, kept over a restart, uploaded once through a 
     wardAdmin(server.data, ["create-ward", "--id", "w2", "--name", "Phường Hai", "--police-phone", "0243"]);
     wardAdmin(server.data, ["create-team", "--ward", "w2", "--id", "w2-t", "--name", "Tổ Một", "--leader-phone", "0909"]);
     wardAdmin(server.data, ["add-member", "--team", "w2-t", "--id", "w2-l", "--name", "Chị Lan", "--role", "leader"]);
-    const code = /#enroll=([A-Za-z0-9]+)/.exec(enrollmentLink(server.data, "w2-l", server.url, NIGHT))[1];
-    const enrolled = await (await fetch(`${server.url}api/v1/enroll`, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ code, device_id: "w2-device-1" }),
-    })).json();
+    const enrolled = await enrollApi(server, "w2-l", "w2-device-1", NIGHT);
     assert.ok(enrolled.token, JSON.stringify(enrolled));
     const other = await fetch(`${server.url}api/v1/photos/${hash}`, { headers: { authorization: `Bearer ${enrolled.token}` } });
     assert.equal(other.status, 404);

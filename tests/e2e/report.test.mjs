@@ -7,32 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { ARTIFACTS, axeFindings, enrollmentLink, launch, shot, startServer, waitText, watchedPage, waitShown } from "./harness.mjs";
+import { ARTIFACTS, axeFindings, cells, enrollmentLink, launch, parseCsv, shot, startServer, waitText, watchedPage, waitShown } from "./harness.mjs";
 
 const CP1 = { latitude: 21.02852, longitude: 105.85421, accuracy: 8 };
-
-/** The cells of the table with data-testid `id`, header row first. */
-async function cells(page, id) {
-  return page.getByTestId(id).evaluate((t) =>
-    [...t.querySelectorAll("tr")].map((tr) => [...tr.querySelectorAll("th,td")].map((c) => c.textContent)));
-}
-
-/** A CSV file as rows of cells (the writer quotes only what needs it). */
-function parseCsv(text) {
-  assert.equal(text.charCodeAt(0), 0xfeff, "a byte-order mark for spreadsheets");
-  const rows = [];
-  let row = [], cell = "", quoted = false;
-  for (let i = 1; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") { row.push(cell); cell = ""; }
-    else if (c === "\r" && text[i + 1] === "\n") { row.push(cell); rows.push(row); row = []; cell = ""; i++; }
-    else cell += c;
-  }
-  return rows;
-}
 
 test("a leader's report: tables, chart, CSV equal to the page, printed to PDF", { timeout: 240_000 }, async () => {
   const server = await startServer({ demo: true });

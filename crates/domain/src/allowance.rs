@@ -11,11 +11,12 @@
 //! 22:00–06:00 on the evening of 8 December ends at 06:00 on the 9th, so a shift from 00:00 to
 //! 04:00 on the 9th counts for the 8th, and for December even when the 9th is in January.
 
-use super::records::Shift;
-use super::report::LONGEST_SLOT_MIN;
-use super::shift::{resolve_local, ShiftSlot};
-use super::ward::Role;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use super::report::{read, LONGEST_SLOT_MIN};
+use super::report_nights::slot_end_of;
+use super::review::TeamRecord;
+use super::shift::ShiftSlot;
+use super::ward::{Role, Team};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -220,21 +221,21 @@ impl AllowanceRules {
         Ok(self)
     }
 
-    /// The window of evening `night` in `tz`, as instants. A window that starts before noon
-    /// (00:00–06:00) starts on the morning after the evening, as a slot does.
+    /// The window of evening `night` in `tz`, as instants: placed as a shift slot of the same
+    /// times is (one starting before noon, 00:00–06:00, on the morning after the evening).
     pub fn window(&self, night: NaiveDate, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        let day = if self.window_start_min < 12 * 60 {
-            night.succ_opt().unwrap_or(night)
-        } else {
-            night
-        };
-        let local = NaiveDateTime::new(day, NaiveTime::MIN)
-            + Duration::minutes(i64::from(self.window_start_min));
-        let start = resolve_local(tz, local);
-        (
-            start,
-            start + Duration::minutes(i64::from(self.window_minutes())),
-        )
+        let w = ShiftSlot {
+            code: String::new(),
+            start_min: self.window_start_min,
+            length_min: self.window_minutes(),
+        }
+        .window(night, tz);
+        (w.start, w.end)
+    }
+
+    /// Whether `month`'s last night is over at `now`: then its sheet may be closed.
+    pub fn month_over(&self, month: YearMonth, tz: Tz, now: DateTime<Utc>) -> bool {
+        now >= self.window(month.last(), tz).1
     }
 }
 
@@ -292,36 +293,29 @@ pub struct Duty {
     pub ended: bool,
 }
 
-/// The duties of `shifts` (each member present once per shift), as of `now`: a shift not ended
+/// The duties of `team`'s shifts in `records` (read as the report reads them: each shift as its
+/// latest record has it; each member present once per shift), as of `now`: a shift not ended
 /// counts up to its slot's end (or `now`, if earlier), as the report counts it; a slot the team
 /// does not have counts as its longest one. No shift counts more than [`LONGEST_SLOT_MIN`] after
 /// its start: one ended days later (forgotten, or a wrong clock) is cut there and flagged as a
 /// shift not ended, for the leader to look at.
-pub fn duties<'a>(
-    shifts: impl IntoIterator<Item = &'a Shift>,
-    slots: &[ShiftSlot],
-    tz: Tz,
-    now: DateTime<Utc>,
-) -> Vec<Duty> {
-    let longest = slots
-        .iter()
-        .map(|s| s.length_min)
-        .max()
-        .unwrap_or(LONGEST_SLOT_MIN);
+pub fn duties(records: &[TeamRecord], team: &Team, tz: Tz, now: DateTime<Utc>) -> Vec<Duty> {
+    let slots = &team.slots;
     let mut out = Vec::new();
-    for s in shifts {
+    for s in read(records).shifts.into_values() {
+        if s.team_id != team.id {
+            continue;
+        }
         let cut = s.started_at + Duration::minutes(i64::from(LONGEST_SLOT_MIN));
         let (end, ended) = match s.ended_at {
             Some(end) if end <= cut => (end, true),
             Some(_) => (cut, false),
-            None => {
-                let slot_end = slots
-                    .iter()
-                    .find(|slot| slot.code == s.slot_code)
-                    .map(|slot| slot.window(s.night, tz).end)
-                    .unwrap_or(s.started_at + Duration::minutes(i64::from(longest)));
-                (slot_end.min(now.max(s.started_at)).min(cut), false)
-            }
+            None => (
+                slot_end_of(slots, s, tz)
+                    .min(now.max(s.started_at))
+                    .min(cut),
+                false,
+            ),
         };
         let members: BTreeSet<&str> = s.members_present.iter().map(String::as_str).collect();
         for m in members {
@@ -338,8 +332,21 @@ pub fn duties<'a>(
 }
 
 /// A leader's change to one member's night, appended (never edited): the last made for a night wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum MarkKind {
     /// Count the night although the records do not show it (a member on duty without a phone).
     Add,
@@ -347,22 +354,7 @@ pub enum MarkKind {
     Remove,
 }
 
-impl MarkKind {
-    /// The stable code stored in databases.
-    pub fn code(self) -> &'static str {
-        match self {
-            MarkKind::Add => "add",
-            MarkKind::Remove => "remove",
-        }
-    }
-
-    /// The kind with `code`, or `None` for a code this build does not know.
-    pub fn from_code(code: &str) -> Option<Self> {
-        [MarkKind::Add, MarkKind::Remove]
-            .into_iter()
-            .find(|k| k.code() == code)
-    }
-}
+coded!(MarkKind, "allowance.kind");
 
 /// A leader's mark on the sheet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -398,8 +390,20 @@ pub fn check_mark(
 }
 
 /// How one night of a member stands on the sheet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum NightStatus {
     /// Counted and paid.
     Paid,
@@ -410,6 +414,8 @@ pub enum NightStatus {
     /// Taken off by a leader's mark.
     Removed,
 }
+
+coded!(NightStatus, "allowance.status");
 
 /// One night of one member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -458,6 +464,13 @@ pub struct MemberLine {
     pub allowance_vnd: u64,
     /// The role's monthly support (0 for a member who left).
     pub support_vnd: u64,
+}
+
+impl MemberLine {
+    /// The allowance and the monthly support together.
+    pub fn total_vnd(&self) -> u64 {
+        self.allowance_vnd + self.support_vnd
+    }
 }
 
 /// A team's sheet for a month.
@@ -516,15 +529,13 @@ pub fn sheet(
             continue;
         };
         while night <= last {
-            if month.contains(night) {
-                let (ws, we) = rules.window(night, tz);
-                let (s, e) = (d.start.max(ws), d.end.min(we));
-                if s < e {
-                    let a = acc.entry((d.member_id.as_str(), night)).or_default();
-                    a.spans.push((s, e));
-                    a.shifts.insert(d.shift_id.as_str());
-                    a.unended |= !d.ended;
-                }
+            let (ws, we) = rules.window(night, tz);
+            let (s, e) = (d.start.max(ws), d.end.min(we));
+            if s < e {
+                let a = acc.entry((d.member_id.as_str(), night)).or_default();
+                a.spans.push((s, e));
+                a.shifts.insert(d.shift_id.as_str());
+                a.unended |= !d.ended;
             }
             let Some(next) = night.succ_opt() else { break };
             night = next;
@@ -629,6 +640,13 @@ pub fn sheet(
     out
 }
 
+impl Sheet {
+    /// Allowances and monthly supports together, all members.
+    pub fn total_vnd(&self) -> u64 {
+        self.allowance_vnd + self.support_vnd
+    }
+}
+
 /// Whole minutes covered by the union of `spans`.
 fn union_minutes(spans: &[(DateTime<Utc>, DateTime<Utc>)]) -> u32 {
     let mut sorted = spans.to_vec();
@@ -654,6 +672,7 @@ fn union_minutes(spans: &[(DateTime<Utc>, DateTime<Utc>)]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::Shift;
     use chrono::TimeZone;
     use proptest::prelude::*;
 
@@ -686,6 +705,16 @@ mod tests {
             name: format!("Name {id}"),
             role,
             left: false,
+        }
+    }
+
+    /// Team "t" with the default slots (ca1 20:00–24:00, ca2 24:00–04:00).
+    fn team() -> Team {
+        Team {
+            id: "t".into(),
+            name: "T".into(),
+            leader_phone: String::new(),
+            slots: crate::shift::default_slots(),
         }
     }
 
@@ -948,7 +977,6 @@ mod tests {
     #[test]
     fn a_shift_never_ended_counts_to_its_slots_end_and_is_flagged() {
         let r = AllowanceRules::default();
-        let slots = crate::shift::default_slots();
         let shift = Shift {
             id: "s".into(),
             team_id: "t".into(),
@@ -960,7 +988,8 @@ mod tests {
             handover_note: None,
         };
         let later = at(d(2026, 12, 20), 12, 0);
-        let ds = duties([&shift], &slots, TZ, later);
+        let records = [TeamRecord::Started(shift)];
+        let ds = duties(&records, &team(), TZ, later);
         assert_eq!(ds.len(), 2, "a member listed twice is on duty once");
         let s = sheet(&r, TZ, dec(), &[], &ds, &[]);
         let n = &s.lines[0].nights[0];
@@ -969,7 +998,7 @@ mod tests {
             (240, true, NightStatus::Paid)
         );
         // Asked about at 01:00, while it runs: one hour so far.
-        let ds = duties([&shift], &slots, TZ, at(d(2026, 12, 9), 1, 0));
+        let ds = duties(&records, &team(), TZ, at(d(2026, 12, 9), 1, 0));
         assert_eq!(
             sheet(&r, TZ, dec(), &[], &ds, &[]).lines[0].nights[0].minutes,
             60
@@ -1017,8 +1046,8 @@ mod tests {
             handover_note: None,
         };
         let ds = duties(
-            [&shift],
-            &crate::shift::default_slots(),
+            &[TeamRecord::Ended(shift)],
+            &team(),
             TZ,
             at(d(2026, 12, 20), 0, 0),
         );

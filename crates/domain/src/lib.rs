@@ -1,5 +1,8 @@
 //! Pure domain rules: no I/O, no platform code, plain functions over plain data.
 
+#[macro_use]
+mod coded;
+
 pub mod allowance;
 pub mod geofence;
 pub mod lang;

@@ -10,7 +10,7 @@
 //! as the slots run and the shifts still open, and counted by [`finish`].
 
 use super::period::Nights;
-use super::records::CheckInMethod;
+use super::records::{CheckInMethod, Shift};
 use super::report::{
     distinct, place_of, read, Figures, Map, PlaceCount, Planned, Set, LATE_AFTER_MINUTES,
     LONGEST_SLOT_MIN,
@@ -20,6 +20,7 @@ use super::shift::ShiftSlot;
 use super::tip::{outcome, standing, TipStep};
 use super::ward::{Checkpoint, WardSetup};
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -52,6 +53,22 @@ pub struct NightFigures {
     pub open: Vec<OpenShift>,
 }
 
+/// Where a shift not ended stops counting: its slot's end on its night, or, for a slot code the
+/// team does not have, its start plus the team's longest slot (or [`LONGEST_SLOT_MIN`]).
+pub fn slot_end_of(slots: &[ShiftSlot], shift: &Shift, tz: Tz) -> DateTime<Utc> {
+    match slots.iter().find(|slot| slot.code == shift.slot_code) {
+        Some(slot) => slot.window(shift.night, tz).end,
+        None => {
+            let longest = slots
+                .iter()
+                .map(|s| s.length_min)
+                .max()
+                .unwrap_or(LONGEST_SLOT_MIN);
+            shift.started_at + Duration::minutes(i64::from(longest))
+        }
+    }
+}
+
 /// The team's route: its checkpoints by `seq`.
 fn route(setup: &WardSetup) -> Vec<&Checkpoint> {
     let mut cps: Vec<&Checkpoint> = setup.checkpoints.iter().collect();
@@ -75,12 +92,6 @@ pub fn by_night(
 
     // Shifts, people, lateness and ends.
     let slot_of: Map<&str, &ShiftSlot> = team.slots.iter().map(|s| (s.code.as_str(), s)).collect();
-    let longest = team
-        .slots
-        .iter()
-        .map(|s| s.length_min)
-        .max()
-        .unwrap_or(LONGEST_SLOT_MIN);
     let mut in_period: Map<&str, (usize, NaiveDate)> = Map::default();
     for s in r.shifts.values() {
         if s.team_id != team.id || !keep(s.night) {
@@ -103,10 +114,7 @@ pub fn by_night(
         let window = slot_of
             .get(s.slot_code.as_str())
             .map(|slot| slot.window(s.night, tz));
-        let slot_end = match &window {
-            Some(w) => w.end,
-            None => s.started_at + Duration::minutes(longest as i64),
-        };
+        let slot_end = slot_end_of(&team.slots, s, tz);
         if let Some(w) = &window {
             if s.started_at > w.start + Duration::minutes(LATE_AFTER_MINUTES) {
                 f.shifts.late += 1;

@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use clap::{Subcommand, ValueEnum};
 use patrol_domain::allowance::{AllowanceRules, MonthlySupport};
 use patrol_domain::route_file::{self, RouteFormat};
-use patrol_domain::shift::ShiftSlot;
+use patrol_domain::shift::{format_clock, parse_clock, ShiftSlot};
 use patrol_domain::ward::{Member, Role, Team, Ward, DEFAULT_PHOTO_KEEP_DAYS};
 use patrol_wire::api::CLOCK_FLAG_MS;
 use std::path::{Path, PathBuf};
@@ -108,28 +108,28 @@ pub enum AdminCommand {
         #[arg(long)]
         ward: String,
         /// The window's start, HH:MM.
-        #[arg(long, default_value = "22:00")]
+        #[arg(long, default_value_t = format_clock(AllowanceRules::default().window_start_min, false))]
         window_start: String,
         /// The window's end, HH:MM (the next morning when not after the start).
-        #[arg(long, default_value = "06:00")]
+        #[arg(long, default_value_t = format_clock(AllowanceRules::default().window_end_min, true))]
         window_end: String,
         /// Least minutes on duty inside the window for a night to count.
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, default_value_t = AllowanceRules::default().min_minutes)]
         min_minutes: u32,
         /// Most nights paid a month (1 to 31).
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = AllowanceRules::default().cap_nights)]
         cap_nights: u32,
         /// VND for each night paid.
-        #[arg(long, default_value_t = 150_000)]
+        #[arg(long, default_value_t = AllowanceRules::default().rate_vnd)]
         rate_vnd: u64,
         /// Monthly support of a leader, VND.
-        #[arg(long, default_value_t = 6_500_000)]
+        #[arg(long, default_value_t = AllowanceRules::default().support.leader_vnd)]
         leader_support_vnd: u64,
         /// Monthly support of a deputy, VND.
-        #[arg(long, default_value_t = 6_300_000)]
+        #[arg(long, default_value_t = AllowanceRules::default().support.deputy_vnd)]
         deputy_support_vnd: u64,
         /// Monthly support of a member, VND.
-        #[arg(long, default_value_t = 6_000_000)]
+        #[arg(long, default_value_t = AllowanceRules::default().support.member_vnd)]
         member_support_vnd: u64,
     },
     /// Set a team's shifts, e.g. ca1=20:00-24:00 ca2=24:00-04:00.
@@ -358,11 +358,11 @@ pub fn run(db: &mut ServerDb, cmd: AdminCommand) -> Result<(), AdminError> {
             deputy_support_vnd,
             member_support_vnd,
         } => {
+            // "24:00" is midnight, as in a shift slot.
             let clock = |t: &str| {
-                patrol_domain::shift::parse_clock(t)
-                    .ok()
-                    .filter(|m| *m < 24 * 60)
-                    .ok_or_else(|| ServerError::Invalid(format!("'{t}' is not a time HH:MM")))
+                parse_clock(t)
+                    .map(|m| m % (24 * 60))
+                    .map_err(|e| ServerError::Invalid(e.to_string()))
             };
             let rules = db.set_allowance_rules(
                 &ward,

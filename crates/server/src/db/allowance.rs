@@ -4,6 +4,7 @@
 //! selects and appends; every figure is the domain's.
 
 use super::enrollment::DeviceAuth;
+use super::review::parsed;
 use super::team::open_team;
 use super::{audit, exists, ServerDb};
 use crate::access::Need;
@@ -12,35 +13,27 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use patrol_domain::allowance::{
     self, check_mark, AllowanceRules, Mark, MarkKind, SheetMember, YearMonth,
 };
-use patrol_domain::review::TeamRecord;
 use patrol_domain::shift::night_of;
-use patrol_domain::ward::{Role, WardSetup};
-use patrol_store::rows;
+use patrol_domain::ward::WardSetup;
+use patrol_store::rows::{self, MEMBER_COLS};
 use patrol_wire::api::{
     AllowanceClosed, AllowanceMarkRequest, AllowanceResponse, AuditAction, MyAllowanceResponse,
 };
-use patrol_wire::event::records_of;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::BTreeMap;
 
 /// The rules of `ward_id`: its own, or the default ones when it has set none.
 pub fn rules(conn: &Connection, ward_id: &str) -> Result<AllowanceRules, ServerError> {
-    let row: Option<String> = conn
+    let kept = conn
         .prepare_cached("SELECT rules_json FROM allowance_rules WHERE ward_id = ?1")?
-        .query_row([ward_id], |r| r.get(0))
+        .query_row([ward_id], |r| {
+            rows::json::<AllowanceRules>(r, 0, "allowance_rules", ward_id)
+        })
         .optional()?;
-    match row {
+    match kept {
         None => Ok(AllowanceRules::default()),
-        Some(text) => serde_json::from_str::<AllowanceRules>(&text)
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.validate().map_err(|e| e.to_string()))
-            .map_err(|detail| {
-                ServerError::Corrupt(patrol_wire::WireError::new(
-                    "allowance_rules",
-                    ward_id,
-                    detail,
-                ))
-            }),
+        Some(r) => r.validate().map_err(|e| {
+            ServerError::Corrupt(patrol_wire::WireError::new("allowance_rules", ward_id, e))
+        }),
     }
 }
 
@@ -69,14 +62,15 @@ impl ServerDb {
     }
 
     /// Appends `auth`'s mark on a member's night of `team_id`'s sheet, refused once the night's
-    /// month is closed; the sheet as it now stands.
+    /// month is closed. Only the mark and its audit record are written here, on the one writer;
+    /// the sheet as it now stands is read after ([`sheet`]).
     pub fn allowance_mark(
         &mut self,
         auth: &DeviceAuth,
         team_id: &str,
         req: &AllowanceMarkRequest,
         now: DateTime<Utc>,
-    ) -> Result<AllowanceResponse, ServerError> {
+    ) -> Result<YearMonth, ServerError> {
         let tx = self.conn.transaction()?;
         let setup = open_team(&tx, auth, team_id, Need::Run)?;
         let month = YearMonth::new(req.night.year(), req.night.month())
@@ -90,10 +84,11 @@ impl ServerDb {
                 req.night
             )));
         }
-        let known: bool = tx
-            .prepare_cached("SELECT EXISTS(SELECT 1 FROM member WHERE id = ?1 AND team_id = ?2)")?
-            .query_row([&req.member_id, team_id], |r| r.get(0))?;
-        if !known {
+        // The members the sheet lists are the only ones it takes marks for.
+        if !sheet_members(&tx, team_id)?
+            .iter()
+            .any(|m| m.id == req.member_id)
+        {
             return Err(ServerError::NotFound(format!(
                 "member {} in team {team_id}",
                 req.member_id
@@ -126,9 +121,8 @@ impl ServerDb {
             &change,
             now,
         )?;
-        let answer = work_out(&tx, &setup, month, now)?;
         tx.commit()?;
-        Ok(answer)
+        Ok(month)
     }
 
     /// Closes `month` of `team_id`'s sheet for `auth`, keeping the sheet as it stands now; a month
@@ -147,13 +141,13 @@ impl ServerDb {
             return Ok(kept);
         }
         let rules = rules(&tx, &setup.ward.id)?;
-        let (_, last_end) = rules.window(month.last(), setup.ward.time_zone());
-        if now < last_end {
+        if !rules.month_over(month, setup.ward.time_zone(), now) {
             return Err(ServerError::Invalid(format!(
-                "{month} can be closed once its last night is over ({last_end})"
+                "{month} can be closed once its last night is over"
             )));
         }
-        let mut answer = work_out(&tx, &setup, month, now)?;
+        let members = sheet_members(&tx, team_id)?;
+        let mut answer = work_out(&tx, &setup, &rules, month, now, &members)?;
         answer.closed = Some(AllowanceClosed {
             by: auth.member_id.clone(),
             at: now,
@@ -194,15 +188,13 @@ pub fn sheet(
 ) -> Result<AllowanceResponse, ServerError> {
     let tx = conn.unchecked_transaction()?;
     let setup = open_team(&tx, auth, team_id, Need::Run)?;
-    let answer = match closed(&tx, team_id, month)? {
-        Some(kept) => kept,
-        None => work_out(&tx, &setup, month, now)?,
-    };
+    let answer = current(&tx, &setup, month, now, |members| members)?;
     tx.finish()?;
     Ok(answer)
 }
 
-/// The caller's own line of their team's sheet of `month` (any role with a team).
+/// The caller's own line of their team's sheet of `month` (any role with a team): worked out for
+/// them alone (the cap is each member's own), or read from the month as closed.
 pub fn mine(
     conn: &Connection,
     auth: &DeviceAuth,
@@ -211,10 +203,12 @@ pub fn mine(
 ) -> Result<MyAllowanceResponse, ServerError> {
     let tx = conn.unchecked_transaction()?;
     let setup = open_team(&tx, auth, &auth.team_id, Need::ReadRoster)?;
-    let answer = match closed(&tx, &auth.team_id, month)? {
-        Some(kept) => kept,
-        None => work_out(&tx, &setup, month, now)?,
-    };
+    let answer = current(&tx, &setup, month, now, |members| {
+        members
+            .into_iter()
+            .filter(|m| m.id == auth.member_id)
+            .collect()
+    })?;
     tx.finish()?;
     let line = answer
         .sheet
@@ -229,6 +223,24 @@ pub fn mine(
         allowance_vnd: line.map_or(0, |l| l.allowance_vnd),
         closed: answer.closed.is_some(),
     })
+}
+
+/// The sheet of `month` for the team of `setup`: as it was closed, or worked out at `now` for the
+/// members `pick` keeps of the sheet's.
+fn current(
+    conn: &Connection,
+    setup: &WardSetup,
+    month: YearMonth,
+    now: DateTime<Utc>,
+    pick: impl FnOnce(Vec<SheetMember>) -> Vec<SheetMember>,
+) -> Result<AllowanceResponse, ServerError> {
+    let team_id = setup.team.id.as_str();
+    if let Some(kept) = closed(conn, team_id, month)? {
+        return Ok(kept);
+    }
+    let rules = rules(conn, &setup.ward.id)?;
+    let members = pick(sheet_members(conn, team_id)?);
+    work_out(conn, setup, &rules, month, now, &members)
 }
 
 /// The sheet of a closed month as it was closed, or `None` while the month is open.
@@ -250,19 +262,23 @@ fn closed(
     Ok(row)
 }
 
-/// Works out the sheet of `month` for the team of `setup` from its stored shifts and marks.
+/// Works out the sheet of `month` for the team of `setup` and `members` (only they are on it:
+/// an id a phone wrote that is nobody of the team, or an officer on a mixed patrol, paid
+/// otherwise, counts nothing here) from the team's stored shifts and marks.
 fn work_out(
     conn: &Connection,
     setup: &WardSetup,
+    rules: &AllowanceRules,
     month: YearMonth,
     now: DateTime<Utc>,
+    members: &[SheetMember],
 ) -> Result<AllowanceResponse, ServerError> {
     let team_id = setup.team.id.as_str();
-    let rules = rules(conn, &setup.ward.id)?;
     let tz = setup.ward.time_zone();
-    // Every version of the shifts named for the evenings from the one before the month to its
-    // last (a shift counts at most 12 hours, so none of an earlier evening reaches the month),
-    // chosen by the night they name, as the report chooses them, whatever the phones' clocks.
+    // Every version of the shifts naming the evenings from the one before the month to its last
+    // (a shift counts at most 12 hours, so none of an earlier evening reaches the month): chosen
+    // by the night they name, through the index the report's nights use, whatever the phones'
+    // clocks said.
     let rows = conn
         .prepare_cached(
             "SELECT event_id, kind, payload FROM event
@@ -279,36 +295,21 @@ fn work_out(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?
         .collect::<Result<Vec<(String, String, String)>, _>>()?;
-    let (records, unreadable) = records_of(rows);
-    for u in &unreadable {
-        tracing::warn!(event_id = %u.event_id, detail = %u.detail, "stored event does not parse");
-    }
-    let mut shifts = BTreeMap::new();
-    for r in &records {
-        match r {
-            TeamRecord::Started(s) if s.team_id == team_id => {
-                shifts.entry(s.id.as_str()).or_insert(s);
-            }
-            TeamRecord::Ended(s) if s.team_id == team_id => {
-                shifts.insert(s.id.as_str(), s);
-            }
-            _ => {}
-        }
-    }
-    let members = sheet_members(conn, team_id)?;
-    // Only the team's own members are on its sheet: an id a phone wrote that is nobody of the
-    // team (or an officer on a mixed patrol, paid otherwise) counts nothing here.
-    let known: std::collections::BTreeSet<&str> = members.iter().map(|m| m.id.as_str()).collect();
-    let duties: Vec<_> = allowance::duties(shifts.into_values(), &setup.team.slots, tz, now)
+    let (records, _) = parsed(rows);
+    let on_sheet = |id: &str| members.iter().any(|m| m.id == id);
+    let duties: Vec<_> = allowance::duties(&records, &setup.team, tz, now)
         .into_iter()
-        .filter(|d| known.contains(d.member_id.as_str()))
+        .filter(|d| on_sheet(&d.member_id))
         .collect();
-    let marks = marks(conn, team_id, month)?;
+    let marks: Vec<Mark> = marks(conn, team_id, month)?
+        .into_iter()
+        .filter(|m| on_sheet(&m.member_id))
+        .collect();
     Ok(AllowanceResponse {
         ward_name: setup.ward.name.clone(),
         team_id: team_id.to_string(),
         team_name: setup.team.name.clone(),
-        sheet: allowance::sheet(&rules, tz, month, &members, &duties, &marks),
+        sheet: allowance::sheet(rules, tz, month, members, &duties, &marks),
         closed: None,
     })
 }
@@ -316,29 +317,22 @@ fn work_out(
 /// The team's members as the sheet lists them: leader, deputies, members, each by name; those
 /// who left after them. Officers and admins are not on a team's sheet.
 fn sheet_members(conn: &Connection, team_id: &str) -> Result<Vec<SheetMember>, ServerError> {
-    let mut members = conn
-        .prepare_cached(
-            "SELECT id, name, role, left_at IS NOT NULL FROM member
-              WHERE team_id = ?1 AND role IN ('member', 'deputy', 'leader')",
-        )?
+    let members = conn
+        .prepare_cached(&format!(
+            "SELECT {MEMBER_COLS}, left_at IS NOT NULL FROM member
+              WHERE team_id = ?1 AND role IN ('member', 'deputy', 'leader')
+              ORDER BY left_at IS NOT NULL, role = 'leader' DESC, role = 'deputy' DESC, name, id"
+        ))?
         .query_map([team_id], |r| {
-            let id: String = r.get(0)?;
+            let m = rows::member(r)?;
             Ok(SheetMember {
-                role: rows::role(r, 2, &id)?,
-                name: r.get(1)?,
+                id: m.id,
+                name: m.name,
+                role: m.role,
                 left: r.get(3)?,
-                id,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let rank = |r: Role| match r {
-        Role::Leader => 0,
-        Role::Deputy => 1,
-        _ => 2,
-    };
-    members.sort_by(|a, b| {
-        (a.left, rank(a.role), &a.name, &a.id).cmp(&(b.left, rank(b.role), &b.name, &b.id))
-    });
     Ok(members)
 }
 

@@ -60,8 +60,8 @@ fn shape() -> String {
 /// Drops every kept figure when this build counts other categories or actions than the ones they
 /// were worked out with (`meta.report_shape`: one added, taken off or moved), so the catch-up that
 /// follows works them all out again with no version to remember. A database that has none takes
-/// this build's: every build before it counted the same. Whether it dropped them.
-pub fn reshape(conn: &Connection) -> Result<bool, ServerError> {
+/// this build's: every build before it counted the same.
+pub(crate) fn reshape(conn: &Connection) -> Result<(), ServerError> {
     let now = shape();
     let kept: Option<String> = conn
         .query_row(
@@ -70,8 +70,7 @@ pub fn reshape(conn: &Connection) -> Result<bool, ServerError> {
             |r| r.get(0),
         )
         .optional()?;
-    let dropped = kept.as_ref().is_some_and(|k| *k != now);
-    if dropped {
+    if kept.as_ref().is_some_and(|k| *k != now) {
         conn.execute_batch(
             "DELETE FROM report_night; DELETE FROM report_team; DELETE FROM report_dirty;",
         )?;
@@ -83,7 +82,7 @@ pub fn reshape(conn: &Connection) -> Result<bool, ServerError> {
             [now],
         )?;
     }
-    Ok(dropped)
+    Ok(())
 }
 
 /// The nights of `team` from `first` to `last`, if they can be trusted for `setup`: every stored

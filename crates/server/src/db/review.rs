@@ -33,11 +33,19 @@ pub fn team_records(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<Result<Vec<(String, String, String)>, _>>()?;
+    Ok(parsed(rows))
+}
+
+/// Stored events (id, kind, payload) read as records; those that do not parse are logged and
+/// listed apart.
+pub(super) fn parsed(
+    rows: impl IntoIterator<Item = (String, String, String)>,
+) -> (Vec<TeamRecord>, Vec<Unreadable>) {
     let (records, unreadable) = records_of(rows);
     for u in &unreadable {
         tracing::warn!(event_id = %u.event_id, detail = %u.detail, "stored event does not parse");
     }
-    Ok((records, unreadable))
+    (records, unreadable)
 }
 
 /// The log of `team_id` from every event the server stores for it (see [`team_records`]), on

@@ -306,25 +306,6 @@ async fn read_audit(
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_are_https_except_on_this_computer() {
-        let url = |host: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(axum::http::header::HOST, host.parse().unwrap());
-            base_url(&h).unwrap()
-        };
-        assert_eq!(url("127.0.0.1:8080"), "http://127.0.0.1:8080");
-        assert_eq!(url("localhost"), "http://localhost");
-        assert_eq!(url("[::1]:8080"), "http://[::1]:8080");
-        assert_eq!(url("phuong.example.vn"), "https://phuong.example.vn");
-        assert_eq!(url("10.0.0.5:8443"), "https://10.0.0.5:8443");
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MonthQuery {
@@ -353,9 +334,15 @@ async fn mark_allowance(
     Body(req): Body<AllowanceMarkRequest>,
 ) -> Answer<AllowanceResponse> {
     let team = path(team)?;
+    // The mark on the writer; the sheet it changed read after, on the long-read slots.
+    let who = auth.clone();
+    let at = team.clone();
+    let month = shared
+        .write(move |db| db.allowance_mark(&who, &at, &req, patrol_clock::now()))
+        .await?;
     Ok(Json(
         shared
-            .write(move |db| db.allowance_mark(&auth, &team, &req, patrol_clock::now()))
+            .read_long(move |conn| allowance::sheet(conn, &auth, &team, month, patrol_clock::now()))
             .await?,
     ))
 }
@@ -385,4 +372,23 @@ async fn my_allowance(
             .read_long(move |conn| allowance::mine(conn, &auth, month, patrol_clock::now()))
             .await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_https_except_on_this_computer() {
+        let url = |host: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(axum::http::header::HOST, host.parse().unwrap());
+            base_url(&h).unwrap()
+        };
+        assert_eq!(url("127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(url("localhost"), "http://localhost");
+        assert_eq!(url("[::1]:8080"), "http://[::1]:8080");
+        assert_eq!(url("phuong.example.vn"), "https://phuong.example.vn");
+        assert_eq!(url("10.0.0.5:8443"), "https://10.0.0.5:8443");
+    }
 }
